@@ -1,0 +1,97 @@
+# ngx_csq_module: build, run and test on Debian 12.
+#
+#   make          build build/ngx_http_csq_module.so
+#   make run      private Redis + nginx on 127.0.0.1:8080 (Ctrl-C stops both)
+#   make test     the whole suite, ends with prove's summary
+#   make test-valgrind   the same under valgrind
+#   make bench    the benchmarks of bench/
+
+SHELL        := /bin/bash
+ROOT         := $(CURDIR)
+BUILD        := $(ROOT)/build
+NGX_SRC      := /usr/share/nginx/src
+NGX_TREE     := $(BUILD)/nginx
+MODULE       := $(BUILD)/ngx_http_csq_module.so
+NGINX        ?= /usr/sbin/nginx
+
+# what building, running and testing need, all from Debian
+PKGS_BUILD   := gcc make nginx nginx-dev libhiredis-dev libyajl-dev
+PKGS_RUN     := redis-server redis-tools
+PKGS_TEST    := libtest-base-perl libtext-diff-perl libhttp-message-perl \
+                liburi-perl libprotocol-websocket-perl libipc-run-perl \
+                liblist-moreutils-perl valgrind
+PKGS_BENCH   := wrk
+
+SOURCES      := config $(wildcard ngx_csq_module/*.[ch]) \
+                $(wildcard ngx_csq_module/redis/*.lua) \
+                ngx_csq_module/embed_scripts.sh
+
+PROVE        := prove -I$(ROOT) -I$(ROOT)/t/runner -r
+
+.PHONY: all deps deps-run deps-test deps-bench run test test-valgrind \
+        bench clean
+
+all: $(MODULE)
+
+# apt-get only for what is missing; silent when nothing is
+define install
+	@missing=$$(for p in $(1); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	        | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    if [ "$$(id -u)" != 0 ]; then \
+	        echo "run as root to install these packages" >&2; exit 1; \
+	    fi; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq >/dev/null && \
+	    apt-get install -y -qq --no-install-recommends $$missing \
+	        >/dev/null || exit 1; \
+	fi
+endef
+
+deps:
+	$(call install,$(PKGS_BUILD))
+
+deps-run: deps
+	$(call install,$(PKGS_RUN))
+
+deps-test: deps-run
+	$(call install,$(PKGS_TEST))
+
+deps-bench: deps-run
+	$(call install,$(PKGS_BENCH))
+
+# a private copy of Debian's nginx tree, configured with Debian's own flags
+$(NGX_TREE)/objs/Makefile: config | deps
+	@rm -rf $(NGX_TREE) && mkdir -p $(BUILD)
+	@cp -r $(NGX_SRC) $(NGX_TREE)
+	@. $(NGX_SRC)/conf_flags && cd $(NGX_TREE) && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" --with-compat \
+	        --with-cc-opt='-g -O2 -Wall -Wextra -fPIC' \
+	        --add-dynamic-module=$(ROOT) > $(BUILD)/configure.log 2>&1 \
+	    || { tail -20 $(BUILD)/configure.log; exit 1; }
+
+$(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
+	@sh ngx_csq_module/embed_scripts.sh ngx_csq_module/redis \
+	    $(NGX_TREE)/objs/addon/csq
+	@$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile modules
+	@cp $(NGX_TREE)/objs/ngx_http_csq_module.so $(MODULE)
+	@echo "built $(MODULE)"
+
+run: deps-run $(MODULE)
+	@bash conf-examples/run.sh
+
+test: deps-test $(MODULE)
+	@TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \
+	    $(PROVE) t/
+
+test-valgrind: deps-test $(MODULE)
+	@TEST_NGINX_USE_VALGRIND=1 TEST_NGINX_BINARY=$(NGINX) \
+	    TEST_NGINX_LOAD_MODULES=$(MODULE) $(PROVE) t/
+
+bench: deps-bench $(MODULE)
+	@bash bench/api.sh
+
+clean:
+	rm -rf $(BUILD) t/servroot*

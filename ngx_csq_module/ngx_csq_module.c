@@ -1,0 +1,571 @@
+
+/*
+ * Copyright (C) ngx_csq_module authors
+ *
+ * Module definition: directives, configuration and worker start/stop.
+ */
+
+
+#include "ngx_csq_module.h"
+#include "ngx_csq_redis.h"
+
+
+#define NGX_CSQ_SECRET_MIN   16
+#define NGX_CSQ_POOL_MAX     64
+
+
+static void *ngx_csq_create_main_conf(ngx_conf_t *cf);
+static char *ngx_csq_init_main_conf(ngx_conf_t *cf, void *conf);
+static void *ngx_csq_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_csq_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_csq_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_csq_secret_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_csq_secret_file_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static char *ngx_csq_check_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    ngx_str_t *secret);
+static char *ngx_csq_status_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static ngx_int_t ngx_csq_init_process(ngx_cycle_t *cycle);
+static void ngx_csq_exit_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_num_bounds_t  ngx_csq_max_body_bounds = {
+    ngx_conf_check_num_bounds, 2, 64 * 1024 * 1024
+};
+
+
+static ngx_command_t  ngx_csq_commands[] = {
+
+    { ngx_string("csq_redis"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_csq_redis_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("csq_redis_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_csq_main_conf_t, redis_timeout),
+      NULL },
+
+    { ngx_string("csq_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_csq_secret_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("csq_secret_file"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_csq_secret_file_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("csq_max_body"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_csq_loc_conf_t, max_body),
+      &ngx_csq_max_body_bounds },
+
+    { ngx_string("csq_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_csq_status_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_csq_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    ngx_csq_create_main_conf,              /* create main configuration */
+    ngx_csq_init_main_conf,                /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_csq_create_loc_conf,               /* create location configuration */
+    ngx_csq_merge_loc_conf                 /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_csq_module = {
+    NGX_MODULE_V1,
+    &ngx_csq_module_ctx,                   /* module context */
+    ngx_csq_commands,                      /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_csq_init_process,                  /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    ngx_csq_exit_process,                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_csq_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_csq_main_conf_t  *cmcf;
+
+    cmcf = ngx_pcalloc(cf->pool, sizeof(ngx_csq_main_conf_t));
+    if (cmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     cmcf->redis_addr = { 0, NULL };
+     *     cmcf->redis_host = { 0, NULL };
+     *     cmcf->redis_unix = { 0, NULL };
+     *     cmcf->redis_password = { 0, NULL };
+     *     cmcf->redis_db = 0;
+     *     cmcf->secret = { 0, NULL };
+     */
+
+    cmcf->redis_pool = NGX_CONF_UNSET_UINT;
+    cmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+
+    return cmcf;
+}
+
+
+static char *
+ngx_csq_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_csq_main_conf_t  *cmcf = conf;
+
+    ngx_conf_init_uint_value(cmcf->redis_pool, 4);
+    ngx_conf_init_msec_value(cmcf->redis_timeout, 2000);
+
+    if (cmcf->redis_timeout == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"csq_redis_timeout\" must be more than 0");
+        return NGX_CONF_ERROR;
+    }
+
+    if (cmcf->handlers && !cmcf->redis_set) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "csq locations need \"csq_redis\" "
+                           "in the http block");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static void *
+ngx_csq_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_csq_loc_conf_t  *clcf;
+
+    clcf = ngx_pcalloc(cf->pool, sizeof(ngx_csq_loc_conf_t));
+    if (clcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     clcf->handler = 0;
+     */
+
+    clcf->max_body = NGX_CONF_UNSET_SIZE;
+
+    return clcf;
+}
+
+
+static char *
+ngx_csq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_csq_loc_conf_t  *prev = parent;
+    ngx_csq_loc_conf_t  *conf = child;
+
+    ngx_http_core_loc_conf_t  *hclcf;
+
+    ngx_conf_merge_size_value(conf->max_body, prev->max_body, 64 * 1024);
+
+    if (!conf->handler) {
+        return NGX_CONF_OK;
+    }
+
+    /*
+     * csq bodies are parsed from memory: make the body buffer hold the
+     * largest accepted body, so nginx never spills one to a temp file
+     */
+
+    hclcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+    if (hclcf->client_body_buffer_size < conf->max_body) {
+        hclcf->client_body_buffer_size = conf->max_body;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/*
+ * csq_redis <host:port | unix:/path> [password=...] [db=N] [pool=N]
+ */
+
+static char *
+ngx_csq_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_csq_main_conf_t  *cmcf = conf;
+
+    u_char      *p;
+    ngx_int_t    n;
+    ngx_str_t   *value, addr;
+    ngx_url_t    u;
+    ngx_uint_t   i;
+
+    if (cmcf->redis_set) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    cmcf->redis_addr = value[1];
+
+    if (ngx_strncmp(value[1].data, "unix:", 5) == 0) {
+
+        addr.len = value[1].len - 5;
+        addr.data = value[1].data + 5;
+
+        if (addr.len == 0) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "empty unix socket path in \"%V\"",
+                               &value[1]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (ngx_conf_full_name(cf->cycle, &addr, 0) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
+
+        cmcf->redis_unix.data = ngx_pnalloc(cf->pool, addr.len + 1);
+        if (cmcf->redis_unix.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        p = ngx_cpymem(cmcf->redis_unix.data, addr.data, addr.len);
+        *p = '\0';
+        cmcf->redis_unix.len = addr.len;
+
+    } else {
+
+        /* resolved here, once: hiredis must never resolve in a worker */
+
+        ngx_memzero(&u, sizeof(ngx_url_t));
+
+        u.url = value[1];
+        u.default_port = 6379;
+
+        if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
+            if (u.err) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "%s in \"%V\"", u.err, &u.url);
+            }
+
+            return NGX_CONF_ERROR;
+        }
+
+        if (u.naddrs == 0 || u.addrs[0].sockaddr->sa_family == AF_UNIX) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "no address in \"%V\"", &u.url);
+            return NGX_CONF_ERROR;
+        }
+
+        cmcf->redis_host.data = ngx_pnalloc(cf->pool, NGX_SOCKADDR_STRLEN);
+        if (cmcf->redis_host.data == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        cmcf->redis_host.len = ngx_sock_ntop(u.addrs[0].sockaddr,
+                                             u.addrs[0].socklen,
+                                             cmcf->redis_host.data,
+                                             NGX_SOCKADDR_STRLEN - 1, 0);
+        cmcf->redis_host.data[cmcf->redis_host.len] = '\0';
+        cmcf->redis_port = u.port;
+    }
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "password=", 9) == 0) {
+            cmcf->redis_password.data = value[i].data + 9;
+            cmcf->redis_password.len = value[i].len - 9;
+
+            if (cmcf->redis_password.len == 0) {
+                goto invalid;
+            }
+
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "db=", 3) == 0) {
+            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
+            if (n == NGX_ERROR) {
+                goto invalid;
+            }
+
+            cmcf->redis_db = n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "pool=", 5) == 0) {
+            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
+            if (n == NGX_ERROR || n < 1 || n > NGX_CSQ_POOL_MAX) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": pool must be 1..%d",
+                                   &value[i], NGX_CSQ_POOL_MAX);
+                return NGX_CONF_ERROR;
+            }
+
+            cmcf->redis_pool = n;
+            continue;
+        }
+
+        goto invalid;
+    }
+
+    cmcf->redis_set = 1;
+
+    return NGX_CONF_OK;
+
+invalid:
+
+    ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                       "invalid parameter \"%V\"", &value[i]);
+
+    return NGX_CONF_ERROR;
+}
+
+
+static char *
+ngx_csq_secret_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_csq_main_conf_t  *cmcf = conf;
+
+    ngx_str_t  *value;
+
+    if (cmcf->secret.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    cmcf->secret = value[1];
+
+    return ngx_csq_check_secret(cf, cmd, &cmcf->secret);
+}
+
+
+/* read at start-up, when blocking file I/O is fine */
+
+static char *
+ngx_csq_secret_file_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_csq_main_conf_t  *cmcf = conf;
+
+    u_char           *p;
+    size_t            size;
+    ssize_t           n;
+    ngx_fd_t          fd;
+    ngx_str_t        *value, name;
+    ngx_file_info_t   fi;
+
+    if (cmcf->secret.data) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    name = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &name, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
+    if (fd == NGX_INVALID_FILE) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_open_file_n " \"%s\" failed", name.data);
+        return NGX_CONF_ERROR;
+    }
+
+    p = NULL;
+    n = NGX_ERROR;
+
+    if (ngx_fd_info(fd, &fi) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_fd_info_n " \"%s\" failed", name.data);
+        goto done;
+    }
+
+    size = (size_t) ngx_file_size(&fi);
+
+    if (size > 4096) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "secret file \"%s\" is over 4096 bytes",
+                           name.data);
+        goto done;
+    }
+
+    p = ngx_pnalloc(cf->pool, size + 1);
+    if (p == NULL) {
+        goto done;
+    }
+
+    n = ngx_read_fd(fd, p, size);
+
+    if (n == -1) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           ngx_read_fd_n " \"%s\" failed", name.data);
+    }
+
+done:
+
+    if (ngx_close_file(fd) == NGX_FILE_ERROR) {
+        ngx_conf_log_error(NGX_LOG_ALERT, cf, ngx_errno,
+                           ngx_close_file_n " \"%s\" failed", name.data);
+    }
+
+    if (p == NULL || n == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    /* a trailing newline or space is not part of the secret */
+
+    while (n > 0 && (p[n - 1] == LF || p[n - 1] == CR || p[n - 1] == ' ')) {
+        n--;
+    }
+
+    cmcf->secret.data = p;
+    cmcf->secret.len = n;
+
+    return ngx_csq_check_secret(cf, cmd, &cmcf->secret);
+}
+
+
+static char *
+ngx_csq_check_secret(ngx_conf_t *cf, ngx_command_t *cmd, ngx_str_t *secret)
+{
+    if (secret->len < NGX_CSQ_SECRET_MIN) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\" needs a secret of at least %d bytes",
+                           &cmd->name, NGX_CSQ_SECRET_MIN);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_csq_status_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_csq_loc_conf_t  *clcf = conf;
+
+    ngx_csq_main_conf_t       *cmcf;
+    ngx_http_core_loc_conf_t  *hclcf;
+
+    if (clcf->handler) {
+        return "is duplicate";
+    }
+
+    clcf->handler = 1;
+
+    cmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_csq_module);
+    cmcf->handlers = 1;
+
+    hclcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    hclcf->handler = ngx_csq_status_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_csq_init_process(ngx_cycle_t *cycle)
+{
+    ngx_csq_main_conf_t  *cmcf;
+
+    if (ngx_process != NGX_PROCESS_WORKER
+        && ngx_process != NGX_PROCESS_SINGLE)
+    {
+        return NGX_OK;
+    }
+
+    cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_csq_module);
+
+    if (cmcf == NULL || !cmcf->redis_set) {
+        return NGX_OK;
+    }
+
+    return ngx_csq_redis_init(cycle, cmcf);
+}
+
+
+static void
+ngx_csq_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_csq_redis_done(cycle);
+}
+
+
+static void
+ngx_csq_ctx_cleanup(void *data)
+{
+    ngx_csq_ctx_t  *ctx = data;
+
+    /* the request is going away: its Redis reply must find nobody */
+
+    if (ctx->cmd) {
+        ngx_csq_redis_cancel(ctx->cmd);
+        ctx->cmd = NULL;
+    }
+}
+
+
+ngx_csq_ctx_t *
+ngx_csq_get_ctx(ngx_http_request_t *r)
+{
+    ngx_csq_ctx_t       *ctx;
+    ngx_pool_cleanup_t  *cln;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    if (ctx) {
+        return ctx;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_csq_ctx_t));
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    ctx = cln->data;
+    ngx_memzero(ctx, sizeof(ngx_csq_ctx_t));
+
+    cln->handler = ngx_csq_ctx_cleanup;
+
+    ngx_http_set_ctx(r, ctx, ngx_http_csq_module);
+
+    return ctx;
+}

@@ -1,0 +1,64 @@
+
+/*
+ * Copyright (C) ngx_csq_module authors
+ */
+
+
+#ifndef _NGX_CSQ_MODULE_H_INCLUDED_
+#define _NGX_CSQ_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+
+#define NGX_CSQ_VERSION  "0.1.0"
+
+
+typedef struct {
+    ngx_str_t    redis_addr;        /* as written, for logs */
+    ngx_str_t    redis_host;        /* numeric address, NUL-terminated */
+    ngx_str_t    redis_unix;        /* socket path, NUL-terminated */
+    ngx_str_t    redis_password;
+    ngx_int_t    redis_db;
+    ngx_uint_t   redis_pool;
+    ngx_msec_t   redis_timeout;
+    in_port_t    redis_port;
+
+    ngx_str_t    secret;
+
+    unsigned     redis_set:1;
+    unsigned     handlers:1;        /* some location serves csq content */
+} ngx_csq_main_conf_t;
+
+
+typedef struct {
+    size_t       max_body;
+    unsigned     handler:1;
+} ngx_csq_loc_conf_t;
+
+
+typedef struct ngx_csq_redis_cmd_s  ngx_csq_redis_cmd_t;
+typedef struct ngx_csq_json_s       ngx_csq_json_t;
+
+
+/* a request's context, the same for every csq endpoint */
+typedef struct {
+    ngx_int_t               (*body_handler)(ngx_http_request_t *r,
+                                            ngx_csq_json_t *body);
+    ngx_csq_redis_cmd_t      *cmd;         /* the Redis call in flight */
+    void                     *data;        /* the endpoint's own state */
+} ngx_csq_ctx_t;
+
+
+extern ngx_module_t  ngx_http_csq_module;
+
+
+ngx_csq_ctx_t *ngx_csq_get_ctx(ngx_http_request_t *r);
+
+
+ngx_int_t ngx_csq_status_handler(ngx_http_request_t *r);
+
+
+#endif /* _NGX_CSQ_MODULE_H_INCLUDED_ */

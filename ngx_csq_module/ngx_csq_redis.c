@@ -1,0 +1,858 @@
+
+/*
+ * Copyright (C) ngx_csq_module authors
+ *
+ * The per-worker Redis pool: a few hiredis async connections ("links"),
+ * each carrying many commands in flight; commands wait in a bounded list
+ * while no link is ready; every command has an nginx timer; lost links
+ * reconnect with backoff and, once AUTH, SELECT and SCRIPT LOAD went
+ * through, take the waiting commands.  A command whose caller went away
+ * stays owned here until hiredis hands back its reply.
+ */
+
+
+#include "ngx_csq_redis.h"
+
+
+#define NGX_CSQ_LINK_DOWN         0
+#define NGX_CSQ_LINK_CONNECTING   1
+#define NGX_CSQ_LINK_READY        2
+
+#define NGX_CSQ_BACKOFF_MIN       100
+#define NGX_CSQ_BACKOFF_MAX       2000
+#define NGX_CSQ_WAITING_MAX       10000
+
+/* the first failure in a row is an error, the retries that follow are not */
+#define NGX_CSQ_FAIL_LEVEL(link)                                             \
+    ((link)->failures == 1 ? NGX_LOG_ERR : NGX_LOG_INFO)
+
+
+typedef struct {
+    redisAsyncContext    *ac;
+    ngx_event_t           timer;      /* connect timeout or retry backoff */
+    ngx_msec_t            backoff;
+    ngx_msec_t            last_attempt;
+    ngx_uint_t            inflight;
+    ngx_uint_t            setup;      /* setup replies still to come */
+    ngx_uint_t            state;
+    ngx_uint_t            failures;   /* attempts failed in a row */
+    ngx_uint_t            index;
+    unsigned              was_up:1;
+} ngx_csq_redis_link_t;
+
+
+struct ngx_csq_redis_cmd_s {
+    ngx_queue_t                queue;
+    ngx_event_t                timer;
+    ngx_csq_redis_handler_pt   handler;
+    void                      *data;
+    ngx_csq_redis_link_t      *link;
+    ngx_csq_script_t          *script;
+    int                        argc;
+    const char               **argv;
+    size_t                    *argvlen;
+    unsigned                   waiting:1;
+    unsigned                   retried:1;
+};
+
+
+typedef struct {
+    ngx_csq_main_conf_t       *cmcf;
+    ngx_log_t                 *log;
+    ngx_csq_redis_link_t      *links;
+    ngx_uint_t                 nlinks;
+    ngx_queue_t                waiting;
+    ngx_uint_t                 nwaiting;
+    unsigned                   exiting:1;
+} ngx_csq_redis_pool_t;
+
+
+static void ngx_csq_redis_connect(ngx_csq_redis_link_t *link);
+static void ngx_csq_redis_on_connect(const redisAsyncContext *ac,
+    int status);
+static void ngx_csq_redis_on_disconnect(const redisAsyncContext *ac,
+    int status);
+static void ngx_csq_redis_setup_reply(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_csq_redis_ready(ngx_csq_redis_link_t *link);
+static void ngx_csq_redis_lost(ngx_csq_redis_link_t *link);
+static void ngx_csq_redis_link_timer(ngx_event_t *ev);
+static ngx_csq_redis_link_t *ngx_csq_redis_pick(ngx_uint_t *connecting);
+static ngx_uint_t ngx_csq_redis_kick(void);
+static ngx_int_t ngx_csq_redis_send(ngx_csq_redis_link_t *link,
+    ngx_csq_redis_cmd_t *cmd);
+static void ngx_csq_redis_reply(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_csq_redis_load_reply(redisAsyncContext *ac, void *r,
+    void *privdata);
+static void ngx_csq_redis_cmd_timeout(ngx_event_t *ev);
+static void ngx_csq_redis_finish(ngx_csq_redis_cmd_t *cmd, ngx_int_t rc,
+    redisReply *reply);
+static void ngx_csq_redis_run_waiting(void);
+static void ngx_csq_redis_fail_waiting(void);
+
+
+static ngx_csq_redis_pool_t  ngx_csq_redis_pool;
+
+
+ngx_int_t
+ngx_csq_redis_init(ngx_cycle_t *cycle, ngx_csq_main_conf_t *cmcf)
+{
+    ngx_uint_t             i;
+    ngx_csq_redis_link_t  *link;
+    ngx_csq_redis_pool_t  *pool = &ngx_csq_redis_pool;
+
+    pool->cmcf = cmcf;
+    pool->log = cycle->log;
+    pool->nlinks = cmcf->redis_pool;
+    pool->exiting = 0;
+
+    ngx_queue_init(&pool->waiting);
+
+    pool->links = ngx_pcalloc(cycle->pool,
+                              pool->nlinks * sizeof(ngx_csq_redis_link_t));
+    if (pool->links == NULL) {
+        return NGX_ERROR;
+    }
+
+    for (i = 0; i < pool->nlinks; i++) {
+        link = &pool->links[i];
+
+        link->index = i;
+        link->timer.handler = ngx_csq_redis_link_timer;
+        link->timer.data = link;
+        link->timer.log = cycle->log;
+        link->timer.cancelable = 1;
+
+        ngx_csq_redis_connect(link);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_csq_redis_done(ngx_cycle_t *cycle)
+{
+    ngx_uint_t             i;
+    redisAsyncContext     *ac;
+    ngx_csq_redis_link_t  *link;
+    ngx_csq_redis_pool_t  *pool = &ngx_csq_redis_pool;
+
+    if (pool->links == NULL) {
+        return;
+    }
+
+    /* no handler runs from here on: their requests are gone */
+
+    pool->exiting = 1;
+
+    ngx_csq_redis_fail_waiting();
+
+    for (i = 0; i < pool->nlinks; i++) {
+        link = &pool->links[i];
+
+        if (link->timer.timer_set) {
+            ngx_del_timer(&link->timer);
+        }
+
+        ac = link->ac;
+
+        if (ac) {
+            link->ac = NULL;
+            redisAsyncFree(ac);
+        }
+    }
+
+    pool->links = NULL;
+}
+
+
+static void
+ngx_csq_redis_connect(ngx_csq_redis_link_t *link)
+{
+    redisAsyncContext     *ac;
+    ngx_csq_main_conf_t   *cmcf = ngx_csq_redis_pool.cmcf;
+    ngx_csq_redis_pool_t  *pool = &ngx_csq_redis_pool;
+
+    link->last_attempt = ngx_current_msec;
+    link->failures++;
+
+    /* both only start a non-blocking connect: the address is numeric */
+
+    if (cmcf->redis_unix.len) {
+        ac = redisAsyncConnectUnix((char *) cmcf->redis_unix.data);
+
+    } else {
+        ac = redisAsyncConnect((char *) cmcf->redis_host.data,
+                               cmcf->redis_port);
+    }
+
+    if (ac == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, pool->log, 0,
+                      "csq: redis %V: no memory for a connection",
+                      &cmcf->redis_addr);
+        goto failed;
+    }
+
+    if (ac->err) {
+        ngx_log_error(NGX_CSQ_FAIL_LEVEL(link),
+                      pool->log, 0, "csq: redis %V: connect failed: %s",
+                      &cmcf->redis_addr, ac->errstr);
+        redisAsyncFree(ac);
+        goto failed;
+    }
+
+    if (ngx_csq_redis_event_attach(ac, pool->log) != NGX_OK) {
+        redisAsyncFree(ac);
+        goto failed;
+    }
+
+    ac->data = link;
+    redisAsyncSetConnectCallback(ac, ngx_csq_redis_on_connect);
+    redisAsyncSetDisconnectCallback(ac, ngx_csq_redis_on_disconnect);
+
+    link->ac = ac;
+    link->state = NGX_CSQ_LINK_CONNECTING;
+    link->setup = 0;
+    link->inflight = 0;
+
+    /* hiredis learns that the connect finished from the first write event */
+
+    ac->ev.addWrite(ac->ev.data);
+
+    ngx_add_timer(&link->timer, cmcf->redis_timeout);
+
+    return;
+
+failed:
+
+    ngx_csq_redis_lost(link);
+}
+
+
+static void
+ngx_csq_redis_on_connect(const redisAsyncContext *ac, int status)
+{
+    ngx_csq_redis_link_t  *link = ac->data;
+
+    int                    argc;
+    char                   db[NGX_INT_T_LEN];
+    size_t                 argvlen[3];
+    ngx_uint_t             i;
+    const char            *argv[3];
+    redisAsyncContext     *c;
+    ngx_csq_script_t      *s;
+    ngx_csq_main_conf_t   *cmcf = ngx_csq_redis_pool.cmcf;
+
+    c = (redisAsyncContext *) ac;
+
+    if (status != REDIS_OK) {
+
+        /* hiredis frees the context when this returns */
+
+        ngx_log_error(NGX_CSQ_FAIL_LEVEL(link),
+                      ngx_csq_redis_pool.log, 0,
+                      "csq: redis %V: connect failed: %s",
+                      &cmcf->redis_addr, ac->errstr);
+
+        link->ac = NULL;
+        ngx_csq_redis_lost(link);
+        return;
+    }
+
+    ngx_log_debug1(NGX_LOG_DEBUG_EVENT, ngx_csq_redis_pool.log, 0,
+                   "csq: redis link %ui connected", link->index);
+
+    /* pipelined: the link is ready when the last of these succeeded */
+
+    if (cmcf->redis_password.len) {
+        argv[0] = "AUTH";
+        argvlen[0] = 4;
+        argv[1] = (const char *) cmcf->redis_password.data;
+        argvlen[1] = cmcf->redis_password.len;
+        argc = 2;
+
+        if (redisAsyncCommandArgv(c, ngx_csq_redis_setup_reply, "AUTH",
+                                  argc, argv, argvlen)
+            == REDIS_OK)
+        {
+            link->setup++;
+        }
+    }
+
+    if (cmcf->redis_db) {
+        argv[0] = "SELECT";
+        argvlen[0] = 6;
+        argv[1] = db;
+        argvlen[1] = ngx_sprintf((u_char *) db, "%i", cmcf->redis_db)
+                     - (u_char *) db;
+
+        if (redisAsyncCommandArgv(c, ngx_csq_redis_setup_reply, "SELECT",
+                                  2, argv, argvlen)
+            == REDIS_OK)
+        {
+            link->setup++;
+        }
+    }
+
+    for (i = 0; i < NGX_CSQ_SCRIPT_COUNT; i++) {
+        s = &ngx_csq_scripts[i];
+
+        argv[0] = "SCRIPT";
+        argvlen[0] = 6;
+        argv[1] = "LOAD";
+        argvlen[1] = 4;
+        argv[2] = (const char *) s->text.data;
+        argvlen[2] = s->text.len;
+
+        if (redisAsyncCommandArgv(c, ngx_csq_redis_setup_reply,
+                                  "SCRIPT LOAD", 3, argv, argvlen)
+            == REDIS_OK)
+        {
+            link->setup++;
+        }
+    }
+
+    if (link->setup == 0) {
+        ngx_csq_redis_ready(link);
+    }
+}
+
+
+static void
+ngx_csq_redis_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redisReply  *reply = r;
+
+    ngx_csq_redis_link_t  *link;
+    ngx_csq_main_conf_t   *cmcf = ngx_csq_redis_pool.cmcf;
+
+    if (reply == NULL) {
+        return;     /* the context is being freed */
+    }
+
+    link = ac->data;
+
+    if (link->ac != ac || link->state != NGX_CSQ_LINK_CONNECTING) {
+        return;     /* an earlier setup step failed */
+    }
+
+    if (reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ngx_csq_redis_pool.log, 0,
+                      "csq: redis %V: %s failed: %s",
+                      &cmcf->redis_addr, (char *) privdata, reply->str);
+
+        link->state = NGX_CSQ_LINK_DOWN;
+        redisAsyncDisconnect(ac);
+        return;
+    }
+
+    if (--link->setup == 0) {
+        ngx_csq_redis_ready(link);
+    }
+}
+
+
+static void
+ngx_csq_redis_ready(ngx_csq_redis_link_t *link)
+{
+    ngx_csq_main_conf_t  *cmcf = ngx_csq_redis_pool.cmcf;
+
+    if (link->timer.timer_set) {
+        ngx_del_timer(&link->timer);
+    }
+
+    link->state = NGX_CSQ_LINK_READY;
+    link->backoff = 0;
+
+    if (link->failures > 1 || link->was_up) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_csq_redis_pool.log, 0,
+                      "csq: redis %V: link %ui connected again",
+                      &cmcf->redis_addr, link->index);
+    }
+
+    link->failures = 0;
+    link->was_up = 1;
+
+    ngx_csq_redis_run_waiting();
+}
+
+
+static void
+ngx_csq_redis_on_disconnect(const redisAsyncContext *ac, int status)
+{
+    ngx_csq_redis_link_t  *link = ac->data;
+
+    ngx_csq_main_conf_t  *cmcf = ngx_csq_redis_pool.cmcf;
+
+    if (link->ac != ac) {
+        return;     /* freed on purpose */
+    }
+
+    if (link->state == NGX_CSQ_LINK_READY) {
+        ngx_log_error(NGX_LOG_ERR, ngx_csq_redis_pool.log, 0,
+                      "csq: redis %V: link %ui lost: %s",
+                      &cmcf->redis_addr, link->index,
+                      ac->errstr ? ac->errstr : "closed");
+    }
+
+    link->ac = NULL;
+    ngx_csq_redis_lost(link);
+}
+
+
+/* the link has no context any more: retry after a backoff */
+
+static void
+ngx_csq_redis_lost(ngx_csq_redis_link_t *link)
+{
+    ngx_uint_t             i, connecting;
+    ngx_csq_redis_pool_t  *pool = &ngx_csq_redis_pool;
+
+    link->state = NGX_CSQ_LINK_DOWN;
+    link->inflight = 0;
+
+    if (pool->exiting) {
+        return;
+    }
+
+    if (link->timer.timer_set) {
+        ngx_del_timer(&link->timer);
+    }
+
+    link->backoff = link->backoff ? ngx_min(link->backoff * 2,
+                                            NGX_CSQ_BACKOFF_MAX)
+                                  : NGX_CSQ_BACKOFF_MIN;
+
+    ngx_add_timer(&link->timer, link->backoff);
+
+    /* waiting commands fail at once when no link can take them soon */
+
+    connecting = 0;
+
+    for (i = 0; i < pool->nlinks; i++) {
+        if (pool->links[i].state != NGX_CSQ_LINK_DOWN) {
+            connecting++;
+        }
+    }
+
+    if (connecting == 0) {
+        ngx_csq_redis_fail_waiting();
+    }
+}
+
+
+static void
+ngx_csq_redis_link_timer(ngx_event_t *ev)
+{
+    ngx_csq_redis_link_t  *link = ev->data;
+
+    redisAsyncContext     *ac;
+    ngx_csq_main_conf_t   *cmcf = ngx_csq_redis_pool.cmcf;
+
+    if (link->state == NGX_CSQ_LINK_DOWN) {
+        ngx_csq_redis_connect(link);
+        return;
+    }
+
+    /* connecting, and neither connected nor set up in time */
+
+    ngx_log_error(NGX_CSQ_FAIL_LEVEL(link),
+                  ngx_csq_redis_pool.log, 0,
+                  "csq: redis %V: connect timed out", &cmcf->redis_addr);
+
+    ac = link->ac;
+    link->ac = NULL;
+
+    if (ac) {
+        redisAsyncFree(ac);
+    }
+
+    ngx_csq_redis_lost(link);
+}
+
+
+/* the ready link with the fewest commands in flight */
+
+static ngx_csq_redis_link_t *
+ngx_csq_redis_pick(ngx_uint_t *connecting)
+{
+    ngx_uint_t             i;
+    ngx_csq_redis_link_t  *link, *best;
+    ngx_csq_redis_pool_t  *pool = &ngx_csq_redis_pool;
+
+    best = NULL;
+    *connecting = 0;
+
+    for (i = 0; i < pool->nlinks; i++) {
+        link = &pool->links[i];
+
+        if (link->state == NGX_CSQ_LINK_CONNECTING) {
+            (*connecting)++;
+            continue;
+        }
+
+        if (link->state != NGX_CSQ_LINK_READY
+            || link->ac == NULL
+            || (link->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
+        {
+            continue;
+        }
+
+        if (best == NULL || link->inflight < best->inflight) {
+            best = link;
+        }
+    }
+
+    return best;
+}
+
+
+/*
+ * No link is up or on its way: start connecting the links whose last
+ * attempt is old enough, so a Redis that came back is used at once and a
+ * Redis that is down is not hammered.  Returns how many are connecting.
+ */
+
+static ngx_uint_t
+ngx_csq_redis_kick(void)
+{
+    ngx_uint_t             i, n;
+    ngx_csq_redis_link_t  *link;
+    ngx_csq_redis_pool_t  *pool = &ngx_csq_redis_pool;
+
+    n = 0;
+
+    for (i = 0; i < pool->nlinks; i++) {
+        link = &pool->links[i];
+
+        if (link->state == NGX_CSQ_LINK_DOWN
+            && ngx_current_msec - link->last_attempt >= NGX_CSQ_BACKOFF_MIN)
+        {
+            if (link->timer.timer_set) {
+                ngx_del_timer(&link->timer);
+            }
+
+            ngx_csq_redis_connect(link);
+        }
+
+        if (link->state == NGX_CSQ_LINK_CONNECTING) {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+ngx_csq_redis_cmd_t *
+ngx_csq_redis_script(ngx_uint_t script, ngx_uint_t nkeys, ngx_str_t *argv,
+    ngx_uint_t argc, ngx_csq_redis_handler_pt handler, void *data)
+{
+    u_char                *p;
+    size_t                 size;
+    ngx_uint_t             i, n, connecting;
+    ngx_csq_script_t      *s;
+    ngx_csq_redis_cmd_t   *cmd;
+    ngx_csq_redis_link_t  *link;
+    ngx_csq_redis_pool_t  *pool = &ngx_csq_redis_pool;
+
+    if (pool->links == NULL || script >= NGX_CSQ_SCRIPT_COUNT) {
+        return NULL;
+    }
+
+    link = ngx_csq_redis_pick(&connecting);
+
+    if (link == NULL && connecting == 0 && ngx_csq_redis_kick() == 0) {
+        return NULL;
+    }
+
+    if (link == NULL && pool->nwaiting >= NGX_CSQ_WAITING_MAX) {
+        return NULL;
+    }
+
+    s = &ngx_csq_scripts[script];
+
+    /* EVALSHA sha1 numkeys key... arg..., in one allocation */
+
+    n = argc + 3;
+    size = sizeof(ngx_csq_redis_cmd_t)
+           + n * (sizeof(char *) + sizeof(size_t)) + NGX_INT_T_LEN;
+
+    for (i = 0; i < argc; i++) {
+        size += argv[i].len;
+    }
+
+    cmd = ngx_alloc(size, pool->log);
+    if (cmd == NULL) {
+        return NULL;
+    }
+
+    ngx_memzero(cmd, sizeof(ngx_csq_redis_cmd_t));
+
+    cmd->handler = handler;
+    cmd->data = data;
+    cmd->script = s;
+    cmd->argc = (int) n;
+    cmd->argv = (const char **) (cmd + 1);
+    cmd->argvlen = (size_t *) (cmd->argv + n);
+
+    cmd->argv[0] = "EVALSHA";
+    cmd->argvlen[0] = 7;
+    cmd->argv[1] = (const char *) s->sha1.data;
+    cmd->argvlen[1] = s->sha1.len;
+
+    p = (u_char *) (cmd->argvlen + n);
+
+    cmd->argv[2] = (const char *) p;
+    cmd->argvlen[2] = ngx_sprintf(p, "%ui", nkeys) - p;
+    p += cmd->argvlen[2];
+
+    for (i = 0; i < argc; i++) {
+        cmd->argv[i + 3] = (const char *) p;
+        cmd->argvlen[i + 3] = argv[i].len;
+        p = ngx_cpymem(p, argv[i].data, argv[i].len);
+    }
+
+    cmd->timer.handler = ngx_csq_redis_cmd_timeout;
+    cmd->timer.data = cmd;
+    cmd->timer.log = pool->log;
+
+    if (link) {
+        if (ngx_csq_redis_send(link, cmd) != NGX_OK) {
+            ngx_free(cmd);
+            return NULL;
+        }
+
+    } else {
+        cmd->waiting = 1;
+        ngx_queue_insert_tail(&pool->waiting, &cmd->queue);
+        pool->nwaiting++;
+    }
+
+    ngx_add_timer(&cmd->timer, pool->cmcf->redis_timeout);
+
+    return cmd;
+}
+
+
+static ngx_int_t
+ngx_csq_redis_send(ngx_csq_redis_link_t *link, ngx_csq_redis_cmd_t *cmd)
+{
+    if (redisAsyncCommandArgv(link->ac, ngx_csq_redis_reply, cmd, cmd->argc,
+                              cmd->argv, cmd->argvlen)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    cmd->link = link;
+    link->inflight++;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_csq_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    ngx_csq_redis_cmd_t  *cmd = privdata;
+    redisReply           *reply = r;
+
+    ngx_csq_script_t     *s;
+    ngx_csq_redis_link_t *link;
+
+    link = cmd->link;
+
+    if (link->inflight) {
+        link->inflight--;
+    }
+
+    if (reply == NULL) {
+        ngx_csq_redis_finish(cmd, NGX_CSQ_REDIS_DOWN, NULL);
+        return;
+    }
+
+    /*
+     * the script cache is empty after a restart, a failover or a SCRIPT
+     * FLUSH: load the script and send the command again, both on this
+     * link, so the second EVALSHA runs after the load
+     */
+
+    if (reply->type == REDIS_REPLY_ERROR
+        && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0
+        && !cmd->retried
+        && !(ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
+    {
+        s = cmd->script;
+        cmd->retried = 1;
+
+        ngx_log_error(NGX_LOG_INFO, ngx_csq_redis_pool.log, 0,
+                      "csq: redis: script \"%V\" not cached, loading it",
+                      &s->name);
+
+        if (redisAsyncCommand(ac, ngx_csq_redis_load_reply, s,
+                              "SCRIPT LOAD %b", s->text.data, s->text.len)
+            == REDIS_OK
+            && ngx_csq_redis_send(link, cmd) == NGX_OK)
+        {
+            return;
+        }
+    }
+
+    ngx_csq_redis_finish(cmd, NGX_CSQ_REDIS_OK, reply);
+}
+
+
+static void
+ngx_csq_redis_load_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    ngx_csq_script_t  *s = privdata;
+    redisReply        *reply = r;
+
+    if (reply && reply->type == REDIS_REPLY_ERROR) {
+        ngx_log_error(NGX_LOG_ERR, ngx_csq_redis_pool.log, 0,
+                      "csq: redis: loading script \"%V\" failed: %s",
+                      &s->name, reply->str);
+    }
+}
+
+
+static void
+ngx_csq_redis_cmd_timeout(ngx_event_t *ev)
+{
+    ngx_csq_redis_cmd_t  *cmd = ev->data;
+
+    void                      *data;
+    ngx_csq_redis_handler_pt   handler;
+    ngx_csq_redis_pool_t      *pool = &ngx_csq_redis_pool;
+
+    ngx_log_error(NGX_LOG_WARN, pool->log, 0,
+                  "csq: redis %V: \"%V\" timed out after %Mms",
+                  &pool->cmcf->redis_addr, &cmd->script->name,
+                  pool->cmcf->redis_timeout);
+
+    handler = cmd->handler;
+    data = cmd->data;
+    cmd->handler = NULL;
+
+    if (cmd->waiting) {
+        ngx_queue_remove(&cmd->queue);
+        pool->nwaiting--;
+        ngx_free(cmd);
+    }
+
+    /* a command in flight stays until hiredis hands it back */
+
+    if (handler) {
+        handler(data, NGX_CSQ_REDIS_TIMEOUT, NULL);
+    }
+}
+
+
+static void
+ngx_csq_redis_finish(ngx_csq_redis_cmd_t *cmd, ngx_int_t rc,
+    redisReply *reply)
+{
+    void                      *data;
+    ngx_csq_redis_handler_pt   handler;
+
+    if (cmd->timer.timer_set) {
+        ngx_del_timer(&cmd->timer);
+    }
+
+    handler = cmd->handler;
+    data = cmd->data;
+
+    cmd->handler = NULL;
+
+    if (handler && !ngx_csq_redis_pool.exiting) {
+        handler(data, rc, reply);
+    }
+
+    ngx_free(cmd);
+}
+
+
+void
+ngx_csq_redis_cancel(ngx_csq_redis_cmd_t *cmd)
+{
+    if (cmd == NULL || cmd->handler == NULL) {
+        return;
+    }
+
+    cmd->handler = NULL;
+
+    if (cmd->timer.timer_set) {
+        ngx_del_timer(&cmd->timer);
+    }
+
+    if (cmd->waiting) {
+        ngx_queue_remove(&cmd->queue);
+        ngx_csq_redis_pool.nwaiting--;
+        ngx_free(cmd);
+    }
+}
+
+
+static void
+ngx_csq_redis_run_waiting(void)
+{
+    ngx_uint_t             connecting;
+    ngx_queue_t           *q;
+    ngx_csq_redis_cmd_t   *cmd;
+    ngx_csq_redis_link_t  *link;
+    ngx_csq_redis_pool_t  *pool = &ngx_csq_redis_pool;
+
+    while (!ngx_queue_empty(&pool->waiting)) {
+
+        link = ngx_csq_redis_pick(&connecting);
+        if (link == NULL) {
+            return;
+        }
+
+        q = ngx_queue_head(&pool->waiting);
+        cmd = ngx_queue_data(q, ngx_csq_redis_cmd_t, queue);
+
+        ngx_queue_remove(q);
+        pool->nwaiting--;
+        cmd->waiting = 0;
+
+        if (ngx_csq_redis_send(link, cmd) != NGX_OK) {
+            ngx_csq_redis_finish(cmd, NGX_CSQ_REDIS_DOWN, NULL);
+        }
+    }
+}
+
+
+static void
+ngx_csq_redis_fail_waiting(void)
+{
+    ngx_queue_t            failed, *q;
+    ngx_csq_redis_cmd_t   *cmd;
+    ngx_csq_redis_pool_t  *pool = &ngx_csq_redis_pool;
+
+    if (ngx_queue_empty(&pool->waiting)) {
+        return;
+    }
+
+    /* handlers may queue new commands: fail only those waiting now */
+
+    failed = pool->waiting;
+    failed.next->prev = &failed;
+    failed.prev->next = &failed;
+
+    ngx_queue_init(&pool->waiting);
+    pool->nwaiting = 0;
+
+    while (!ngx_queue_empty(&failed)) {
+        q = ngx_queue_head(&failed);
+        cmd = ngx_queue_data(q, ngx_csq_redis_cmd_t, queue);
+
+        ngx_queue_remove(q);
+        cmd->waiting = 0;
+
+        ngx_csq_redis_finish(cmd, NGX_CSQ_REDIS_DOWN, NULL);
+    }
+}

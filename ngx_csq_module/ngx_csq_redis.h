@@ -1,0 +1,51 @@
+
+/*
+ * Copyright (C) ngx_csq_module authors
+ */
+
+
+#ifndef _NGX_CSQ_REDIS_H_INCLUDED_
+#define _NGX_CSQ_REDIS_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <hiredis/hiredis.h>
+#include <hiredis/async.h>
+#include "ngx_csq_module.h"
+#include "ngx_csq_scripts.h"
+
+
+/* what a command's handler is told */
+#define NGX_CSQ_REDIS_OK        0   /* a reply, possibly an error reply */
+#define NGX_CSQ_REDIS_DOWN      1   /* no connection, or it was lost */
+#define NGX_CSQ_REDIS_TIMEOUT   2   /* no reply within csq_redis_timeout */
+
+
+/*
+ * Called once per command, never from inside ngx_csq_redis_script().
+ * The reply is freed when the handler returns: copy what is needed.
+ */
+typedef void (*ngx_csq_redis_handler_pt)(void *data, ngx_int_t rc,
+    redisReply *reply);
+
+
+ngx_int_t ngx_csq_redis_init(ngx_cycle_t *cycle, ngx_csq_main_conf_t *cmcf);
+void ngx_csq_redis_done(ngx_cycle_t *cycle);
+
+/*
+ * EVALSHA of an embedded script: argv[0 .. nkeys - 1] are its KEYS, the
+ * rest its ARGV.  Returns NULL when Redis cannot be reached right now (the
+ * caller answers 503 at once); otherwise the handler will be called.
+ */
+ngx_csq_redis_cmd_t *ngx_csq_redis_script(ngx_uint_t script,
+    ngx_uint_t nkeys, ngx_str_t *argv, ngx_uint_t argc,
+    ngx_csq_redis_handler_pt handler, void *data);
+
+ngx_int_t ngx_csq_redis_event_attach(redisAsyncContext *ac, ngx_log_t *log);
+
+/* the caller lost interest (its request went away): never call back */
+void ngx_csq_redis_cancel(ngx_csq_redis_cmd_t *cmd);
+
+
+#endif /* _NGX_CSQ_REDIS_H_INCLUDED_ */

@@ -1,0 +1,151 @@
+
+/*
+ * Copyright (C) ngx_csq_module authors
+ *
+ * The hiredis async adapter: a hiredis context's socket as an nginx
+ * connection on the worker's event loop.  hiredis owns and closes the fd;
+ * nginx only watches it.  Events are level-triggered, so whatever a single
+ * hiredis read (at most 16 KiB) leaves in the socket is reported again on
+ * the next loop iteration instead of being lost to edge triggering.
+ */
+
+
+#include "ngx_csq_redis.h"
+#include <hiredis/async.h>
+
+
+static void ngx_csq_redis_event_read(ngx_event_t *ev);
+static void ngx_csq_redis_event_write(ngx_event_t *ev);
+static void ngx_csq_redis_event_add_read(void *privdata);
+static void ngx_csq_redis_event_del_read(void *privdata);
+static void ngx_csq_redis_event_add_write(void *privdata);
+static void ngx_csq_redis_event_del_write(void *privdata);
+static void ngx_csq_redis_event_cleanup(void *privdata);
+
+
+ngx_int_t
+ngx_csq_redis_event_attach(redisAsyncContext *ac, ngx_log_t *log)
+{
+    ngx_connection_t  *c;
+
+    c = ngx_get_connection(ac->c.fd, log);
+    if (c == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->data = ac;
+    c->read->handler = ngx_csq_redis_event_read;
+    c->write->handler = ngx_csq_redis_event_write;
+    c->read->log = log;
+    c->write->log = log;
+
+    ac->ev.data = c;
+    ac->ev.addRead = ngx_csq_redis_event_add_read;
+    ac->ev.delRead = ngx_csq_redis_event_del_read;
+    ac->ev.addWrite = ngx_csq_redis_event_add_write;
+    ac->ev.delWrite = ngx_csq_redis_event_del_write;
+    ac->ev.cleanup = ngx_csq_redis_event_cleanup;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_csq_redis_event_read(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = ev->data;
+
+    redisAsyncHandleRead(c->data);
+}
+
+
+static void
+ngx_csq_redis_event_write(ngx_event_t *ev)
+{
+    ngx_connection_t  *c = ev->data;
+
+    redisAsyncHandleWrite(c->data);
+}
+
+
+static void
+ngx_csq_redis_event_add_read(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (!c->read->active) {
+        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                          "csq: redis: adding read event failed");
+        }
+    }
+}
+
+
+static void
+ngx_csq_redis_event_del_read(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (c->read->active) {
+        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
+    }
+}
+
+
+static void
+ngx_csq_redis_event_add_write(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (!c->write->active) {
+        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
+            != NGX_OK)
+        {
+            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
+                          "csq: redis: adding write event failed");
+        }
+    }
+}
+
+
+static void
+ngx_csq_redis_event_del_write(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    if (c->write->active) {
+        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    }
+}
+
+
+/* hiredis is about to close the fd and free the context */
+
+static void
+ngx_csq_redis_event_cleanup(void *privdata)
+{
+    ngx_connection_t  *c = privdata;
+
+    redisAsyncContext  *ac;
+
+    ac = c->data;
+    ac->ev.data = NULL;
+
+    ngx_csq_redis_event_del_read(c);
+    ngx_csq_redis_event_del_write(c);
+
+    if (c->read->posted) {
+        ngx_delete_posted_event(c->read);
+    }
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
+
+    ngx_free_connection(c);
+
+    c->fd = (ngx_socket_t) -1;
+}
