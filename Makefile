@@ -16,7 +16,7 @@ NGINX        ?= /usr/sbin/nginx
 
 # what building, running and testing need, all from Debian
 PKGS_BUILD   := gcc make nginx nginx-dev libhiredis-dev libyajl-dev
-PKGS_RUN     := redis-server redis-tools
+PKGS_RUN     := redis-server redis-tools curl
 PKGS_TEST    := libtest-base-perl libtext-diff-perl libhttp-message-perl \
                 liburi-perl libprotocol-websocket-perl libipc-run-perl \
                 liblist-moreutils-perl valgrind

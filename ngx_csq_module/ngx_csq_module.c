@@ -12,6 +12,7 @@
 
 #define NGX_CSQ_SECRET_MIN   16
 #define NGX_CSQ_POOL_MAX     64
+#define NGX_CSQ_MAX_BODY_MAX (64 * 1024 * 1024)
 
 
 static void *ngx_csq_create_main_conf(ngx_conf_t *cf);
@@ -29,13 +30,14 @@ static char *ngx_csq_check_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t *secret);
 static char *ngx_csq_status_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
+static char *ngx_csq_check_max_body(ngx_conf_t *cf, void *post,
+    void *data);
 static ngx_int_t ngx_csq_init_process(ngx_cycle_t *cycle);
 static void ngx_csq_exit_process(ngx_cycle_t *cycle);
 
 
-static ngx_conf_num_bounds_t  ngx_csq_max_body_bounds = {
-    ngx_conf_check_num_bounds, 2, 64 * 1024 * 1024
-};
+static ngx_conf_post_handler_pt  ngx_csq_max_body_post =
+    ngx_csq_check_max_body;
 
 
 static ngx_command_t  ngx_csq_commands[] = {
@@ -73,7 +75,7 @@ static ngx_command_t  ngx_csq_commands[] = {
       ngx_conf_set_size_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_csq_loc_conf_t, max_body),
-      &ngx_csq_max_body_bounds },
+      &ngx_csq_max_body_post },
 
     { ngx_string("csq_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
@@ -251,8 +253,8 @@ ngx_csq_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         if (addr.len == 0) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "empty unix socket path in \"%V\"",
-                               &value[1]);
+                               "\"%V\" has an empty unix socket path",
+                               &cmd->name);
             return NGX_CONF_ERROR;
         }
 
@@ -281,7 +283,8 @@ ngx_csq_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         if (ngx_parse_url(cf->pool, &u) != NGX_OK) {
             if (u.err) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "%s in \"%V\"", u.err, &u.url);
+                                   "\"%V\": %s in \"%V\"",
+                                   &cmd->name, u.err, &u.url);
             }
 
             return NGX_CONF_ERROR;
@@ -289,7 +292,8 @@ ngx_csq_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
         if (u.naddrs == 0 || u.addrs[0].sockaddr->sa_family == AF_UNIX) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "no address in \"%V\"", &u.url);
+                               "\"%V\": no address in \"%V\"",
+                               &cmd->name, &u.url);
             return NGX_CONF_ERROR;
         }
 
@@ -333,8 +337,9 @@ ngx_csq_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
             n = ngx_atoi(value[i].data + 5, value[i].len - 5);
             if (n == NGX_ERROR || n < 1 || n > NGX_CSQ_POOL_MAX) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                                   "invalid \"%V\": pool must be 1..%d",
-                                   &value[i], NGX_CSQ_POOL_MAX);
+                                   "\"%V\": invalid \"%V\", pool must be "
+                                   "1..%d", &cmd->name, &value[i],
+                                   NGX_CSQ_POOL_MAX);
                 return NGX_CONF_ERROR;
             }
 
@@ -352,7 +357,8 @@ ngx_csq_redis_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 invalid:
 
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "invalid parameter \"%V\"", &value[i]);
+                       "\"%V\": invalid parameter \"%V\"",
+                       &cmd->name, &value[i]);
 
     return NGX_CONF_ERROR;
 }
@@ -406,7 +412,8 @@ ngx_csq_secret_file_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     fd = ngx_open_file(name.data, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
-                           ngx_open_file_n " \"%s\" failed", name.data);
+                           "\"%V\": " ngx_open_file_n " \"%s\" failed",
+                           &cmd->name, name.data);
         return NGX_CONF_ERROR;
     }
 
@@ -423,8 +430,8 @@ ngx_csq_secret_file_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     if (size > 4096) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "secret file \"%s\" is over 4096 bytes",
-                           name.data);
+                           "\"%V\": \"%s\" is over 4096 bytes",
+                           &cmd->name, name.data);
         goto done;
     }
 
@@ -471,6 +478,22 @@ ngx_csq_check_secret(ngx_conf_t *cf, ngx_command_t *cmd, ngx_str_t *secret)
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "\"%V\" needs a secret of at least %d bytes",
                            &cmd->name, NGX_CSQ_SECRET_MIN);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_csq_check_max_body(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *sp = data;
+
+    if (*sp < 2 || *sp > NGX_CSQ_MAX_BODY_MAX) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"csq_max_body\" must be between 2 and %uz",
+                           (size_t) NGX_CSQ_MAX_BODY_MAX);
         return NGX_CONF_ERROR;
     }
 

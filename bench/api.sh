@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# API benchmark (issue #3): wrk against csq_status (a Redis round trip
+# through EVALSHA) and against `return 200` in the same nginx, alternating
+# rounds in one run, so the machine's noise hits both alike.
+#
+#   bench/api.sh [seconds per round] [rounds] [connections]
+#
+# Prints each round and the medians, and the ratio status / return 200
+# (goal: >= 0.5).
+
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-5}
+rounds=${2:-3}
+conns=${3:-64}
+nginx=${NGINX:-/usr/sbin/nginx}
+module=$root/build/ngx_http_csq_module.so
+dir=$(mktemp -d /tmp/csq-bench.XXXXXX)
+
+free_port() {
+    perl -MIO::Socket::INET -e \
+        'print IO::Socket::INET->new(Listen=>1,LocalAddr=>"127.0.0.1")->sockport'
+}
+
+redis_port=$(free_port)
+http_port=$(free_port)
+mkdir -p "$dir/logs"
+
+cleanup() {
+    [ -f "$dir/logs/nginx.pid" ] && kill "$(cat "$dir/logs/nginx.pid")" 2>/dev/null
+    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+    sleep 0.3
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
+    --appendonly no --daemonize yes --dir "$dir" >/dev/null
+for _ in $(seq 50); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1
+done
+
+cat > "$dir/nginx.conf" <<EOT
+load_module $module;
+worker_processes 1;
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    csq_redis 127.0.0.1:$redis_port pool=4;
+    server {
+        listen 127.0.0.1:$http_port backlog=4096;
+        location = /status { csq_status; }
+        location = /return { return 200 "ok\n"; }
+    }
+}
+EOT
+
+"$nginx" -p "$dir/" -c "$dir/nginx.conf"
+for _ in $(seq 50); do
+    curl -fs "http://127.0.0.1:$http_port/status" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+rate() {
+    wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$http_port/$1" \
+        | awk '/Requests\/sec/ { print $2 } /Non-2xx/ { print "ERR " $0 > "/dev/stderr" }'
+}
+
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+echo "csq API benchmark: 1 worker, wrk -t1 -c$conns, ${secs}s x $rounds rounds"
+printf '%-8s %14s %14s\n' round "csq_status/s" "return200/s"
+
+s_all=""; r_all=""
+for i in $(seq "$rounds"); do
+    s=$(rate status); r=$(rate return)
+    printf '%-8s %14s %14s\n' "$i" "$s" "$r"
+    s_all="$s_all $s"; r_all="$r_all $r"
+done
+
+s_med=$(echo $s_all | tr ' ' '\n' | median)
+r_med=$(echo $r_all | tr ' ' '\n' | median)
+printf '%-8s %14s %14s\n' median "$s_med" "$r_med"
+awk -v s="$s_med" -v r="$r_med" \
+    'BEGIN { printf "ratio csq_status / return 200: %.2f (goal >= 0.5)\n", s / r }'
