@@ -204,7 +204,7 @@ tooshort
 
 === TEST 18: csq_max_body: too large
 --- http_config
-    csq_max_body 1g;
+    csq_max_body 100m;
 --- config
 --- must_die
 --- error_log

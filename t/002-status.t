@@ -4,7 +4,7 @@
 
 use t::Csq 'no_plan';
 
-repeat_each(2);
+repeat_each(1);
 no_shuffle();
 run_tests();
 
@@ -17,12 +17,12 @@ __DATA__
     location = /csq/status {
         csq_status;
     }
---- request
-GET /csq/status
---- response_headers
-Content-Type: application/json
+--- request eval
+["GET /csq/status", "GET /csq/status", "GET /csq/status"]
+--- response_headers eval
+["Content-Type: application/json", "Content-Type: application/json", "Content-Type: application/json"]
 --- response_body_like eval
-qr/^\{"redis":"up","version":"\d+\.\d+\.\d+","redis_version":"7\.[\d.]+","redis_time":\d{10},"worker":\d+\}$/
+[(qr/^\{"redis":"up","version":"\d+\.\d+\.\d+","redis_version":"7\.[\d.]+","redis_time":\d{10},"worker":\d+\}$/) x 3]
 --- no_error_log
 [error]
 [warn]

@@ -159,18 +159,18 @@ qr/"echo":"chunked"\}$/
 
 === TEST 12: a body of exactly csq_max_body is accepted
 --- request eval
-my $body = '{"echo":"' . ("z" x 1012) . '"}';
+my $body = '{"echo":"' . ("z" x 1013) . '"}';
 die length($body) unless length($body) == 1024;
 "POST /csq/status\n$body"
 --- error_code: 200
 --- response_body_like eval
-qr/"echo":"z{1012}"\}$/
+qr/"echo":"z{1013}"\}$/
 
 
 
 === TEST 13: one byte over csq_max_body -> 413
 --- request eval
-my $body = '{"echo":"' . ("z" x 1013) . '"}';
+my $body = '{"echo":"' . ("z" x 1014) . '"}';
 "POST /csq/status\n$body"
 --- error_code: 413
 --- response_body chomp
