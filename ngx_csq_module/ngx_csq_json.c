@@ -40,6 +40,7 @@ static int ngx_csq_json_on_map_key(void *ctx, const unsigned char *s,
     size_t len);
 static int ngx_csq_json_on_end(void *ctx);
 static int ngx_csq_json_on_start_array(void *ctx);
+static int ngx_csq_json_open(ngx_csq_json_parser_t *p, ngx_uint_t type);
 
 
 static yajl_callbacks  ngx_csq_json_callbacks = {
@@ -432,22 +433,7 @@ ngx_csq_json_on_string(void *ctx, const unsigned char *s, size_t len)
 static int
 ngx_csq_json_on_start_map(void *ctx)
 {
-    ngx_csq_json_t         *v;
-    ngx_csq_json_parser_t  *p = ctx;
-
-    if (++p->depth > NGX_CSQ_JSON_MAX_DEPTH) {
-        p->err = "document nested too deeply";
-        return 0;
-    }
-
-    v = ngx_csq_json_add(p, NGX_CSQ_JSON_OBJECT);
-    if (v == NULL) {
-        return 0;
-    }
-
-    p->cur = v;
-
-    return 1;
+    return ngx_csq_json_open(ctx, NGX_CSQ_JSON_OBJECT);
 }
 
 
@@ -484,15 +470,23 @@ ngx_csq_json_on_end(void *ctx)
 static int
 ngx_csq_json_on_start_array(void *ctx)
 {
-    ngx_csq_json_t         *v;
-    ngx_csq_json_parser_t  *p = ctx;
+    return ngx_csq_json_open(ctx, NGX_CSQ_JSON_ARRAY);
+}
+
+
+/* an object or an array begins: it holds what follows until its end */
+
+static int
+ngx_csq_json_open(ngx_csq_json_parser_t *p, ngx_uint_t type)
+{
+    ngx_csq_json_t  *v;
 
     if (++p->depth > NGX_CSQ_JSON_MAX_DEPTH) {
         p->err = "document nested too deeply";
         return 0;
     }
 
-    v = ngx_csq_json_add(p, NGX_CSQ_JSON_ARRAY);
+    v = ngx_csq_json_add(p, type);
     if (v == NULL) {
         return 0;
     }

@@ -11,7 +11,6 @@
 
 
 #include "ngx_csq_redis.h"
-#include <hiredis/async.h>
 
 
 static void ngx_csq_redis_event_read(ngx_event_t *ev);
@@ -21,6 +20,8 @@ static void ngx_csq_redis_event_del_read(void *privdata);
 static void ngx_csq_redis_event_add_write(void *privdata);
 static void ngx_csq_redis_event_del_write(void *privdata);
 static void ngx_csq_redis_event_cleanup(void *privdata);
+static void ngx_csq_redis_event_add(ngx_event_t *ev, ngx_int_t event);
+static void ngx_csq_redis_event_del(ngx_event_t *ev, ngx_int_t event);
 
 
 ngx_int_t
@@ -73,14 +74,7 @@ ngx_csq_redis_event_add_read(void *privdata)
 {
     ngx_connection_t  *c = privdata;
 
-    if (!c->read->active) {
-        if (ngx_add_event(c->read, NGX_READ_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                          "csq: redis: adding read event failed");
-        }
-    }
+    ngx_csq_redis_event_add(c->read, NGX_READ_EVENT);
 }
 
 
@@ -89,9 +83,7 @@ ngx_csq_redis_event_del_read(void *privdata)
 {
     ngx_connection_t  *c = privdata;
 
-    if (c->read->active) {
-        (void) ngx_del_event(c->read, NGX_READ_EVENT, 0);
-    }
+    ngx_csq_redis_event_del(c->read, NGX_READ_EVENT);
 }
 
 
@@ -100,14 +92,7 @@ ngx_csq_redis_event_add_write(void *privdata)
 {
     ngx_connection_t  *c = privdata;
 
-    if (!c->write->active) {
-        if (ngx_add_event(c->write, NGX_WRITE_EVENT, NGX_LEVEL_EVENT)
-            != NGX_OK)
-        {
-            ngx_log_error(NGX_LOG_ALERT, c->log, 0,
-                          "csq: redis: adding write event failed");
-        }
-    }
+    ngx_csq_redis_event_add(c->write, NGX_WRITE_EVENT);
 }
 
 
@@ -116,8 +101,29 @@ ngx_csq_redis_event_del_write(void *privdata)
 {
     ngx_connection_t  *c = privdata;
 
-    if (c->write->active) {
-        (void) ngx_del_event(c->write, NGX_WRITE_EVENT, 0);
+    ngx_csq_redis_event_del(c->write, NGX_WRITE_EVENT);
+}
+
+
+/* hiredis asks for these again and again: they must be idempotent */
+
+static void
+ngx_csq_redis_event_add(ngx_event_t *ev, ngx_int_t event)
+{
+    if (!ev->active
+        && ngx_add_event(ev, event, NGX_LEVEL_EVENT) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ALERT, ev->log, 0,
+                      "csq: redis: adding an event failed");
+    }
+}
+
+
+static void
+ngx_csq_redis_event_del(ngx_event_t *ev, ngx_int_t event)
+{
+    if (ev->active) {
+        (void) ngx_del_event(ev, event, 0);
     }
 }
 
