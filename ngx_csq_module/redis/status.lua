@@ -2,8 +2,6 @@
 -- ARGV[1]: text to echo back (may be empty)
 -- returns { redis_version, unix time (seconds), echo }
 
-local info = redis.call('INFO', 'server')
-local version = string.match(info, 'redis_version:([%w%.%-]+)') or 'unknown'
 local now = redis.call('TIME')
 
-return { version, now[1], ARGV[1] or '' }
+return { redis.REDIS_VERSION or 'unknown', now[1], ARGV[1] or '' }
