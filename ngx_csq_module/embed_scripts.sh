@@ -3,6 +3,9 @@
 #
 #   embed_scripts.sh <dir with *.lua> <output dir>
 #
+# The files of <dir>/lib/ (shared helpers) are put before every script
+# except status.lua, in name order: Redis sees one self-contained text.
+#
 # Writes ngx_csq_scripts_gen.h (one NGX_CSQ_SCRIPT_<NAME> index per script)
 # and ngx_csq_scripts_gen.c (ngx_csq_scripts[]: name, SHA1 and text of each,
 # the SHA1 being the id Redis gives the text for EVALSHA).  Files are
@@ -13,6 +16,17 @@ set -eu
 dir=$1
 out=$2
 scripts=$(ls "$dir"/*.lua | LC_ALL=C sort)
+libs=$(ls "$dir"/lib/*.lua 2>/dev/null | LC_ALL=C sort || true)
+
+# the text Redis gets for one script
+text() {
+    if [ "$(basename "$1")" != status.lua ]; then
+        for l in $libs; do
+            cat "$l"
+        done
+    fi
+    cat "$1"
+}
 
 replace() {
     if [ -f "$1" ] && cmp -s "$1.tmp" "$1"; then
@@ -48,18 +62,20 @@ replace() {
     echo
     echo "ngx_csq_script_t  ngx_csq_scripts[] = {"
 
-    for f in $scripts; do
+    for f in $scripts $libs; do
         if [ -n "$(tail -c 1 "$f")" ]; then
             echo "embed_scripts.sh: $f: no newline at end of file" >&2
             exit 1
         fi
+    done
 
+    for f in $scripts; do
         name=$(basename "$f" .lua)
-        sha=$(sha1sum "$f" | cut -d' ' -f1)
+        sha=$(text "$f" | sha1sum | cut -d' ' -f1)
         echo "    { ngx_string(\"$name\"), ngx_string(\"$sha\"),"
         echo "      ngx_string("
-        sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/        "/' \
-            -e 's/$/\\n"/' "$f"
+        text "$f" | sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' \
+            -e 's/^/        "/' -e 's/$/\\n"/'
         echo "      ) },"
     done
 

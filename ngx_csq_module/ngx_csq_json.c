@@ -534,13 +534,40 @@ ngx_csq_json_gen_cstr(yajl_gen g, char *s)
 
 
 ngx_int_t
+ngx_csq_json_body_text(ngx_http_request_t *r, ngx_str_t *text)
+{
+    u_char       *p;
+    size_t        len;
+    ngx_chain_t  *cl;
+
+    len = 0;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        len += cl->buf->last - cl->buf->pos;
+    }
+
+    p = ngx_pnalloc(r->pool, len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    text->data = p;
+    text->len = len;
+
+    for (cl = r->request_body->bufs; cl; cl = cl->next) {
+        p = ngx_cpymem(p, cl->buf->pos, cl->buf->last - cl->buf->pos);
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_csq_json_send(ngx_http_request_t *r, ngx_uint_t status, yajl_gen g)
 {
-    size_t               len;
-    ngx_buf_t           *b;
-    ngx_int_t            rc;
-    ngx_chain_t          out;
-    const unsigned char *buf;
+    size_t                len;
+    ngx_str_t             json;
+    const unsigned char  *buf;
 
     if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok) {
         ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
@@ -548,14 +575,31 @@ ngx_csq_json_send(ngx_http_request_t *r, ngx_uint_t status, yajl_gen g)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* the document stays in the pool until the request ends */
+
+    json.data = (u_char *) buf;
+    json.len = len;
+
+    return ngx_csq_json_send_text(r, status, &json);
+}
+
+
+ngx_int_t
+ngx_csq_json_send_text(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *json)
+{
+    ngx_buf_t    *b;
+    ngx_int_t     rc;
+    ngx_chain_t   out;
+
     r->headers_out.status = status;
-    r->headers_out.content_length_n = len;
+    r->headers_out.content_length_n = json->len;
 
     ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
-    if (r->method == NGX_HTTP_HEAD || len == 0) {
+    if (r->method == NGX_HTTP_HEAD || json->len == 0) {
         r->header_only = 1;
     }
 
@@ -570,10 +614,8 @@ ngx_csq_json_send(ngx_http_request_t *r, ngx_uint_t status, yajl_gen g)
         return NGX_ERROR;
     }
 
-    /* the document stays in the pool until the request ends */
-
-    b->pos = (u_char *) buf;
-    b->last = (u_char *) buf + len;
+    b->pos = json->data;
+    b->last = json->data + json->len;
     b->memory = 1;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;

@@ -61,6 +61,13 @@ yajl_gen ngx_csq_json_gen(ngx_http_request_t *r);
 void ngx_csq_json_gen_str(yajl_gen g, ngx_str_t *s);
 void ngx_csq_json_gen_cstr(yajl_gen g, char *s);
 
+/* the body already read, as one string in the request pool */
+ngx_int_t ngx_csq_json_body_text(ngx_http_request_t *r, ngx_str_t *text);
+
+/* sends a JSON text made elsewhere (by a Redis script) */
+ngx_int_t ngx_csq_json_send_text(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *json);
+
 /* sends the generated document, returns what the output filters did */
 ngx_int_t ngx_csq_json_send(ngx_http_request_t *r, ngx_uint_t status,
     yajl_gen g);

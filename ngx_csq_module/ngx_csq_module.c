@@ -28,7 +28,7 @@ static char *ngx_csq_secret_file_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static char *ngx_csq_check_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_str_t *secret);
-static char *ngx_csq_status_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+static char *ngx_csq_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 static char *ngx_csq_check_max_body(ngx_conf_t *cf, void *post,
     void *data);
@@ -77,12 +77,26 @@ static ngx_command_t  ngx_csq_commands[] = {
       offsetof(ngx_csq_loc_conf_t, max_body),
       &ngx_csq_max_body_post },
 
+    { ngx_string("csq_token_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_csq_main_conf_t, token_ttl),
+      NULL },
+
     { ngx_string("csq_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
-      ngx_csq_status_directive,
+      ngx_csq_handler_directive,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
-      NULL },
+      ngx_csq_status_handler },
+
+    { ngx_string("csq_api"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_csq_handler_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_csq_api_handler },
 
       ngx_null_command
 };
@@ -142,6 +156,7 @@ ngx_csq_create_main_conf(ngx_conf_t *cf)
 
     cmcf->redis_pool = NGX_CONF_UNSET_UINT;
     cmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
+    cmcf->token_ttl = NGX_CONF_UNSET_MSEC;
 
     return cmcf;
 }
@@ -154,6 +169,20 @@ ngx_csq_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_uint_value(cmcf->redis_pool, 4);
     ngx_conf_init_msec_value(cmcf->redis_timeout, 2000);
+    ngx_conf_init_msec_value(cmcf->token_ttl, 12 * 60 * 60 * 1000);
+
+    if (cmcf->token_ttl < 60 * 1000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"csq_token_ttl\" must be at least 1m");
+        return NGX_CONF_ERROR;
+    }
+
+    if (cmcf->api && cmcf->secret.len == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"csq_api\" needs \"csq_secret\" or "
+                           "\"csq_secret_file\" in the http block");
+        return NGX_CONF_ERROR;
+    }
 
     if (cmcf->redis_timeout == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -501,8 +530,10 @@ ngx_csq_check_max_body(ngx_conf_t *cf, void *post, void *data)
 }
 
 
+/* csq_status, csq_api: the location's content handler is in cmd->post */
+
 static char *
-ngx_csq_status_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+ngx_csq_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_csq_loc_conf_t  *clcf = conf;
 
@@ -519,7 +550,15 @@ ngx_csq_status_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     cmcf->handlers = 1;
 
     hclcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
-    hclcf->handler = ngx_csq_status_handler;
+    hclcf->handler = (ngx_http_handler_pt) cmd->post;
+
+    if (hclcf->handler == ngx_csq_api_handler) {
+        if (hclcf->regex) {
+            return "needs a prefix location, not a regular expression";
+        }
+
+        cmcf->api = 1;
+    }
 
     return NGX_CONF_OK;
 }

@@ -27,9 +27,11 @@ typedef struct {
     in_port_t    redis_port;
 
     ngx_str_t    secret;
+    ngx_msec_t   token_ttl;
 
     unsigned     redis_set:1;
     unsigned     handlers:1;        /* some location serves csq content */
+    unsigned     api:1;             /* some location serves csq_api */
 } ngx_csq_main_conf_t;
 
 
@@ -43,10 +45,15 @@ typedef struct ngx_csq_redis_cmd_s  ngx_csq_redis_cmd_t;
 typedef struct ngx_csq_json_s       ngx_csq_json_t;
 
 
+/* what an endpoint does with its script's reply; returns like a handler */
+typedef ngx_int_t (*ngx_csq_reply_pt)(ngx_http_request_t *r, void *reply);
+
+
 /* a request's context, the same for every csq endpoint */
 typedef struct {
     ngx_int_t               (*body_handler)(ngx_http_request_t *r,
                                             ngx_csq_json_t *body);
+    ngx_csq_reply_pt          reply_handler;
     ngx_csq_redis_cmd_t      *cmd;         /* the Redis call in flight */
     void                     *data;        /* the endpoint's own state */
 } ngx_csq_ctx_t;
@@ -57,8 +64,17 @@ extern ngx_module_t  ngx_http_csq_module;
 
 ngx_csq_ctx_t *ngx_csq_get_ctx(ngx_http_request_t *r);
 
+/*
+ * Runs an embedded script for the request and returns NGX_DONE (or an
+ * error status); the handler gets the reply, Redis trouble becomes a 503.
+ */
+ngx_int_t ngx_csq_call(ngx_http_request_t *r, ngx_uint_t script,
+    ngx_uint_t nkeys, ngx_str_t *argv, ngx_uint_t argc,
+    ngx_csq_reply_pt handler);
+
 
 ngx_int_t ngx_csq_status_handler(ngx_http_request_t *r);
+ngx_int_t ngx_csq_api_handler(ngx_http_request_t *r);
 
 
 #endif /* _NGX_CSQ_MODULE_H_INCLUDED_ */

@@ -24,10 +24,7 @@ static ngx_int_t ngx_csq_status_body(ngx_http_request_t *r,
     ngx_csq_json_t *body);
 static ngx_int_t ngx_csq_status_query(ngx_http_request_t *r,
     ngx_str_t *echo);
-static void ngx_csq_status_reply(void *data, ngx_int_t rc,
-    redisReply *reply);
-static ngx_int_t ngx_csq_status_send(ngx_http_request_t *r,
-    redisReply *reply);
+static ngx_int_t ngx_csq_status_send(ngx_http_request_t *r, void *data);
 
 
 ngx_int_t
@@ -99,13 +96,7 @@ ngx_csq_status_body(ngx_http_request_t *r, ngx_csq_json_t *body)
 static ngx_int_t
 ngx_csq_status_query(ngx_http_request_t *r, ngx_str_t *echo)
 {
-    ngx_str_t       arg;
-    ngx_csq_ctx_t  *ctx;
-
-    ctx = ngx_csq_get_ctx(r);
-    if (ctx == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    ngx_str_t  arg;
 
     if (echo) {
         arg = *echo;
@@ -114,72 +105,19 @@ ngx_csq_status_query(ngx_http_request_t *r, ngx_str_t *echo)
         ngx_str_null(&arg);
     }
 
-    ctx->cmd = ngx_csq_redis_script(NGX_CSQ_SCRIPT_STATUS, 0, &arg, 1,
-                                    ngx_csq_status_reply, r);
-
-    if (ctx->cmd == NULL) {
-        return ngx_csq_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                  "redis_unavailable",
-                                  "Redis cannot be reached");
-    }
-
-    /* a client that goes away finalizes the request, which cancels */
-
-    r->read_event_handler = ngx_http_test_reading;
-
-    r->main->count++;
-
-    return NGX_DONE;
-}
-
-
-static void
-ngx_csq_status_reply(void *data, ngx_int_t rc, redisReply *reply)
-{
-    ngx_http_request_t *r = data;
-
-    ngx_int_t       status;
-    ngx_csq_ctx_t  *ctx;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
-    ctx->cmd = NULL;
-
-    switch (rc) {
-
-    case NGX_CSQ_REDIS_OK:
-        status = ngx_csq_status_send(r, reply);
-        break;
-
-    case NGX_CSQ_REDIS_TIMEOUT:
-        status = ngx_csq_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "redis_timeout",
-                                    "Redis did not answer in time");
-        break;
-
-    default: /* NGX_CSQ_REDIS_DOWN */
-        status = ngx_csq_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                    "redis_unavailable",
-                                    "Redis cannot be reached");
-    }
-
-    ngx_http_finalize_request(r, status);
+    return ngx_csq_call(r, NGX_CSQ_SCRIPT_STATUS, 0, &arg, 1,
+                        ngx_csq_status_send);
 }
 
 
 static ngx_int_t
-ngx_csq_status_send(ngx_http_request_t *r, redisReply *reply)
+ngx_csq_status_send(ngx_http_request_t *r, void *data)
 {
+    redisReply  *reply = data;
+
     yajl_gen      g;
     ngx_uint_t    i;
     redisReply  **e;
-
-    if (reply->type == REDIS_REPLY_ERROR) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "csq: redis: status script failed: %s", reply->str);
-
-        return ngx_csq_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                  "redis_error", "Redis refused the call");
-    }
 
     if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
         goto invalid;

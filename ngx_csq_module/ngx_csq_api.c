@@ -1,0 +1,583 @@
+
+/*
+ * Copyright (C) ngx_csq_module authors
+ *
+ * csq_api: the JSON API under a location prefix.  Each route names the
+ * least role it needs and the one Redis script that does its work; this
+ * file checks who asks (bearer token, tenant, role), hands the script the
+ * path id and the body, and sends back the status and JSON the script
+ * returns.  Logins are checked here (PBKDF2) and answered with a token.
+ */
+
+
+#include "ngx_csq_module.h"
+#include "ngx_csq_redis.h"
+#include "ngx_csq_json.h"
+#include "ngx_csq_auth.h"
+
+
+#define NGX_CSQ_API_BODY       0x01    /* takes a JSON body */
+#define NGX_CSQ_API_SELF       0x02    /* an agent may act on its own id */
+#define NGX_CSQ_API_LOGIN      0x04    /* answers with a token */
+#define NGX_CSQ_API_PASSWORD   0x08    /* body.password is hashed here */
+
+#define NGX_CSQ_API_ARGS       7
+#define NGX_CSQ_ID_MAX         64
+
+
+typedef struct {
+    ngx_uint_t          method;
+    char               *path;       /* ":t" the tenant, ":id" an id */
+    ngx_uint_t          role;       /* the least role that may call it */
+    ngx_uint_t          script;
+    ngx_uint_t          flags;
+} ngx_csq_route_t;
+
+
+typedef struct {
+    ngx_csq_route_t    *route;
+    ngx_str_t           tenant;
+    ngx_str_t           id;
+    ngx_csq_token_t     token;
+    ngx_str_t           login;      /* agent and password of a login */
+    ngx_str_t           password;
+} ngx_csq_api_ctx_t;
+
+
+static ngx_int_t ngx_csq_api_match(ngx_http_request_t *r,
+    ngx_csq_api_ctx_t *actx, ngx_uint_t *path_found);
+static ngx_int_t ngx_csq_api_segment(ngx_str_t *seg, ngx_str_t *out);
+static ngx_int_t ngx_csq_api_auth(ngx_http_request_t *r,
+    ngx_csq_api_ctx_t *actx);
+static ngx_int_t ngx_csq_api_body(ngx_http_request_t *r,
+    ngx_csq_json_t *body);
+static ngx_int_t ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body,
+    ngx_str_t *extra);
+static ngx_int_t ngx_csq_api_reply(ngx_http_request_t *r, void *data);
+static ngx_int_t ngx_csq_api_login(ngx_http_request_t *r,
+    redisReply *reply);
+
+
+static ngx_csq_route_t  ngx_csq_routes[] = {
+
+    { NGX_HTTP_PUT, "tenants/:t", NGX_CSQ_ROLE_PLATFORM,
+      NGX_CSQ_SCRIPT_TENANT_PUT, NGX_CSQ_API_BODY },
+
+    { NGX_HTTP_GET, "tenants/:t", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_TENANT_GET, 0 },
+
+    { NGX_HTTP_PUT, "tenants/:t/rules", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_RULES_PUT, NGX_CSQ_API_BODY },
+
+    { NGX_HTTP_PUT, "tenants/:t/queues/:id", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_QUEUE_PUT, NGX_CSQ_API_BODY },
+
+    { NGX_HTTP_GET, "tenants/:t/queues/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_SCRIPT_QUEUE_GET, 0 },
+
+    { NGX_HTTP_PUT, "tenants/:t/agents/:id", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_AGENT_PUT, NGX_CSQ_API_BODY|NGX_CSQ_API_PASSWORD },
+
+    { NGX_HTTP_GET, "tenants/:t/agents/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_SCRIPT_AGENT_GET, 0 },
+
+    { NGX_HTTP_POST, "tenants/:t/agents/:id/status",
+      NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_SCRIPT_AGENT_STATUS,
+      NGX_CSQ_API_BODY|NGX_CSQ_API_SELF },
+
+    { NGX_HTTP_GET, "tenants/:t/agents/:id/conversations",
+      NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_SCRIPT_AGENT_CONVS,
+      NGX_CSQ_API_SELF },
+
+    { NGX_HTTP_PUT, "tenants/:t/customers/:id", NGX_CSQ_ROLE_SUPERVISOR,
+      NGX_CSQ_SCRIPT_CUSTOMER_PUT, NGX_CSQ_API_BODY },
+
+    { NGX_HTTP_POST, "tenants/:t/login", NGX_CSQ_ROLE_NONE,
+      NGX_CSQ_SCRIPT_LOGIN, NGX_CSQ_API_BODY|NGX_CSQ_API_LOGIN },
+
+    { NGX_HTTP_POST, "tenants/:t/conversations", NGX_CSQ_ROLE_NONE,
+      NGX_CSQ_SCRIPT_ARRIVE, NGX_CSQ_API_BODY },
+
+    { NGX_HTTP_GET, "tenants/:t/conversations/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_SCRIPT_CONV_GET, 0 },
+
+    { NGX_HTTP_POST, "tenants/:t/conversations/:id/end",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_SCRIPT_CONV_END, NGX_CSQ_API_BODY },
+
+    { 0, NULL, 0, 0, 0 }
+};
+
+
+ngx_int_t
+ngx_csq_api_handler(ngx_http_request_t *r)
+{
+    ngx_int_t           rc;
+    ngx_uint_t          path_found;
+    ngx_csq_ctx_t      *ctx;
+    ngx_csq_api_ctx_t  *actx;
+
+    ctx = ngx_csq_get_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    actx = ngx_pcalloc(r->pool, sizeof(ngx_csq_api_ctx_t));
+    if (actx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx->data = actx;
+
+    if (ngx_csq_api_match(r, actx, &path_found) != NGX_OK) {
+
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (path_found) {
+            return ngx_csq_json_error(r, NGX_HTTP_NOT_ALLOWED,
+                                      "method_not_allowed",
+                                      "this path does not take "
+                                      "this method");
+        }
+
+        return ngx_csq_json_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no such endpoint");
+    }
+
+    rc = ngx_csq_api_auth(r, actx);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (actx->route->flags & NGX_CSQ_API_BODY) {
+        return ngx_csq_json_read_body(r, ngx_csq_api_body);
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    return ngx_csq_api_run(r, NULL, NULL);
+}
+
+
+/* the route of the method and the path after the location's prefix */
+
+static ngx_int_t
+ngx_csq_api_match(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
+    ngx_uint_t *path_found)
+{
+    u_char                    *p, *last, *s;
+    char                      *pat, *pe;
+    ngx_str_t                  seg, pseg, tenant, id;
+    ngx_uint_t                 i, ok;
+    ngx_http_core_loc_conf_t  *hclcf;
+
+    *path_found = 0;
+
+    hclcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    if (r->uri.len < hclcf->name.len) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; ngx_csq_routes[i].path; i++) {
+
+        p = r->uri.data + hclcf->name.len;
+        last = r->uri.data + r->uri.len;
+        pat = ngx_csq_routes[i].path;
+        ok = 1;
+
+        ngx_str_null(&tenant);
+        ngx_str_null(&id);
+
+        while (ok && *pat) {
+            pe = ngx_strchr(pat, '/');
+            if (pe == NULL) {
+                pe = pat + ngx_strlen(pat);
+            }
+
+            pseg.data = (u_char *) pat;
+            pseg.len = pe - pat;
+            pat = *pe ? pe + 1 : pe;
+
+            if (p >= last) {
+                ok = 0;
+                break;
+            }
+
+            s = ngx_strlchr(p, last, '/');
+            seg.data = p;
+            seg.len = (s ? s : last) - p;
+            p = s ? s + 1 : last;
+
+            if (pseg.len == 2 && ngx_strncmp(pseg.data, ":t", 2) == 0) {
+                ok = ngx_csq_api_segment(&seg, &tenant) == NGX_OK;
+
+            } else if (pseg.len == 3
+                       && ngx_strncmp(pseg.data, ":id", 3) == 0)
+            {
+                ok = ngx_csq_api_segment(&seg, &id) == NGX_OK;
+
+            } else {
+                ok = seg.len == pseg.len
+                     && ngx_strncmp(seg.data, pseg.data, seg.len) == 0;
+            }
+        }
+
+        if (!ok || p != last || r->uri.data[r->uri.len - 1] == '/') {
+            continue;
+        }
+
+        *path_found = 1;
+
+        if (ngx_csq_routes[i].method != r->method
+            && !(ngx_csq_routes[i].method == NGX_HTTP_GET
+                 && r->method == NGX_HTTP_HEAD))
+        {
+            continue;
+        }
+
+        actx->route = &ngx_csq_routes[i];
+        actx->tenant = tenant;
+        actx->id = id;
+
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+/* an id in a path: 1-64 of A-Z a-z 0-9 _ - . */
+
+static ngx_int_t
+ngx_csq_api_segment(ngx_str_t *seg, ngx_str_t *out)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (seg->len == 0 || seg->len > NGX_CSQ_ID_MAX) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < seg->len; i++) {
+        c = seg->data[i];
+
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+              || (c >= '0' && c <= '9') || c == '_' || c == '-'
+              || c == '.'))
+        {
+            return NGX_DECLINED;
+        }
+    }
+
+    *out = *seg;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_csq_api_auth(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx)
+{
+    ngx_int_t             rc;
+    ngx_csq_token_t      *tk;
+    ngx_csq_main_conf_t  *cmcf;
+
+    tk = &actx->token;
+    tk->role = NGX_CSQ_ROLE_NONE;
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
+
+    rc = ngx_csq_token_check(r, &cmcf->secret, tk);
+
+    if (rc == NGX_ERROR) {
+        return ngx_csq_json_error(r, NGX_HTTP_UNAUTHORIZED, "unauthorized",
+                                  "the token is invalid or expired");
+    }
+
+    if (actx->route->role == NGX_CSQ_ROLE_NONE) {
+        return NGX_OK;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_csq_json_error(r, NGX_HTTP_UNAUTHORIZED, "unauthorized",
+                                  "a bearer token is required");
+    }
+
+    /* a token never reaches into another tenant */
+
+    if (tk->role != NGX_CSQ_ROLE_PLATFORM
+        && (tk->tenant.len != actx->tenant.len
+            || ngx_strncmp(tk->tenant.data, actx->tenant.data,
+                           tk->tenant.len) != 0))
+    {
+        return ngx_csq_json_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                                  "the token is for another tenant");
+    }
+
+    if (tk->role >= actx->route->role) {
+        return NGX_OK;
+    }
+
+    if ((actx->route->flags & NGX_CSQ_API_SELF)
+        && tk->role >= NGX_CSQ_ROLE_AGENT
+        && tk->agent.len == actx->id.len
+        && ngx_strncmp(tk->agent.data, actx->id.data, tk->agent.len) == 0)
+    {
+        return NGX_OK;
+    }
+
+    return ngx_csq_json_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
+                              "the token's role may not do this");
+}
+
+
+static ngx_int_t
+ngx_csq_api_body(ngx_http_request_t *r, ngx_csq_json_t *body)
+{
+    ngx_str_t           text, extra, *pextra;
+    ngx_csq_ctx_t      *ctx;
+    ngx_csq_json_t     *v;
+    ngx_csq_api_ctx_t  *actx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    actx = ctx->data;
+
+    if (body->type != NGX_CSQ_JSON_OBJECT) {
+        return ngx_csq_json_error(r, NGX_HTTP_BAD_REQUEST, "invalid_field",
+                                  "\"body\" must be a JSON object");
+    }
+
+    if (ngx_csq_json_body_text(r, &text) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pextra = NULL;
+
+    if (actx->route->flags & (NGX_CSQ_API_PASSWORD|NGX_CSQ_API_LOGIN)) {
+
+        v = ngx_csq_json_get(body, "password");
+
+        if (v) {
+            if (v->type != NGX_CSQ_JSON_STRING || v->value.len < 8
+                || v->value.len > 256)
+            {
+                return ngx_csq_json_error(r, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_field",
+                                          "\"password\" must be a string "
+                                          "of 8 to 256 bytes");
+            }
+
+            actx->password = v->value;
+        }
+
+        if (actx->route->flags & NGX_CSQ_API_LOGIN) {
+            v = ngx_csq_json_get(body, "agent");
+
+            if (v == NULL || v->type != NGX_CSQ_JSON_STRING
+                || actx->password.len == 0)
+            {
+                return ngx_csq_json_error(r, NGX_HTTP_BAD_REQUEST,
+                                          "invalid_field",
+                                          "\"agent\" and \"password\" "
+                                          "are required");
+            }
+
+            actx->login = v->value;
+
+        } else if (actx->password.len) {
+
+            /* slow on purpose; at start-up of an account, not per call */
+
+            if (ngx_csq_password_hash(r->pool, &actx->password, &extra)
+                != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            pextra = &extra;
+        }
+    }
+
+    return ngx_csq_api_run(r, &text, pextra);
+}
+
+
+static ngx_int_t
+ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body, ngx_str_t *extra)
+{
+    u_char             *p;
+    ngx_str_t          *argv;
+    ngx_time_t         *tp;
+    ngx_csq_ctx_t      *ctx;
+    ngx_csq_api_ctx_t  *actx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    actx = ctx->data;
+
+    argv = ngx_pcalloc(r->pool, NGX_CSQ_API_ARGS * sizeof(ngx_str_t));
+    if (argv == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* KEYS[1]: the tenant's hash; its tag puts all its keys on one slot */
+
+    p = ngx_pnalloc(r->pool, sizeof("csq:{}:tenant") - 1 + actx->tenant.len
+                             + NGX_INT64_LEN + 3);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0].data = p;
+    argv[0].len = ngx_sprintf(p, "csq:{%V}:tenant", &actx->tenant) - p;
+
+    p += argv[0].len;
+    tp = ngx_timeofday();
+
+    argv[1].data = p;
+    argv[1].len = ngx_sprintf(p, "%T%03M", tp->sec, tp->msec) - p;
+
+    argv[2] = actx->token.agent;
+    argv[3].data = (u_char *) ngx_csq_role_name(actx->token.role);
+    argv[3].len = ngx_strlen(argv[3].data);
+    argv[4] = actx->id;
+
+    if (body) {
+        argv[5] = *body;
+    }
+
+    if (extra) {
+        argv[6] = *extra;
+    }
+
+    return ngx_csq_call(r, actx->route->script, 1, argv, NGX_CSQ_API_ARGS,
+                        ngx_csq_api_reply);
+}
+
+
+/* { status, JSON body, ... } from the script */
+
+static ngx_int_t
+ngx_csq_api_reply(ngx_http_request_t *r, void *data)
+{
+    redisReply  *reply = data;
+
+    ngx_int_t           status;
+    ngx_str_t           json;
+    ngx_uint_t          level;
+    ngx_csq_ctx_t      *ctx;
+    ngx_csq_api_ctx_t  *actx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    actx = ctx->data;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2
+        || reply->element[0]->type != REDIS_REPLY_INTEGER
+        || reply->element[1]->type != REDIS_REPLY_STRING)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "csq: redis: unexpected reply to an API script");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    status = (ngx_int_t) reply->element[0]->integer;
+
+    if (status < 200 || status > 599) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (status == NGX_HTTP_OK && (actx->route->flags & NGX_CSQ_API_LOGIN)) {
+        return ngx_csq_api_login(r, reply);
+    }
+
+    json.len = reply->element[1]->len;
+    json.data = ngx_pstrdup(r->pool, &(ngx_str_t) {
+                                json.len,
+                                (u_char *) reply->element[1]->str });
+    if (json.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (status >= NGX_HTTP_BAD_REQUEST) {
+        level = (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_WARN
+                                                          : NGX_LOG_INFO;
+        ngx_log_error(level, r->connection->log, 0, "csq: %i %V",
+                      status, &json);
+    }
+
+    return ngx_csq_json_send_text(r, status, &json);
+}
+
+
+/* { 200, "", role, stored password hash }: check it, answer a token */
+
+static ngx_int_t
+ngx_csq_api_login(ngx_http_request_t *r, redisReply *reply)
+{
+    yajl_gen              g;
+    ngx_str_t             role, stored, token;
+    ngx_csq_ctx_t        *ctx;
+    ngx_csq_token_t       tk;
+    ngx_csq_api_ctx_t    *actx;
+    ngx_csq_main_conf_t  *cmcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    actx = ctx->data;
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
+
+    if (reply->elements != 4
+        || reply->element[2]->type != REDIS_REPLY_STRING
+        || reply->element[3]->type != REDIS_REPLY_STRING)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    role.data = (u_char *) reply->element[2]->str;
+    role.len = reply->element[2]->len;
+    stored.data = (u_char *) reply->element[3]->str;
+    stored.len = reply->element[3]->len;
+
+    if (ngx_csq_password_verify(&actx->password, &stored) != NGX_OK) {
+        return ngx_csq_json_error(r, NGX_HTTP_UNAUTHORIZED,
+                                  "bad_credentials",
+                                  "unknown agent or wrong password");
+    }
+
+    tk.tenant = actx->tenant;
+    tk.agent = actx->login;
+    tk.role = ngx_csq_role_parse(&role);
+    tk.expires = ngx_time() + cmcf->token_ttl / 1000;
+
+    if (tk.role == NGX_CSQ_ROLE_NONE || tk.role == NGX_CSQ_ROLE_PLATFORM) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ngx_csq_token_make(r->pool, &cmcf->secret, &tk, &token) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    g = ngx_csq_json_gen(r);
+    if (g == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    yajl_gen_map_open(g);
+    ngx_csq_json_gen_cstr(g, "token");
+    ngx_csq_json_gen_str(g, &token);
+    ngx_csq_json_gen_cstr(g, "tenant");
+    ngx_csq_json_gen_str(g, &tk.tenant);
+    ngx_csq_json_gen_cstr(g, "agent");
+    ngx_csq_json_gen_str(g, &tk.agent);
+    ngx_csq_json_gen_cstr(g, "role");
+    ngx_csq_json_gen_cstr(g, ngx_csq_role_name(tk.role));
+    ngx_csq_json_gen_cstr(g, "expires");
+    (void) yajl_gen_integer(g, tk.expires);
+    yajl_gen_map_close(g);
+
+    return ngx_csq_json_send(r, NGX_HTTP_OK, g);
+}

@@ -1,0 +1,337 @@
+
+/*
+ * Copyright (C) ngx_csq_module authors
+ *
+ * Who is asking: HMAC-SHA256 signed, expiring bearer tokens (key from
+ * csq_secret) and PBKDF2-SHA256 salted password hashes, with OpenSSL.
+ *
+ * A token is base64url(payload) "." base64url(HMAC-SHA256(secret, payload))
+ * with payload "<tenant>|<agent>|<role>|<expires, unix seconds>".
+ * A stored password is "pbkdf2-sha256$<iterations>$<salt>$<hash>", salt and
+ * hash in base64url.
+ */
+
+
+#include "ngx_csq_auth.h"
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+
+#define NGX_CSQ_PBKDF2_ITER    20000
+#define NGX_CSQ_PBKDF2_SALT    16
+#define NGX_CSQ_PBKDF2_LEN     32
+#define NGX_CSQ_TOKEN_MAX      1024
+
+
+static char  *ngx_csq_roles[] = {
+    "none", "agent", "supervisor", "admin", "platform", NULL
+};
+
+
+ngx_uint_t
+ngx_csq_role_parse(ngx_str_t *name)
+{
+    ngx_uint_t  i;
+
+    for (i = 1; ngx_csq_roles[i]; i++) {
+        if (name->len == ngx_strlen(ngx_csq_roles[i])
+            && ngx_strncmp(name->data, ngx_csq_roles[i], name->len) == 0)
+        {
+            return i;
+        }
+    }
+
+    return NGX_CSQ_ROLE_NONE;
+}
+
+
+char *
+ngx_csq_role_name(ngx_uint_t role)
+{
+    return ngx_csq_roles[role <= NGX_CSQ_ROLE_PLATFORM ? role : 0];
+}
+
+
+static void
+ngx_csq_hmac(ngx_str_t *secret, u_char *data, size_t len, u_char *md)
+{
+    unsigned int  mdlen;
+
+    (void) HMAC(EVP_sha256(), secret->data, (int) secret->len, data, len,
+                md, &mdlen);
+}
+
+
+ngx_int_t
+ngx_csq_token_make(ngx_pool_t *pool, ngx_str_t *secret, ngx_csq_token_t *tk,
+    ngx_str_t *out)
+{
+    u_char     *p, md[EVP_MAX_MD_SIZE];
+    ngx_str_t   payload, src, dst;
+
+    payload.data = ngx_pnalloc(pool, tk->tenant.len + tk->agent.len
+                                     + 16 + NGX_TIME_T_LEN);
+    if (payload.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    payload.len = ngx_sprintf(payload.data, "%V|%V|%s|%T", &tk->tenant,
+                              &tk->agent, ngx_csq_role_name(tk->role),
+                              tk->expires)
+                  - payload.data;
+
+    ngx_csq_hmac(secret, payload.data, payload.len, md);
+
+    out->data = ngx_pnalloc(pool, ngx_base64_encoded_length(payload.len)
+                                  + 1 + ngx_base64_encoded_length(32));
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    dst.data = out->data;
+    ngx_encode_base64url(&dst, &payload);
+
+    p = out->data + dst.len;
+    *p++ = '.';
+
+    src.data = md;
+    src.len = 32;
+    dst.data = p;
+    ngx_encode_base64url(&dst, &src);
+
+    out->len = p + dst.len - out->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * "Authorization: Bearer <token>".  NGX_OK with the token's claims,
+ * NGX_DECLINED when there is none, NGX_ERROR when it is bad or expired.
+ */
+
+ngx_int_t
+ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
+    ngx_csq_token_t *tk)
+{
+    u_char           *p, *dot, *last, *f[4], md[EVP_MAX_MD_SIZE];
+    u_char            sig[64], buf[NGX_CSQ_TOKEN_MAX];
+    ngx_int_t         n;
+    ngx_str_t         v, src, payload, role;
+    ngx_uint_t        i;
+    ngx_table_elt_t  *h;
+
+    h = r->headers_in.authorization;
+
+    if (h == NULL) {
+        return NGX_DECLINED;
+    }
+
+    v = h->value;
+
+    if (v.len < 7 || ngx_strncasecmp(v.data, (u_char *) "Bearer ", 7) != 0) {
+        return NGX_ERROR;
+    }
+
+    v.data += 7;
+    v.len -= 7;
+
+    if (v.len > NGX_CSQ_TOKEN_MAX) {
+        return NGX_ERROR;
+    }
+
+    dot = ngx_strlchr(v.data, v.data + v.len, '.');
+    if (dot == NULL) {
+        return NGX_ERROR;
+    }
+
+    src.data = v.data;
+    src.len = dot - v.data;
+    payload.data = buf;
+
+    if (ngx_decode_base64url(&payload, &src) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    src.data = dot + 1;
+    src.len = v.data + v.len - src.data;
+
+    if (src.len != 43) {            /* base64url of 32 bytes */
+        return NGX_ERROR;
+    }
+
+    v.data = sig;
+
+    if (ngx_decode_base64url(&v, &src) != NGX_OK || v.len != 32) {
+        return NGX_ERROR;
+    }
+
+    ngx_csq_hmac(secret, payload.data, payload.len, md);
+
+    if (CRYPTO_memcmp(md, sig, 32) != 0) {
+        return NGX_ERROR;
+    }
+
+    /* the signature holds: split "tenant|agent|role|expires" */
+
+    p = payload.data;
+    last = payload.data + payload.len;
+
+    for (i = 0; i < 4; i++) {
+        f[i] = p;
+        p = ngx_strlchr(p, last, '|');
+
+        if (p == NULL) {
+            if (i != 3) {
+                return NGX_ERROR;
+            }
+
+            p = last;
+        }
+
+        p++;
+    }
+
+    role.data = f[2];
+    role.len = f[3] - 1 - f[2];
+
+    n = ngx_atotm(f[3], last - f[3]);
+
+    if (n == NGX_ERROR || n < ngx_time()) {
+        return NGX_ERROR;
+    }
+
+    tk->role = ngx_csq_role_parse(&role);
+    tk->expires = n;
+
+    if (tk->role == NGX_CSQ_ROLE_NONE) {
+        return NGX_ERROR;
+    }
+
+    tk->tenant.len = f[1] - 1 - f[0];
+    tk->tenant.data = ngx_pstrdup(r->pool, &(ngx_str_t) { tk->tenant.len,
+                                                          f[0] });
+    tk->agent.len = f[2] - 1 - f[1];
+    tk->agent.data = ngx_pstrdup(r->pool, &(ngx_str_t) { tk->agent.len,
+                                                         f[1] });
+
+    if (tk->tenant.data == NULL || tk->agent.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_csq_password_hash(ngx_pool_t *pool, ngx_str_t *password, ngx_str_t *out)
+{
+    u_char     salt[NGX_CSQ_PBKDF2_SALT], hash[NGX_CSQ_PBKDF2_LEN];
+    ngx_str_t  s, h, es, eh;
+
+    if (RAND_bytes(salt, sizeof(salt)) != 1) {
+        return NGX_ERROR;
+    }
+
+    if (PKCS5_PBKDF2_HMAC((char *) password->data, (int) password->len,
+                          salt, sizeof(salt), NGX_CSQ_PBKDF2_ITER,
+                          EVP_sha256(), sizeof(hash), hash)
+        != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    s.data = salt;
+    s.len = sizeof(salt);
+    h.data = hash;
+    h.len = sizeof(hash);
+
+    out->data = ngx_pnalloc(pool, 32 + ngx_base64_encoded_length(s.len)
+                                  + ngx_base64_encoded_length(h.len));
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    es.data = ngx_sprintf(out->data, "pbkdf2-sha256$%d$",
+                          NGX_CSQ_PBKDF2_ITER);
+    ngx_encode_base64url(&es, &s);
+
+    eh.data = es.data + es.len;
+    *eh.data++ = '$';
+    ngx_encode_base64url(&eh, &h);
+
+    out->len = eh.data + eh.len - out->data;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_csq_password_verify(ngx_str_t *password, ngx_str_t *stored)
+{
+    u_char     *p, *last, *f[3];
+    u_char      salt[64], hash[64], calc[NGX_CSQ_PBKDF2_LEN];
+    ngx_int_t   iter;
+    ngx_str_t   src, s, h;
+    ngx_uint_t  i;
+
+    if (stored->len < 14
+        || ngx_strncmp(stored->data, "pbkdf2-sha256$", 14) != 0)
+    {
+        return NGX_DECLINED;
+    }
+
+    p = stored->data + 14;
+    last = stored->data + stored->len;
+
+    for (i = 0; i < 3; i++) {
+        f[i] = p;
+        p = ngx_strlchr(p, last, '$');
+
+        if (p == NULL) {
+            if (i != 2) {
+                return NGX_DECLINED;
+            }
+
+            p = last;
+        }
+
+        p++;
+    }
+
+    iter = ngx_atoi(f[0], f[1] - 1 - f[0]);
+    if (iter <= 0 || iter > 10000000) {
+        return NGX_DECLINED;
+    }
+
+    src.data = f[1];
+    src.len = f[2] - 1 - f[1];
+    s.data = salt;
+
+    if (src.len > 80 || ngx_decode_base64url(&s, &src) != NGX_OK) {
+        return NGX_DECLINED;
+    }
+
+    src.data = f[2];
+    src.len = last - f[2];
+    h.data = hash;
+
+    if (src.len > 80 || ngx_decode_base64url(&h, &src) != NGX_OK
+        || h.len != NGX_CSQ_PBKDF2_LEN)
+    {
+        return NGX_DECLINED;
+    }
+
+    if (PKCS5_PBKDF2_HMAC((char *) password->data, (int) password->len,
+                          s.data, (int) s.len, (int) iter, EVP_sha256(),
+                          sizeof(calc), calc)
+        != 1)
+    {
+        return NGX_ERROR;
+    }
+
+    return CRYPTO_memcmp(calc, h.data, sizeof(calc)) == 0 ? NGX_OK
+                                                          : NGX_DECLINED;
+}

@@ -1,0 +1,157 @@
+-- POST tenants/<t>/conversations: a customer arrives (R3.2, R3.3, R3.6)
+-- body: { customer, channel, queue, priority, language, product,
+--         attributes: {...} }
+-- Returns the conversation: assigned to an agent, or waiting with its
+-- position and estimated wait.
+
+if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
+
+local b = body()
+if b == nil then return bad('body', 'must be a JSON object') end
+if not valid_id(b.customer) then
+    return bad('customer', 'must be 1-64 of A-Z a-z 0-9 _ - .')
+end
+local channel, e = opt_string(b, 'channel', 64)
+if e then return bad('channel', e) end
+local prio
+prio, e = opt_int(b, 'priority', 0, 9)
+if e then return bad('priority', e) end
+local qid = b.queue
+if qid ~= nil and not valid_id(qid) then return bad('queue', 'must be a queue id') end
+local attrs = b.attributes
+if attrs ~= nil and type(attrs) ~= 'table' then
+    return bad('attributes', 'must be an object')
+end
+
+local t = hash(KEYS[1])
+
+-- rules: the first whose every field matches names the queue (R3.2)
+if qid == nil then
+    local rules = cjson.decode(t.rules or '[]')
+    local facts = { channel = channel, language = b.language,
+                    product = b.product }
+    for k, v in pairs(attrs or {}) do
+        facts['attributes.' .. k] = v
+    end
+    for _, r in ipairs(rules) do
+        local ok = true
+        for f, v in pairs(r.match or {}) do
+            if facts[f] ~= v then
+                ok = false
+                break
+            end
+        end
+        if ok then
+            qid = r.queue
+            break
+        end
+    end
+    qid = qid or t.fallback_queue
+end
+
+if qid == nil or qid == '' then
+    return bad('queue', 'is required: no rule matched and there is no fallback queue')
+end
+
+local q = hash(key('q', qid))
+if q == nil then return fail(404, 'not_found', 'no such queue: ' .. qid) end
+
+local cust = hash(key('cust', b.customer)) or {}
+
+-- the agent this customer is bound to (private contact, R3.3/R2.4)
+local bound = nil
+if cust.private == '1' and cust.owner and cust.owner ~= '' then
+    bound = agent(cust.owner)
+end
+
+if bound == nil and q.mode ~= 'noagent' and q.mode ~= 'pickup'
+   and num(q.max_length, 0) > 0
+   and redis.call('ZCARD', key('q', qid, 'wait')) >= num(q.max_length, 0) then
+    return fail(503, 'queue_full', 'the queue is full, try again later')
+end
+
+-- everything is checked: from here on the conversation exists
+
+local cid = 'c' .. redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local c = { customer = b.customer, channel = channel or 'web', queue = qid,
+            priority = prio or 0, created = NOW, state = 'new' }
+
+redis.call('HSET', key('c', cid), 'id', cid, 'customer', c.customer,
+           'channel', c.channel, 'queue', qid, 'priority', c.priority,
+           'created', NOW, 'state', 'new',
+           'attributes', cjson.encode(attrs or {}))
+redis.call('HSET', key('cust', b.customer), 'id', b.customer,
+           'last_seen', NOW, 'last_channel', c.channel)
+event('arrived', { conversation = cid, customer = b.customer, queue = qid })
+
+local extra = {}
+
+local function done()
+    local v = conversation_view(cid, hash(key('c', cid)))
+    for k, x in pairs(extra) do v[k] = x end
+    return reply(201, v)
+end
+
+if bound then
+    -- private contact: only its owner, even suspended; waits if offline
+    c.bound = bound.id
+    redis.call('HSET', key('c', cid), 'bound', bound.id)
+    if has_room(bound) then
+        assign(cid, c, bound, 'private')
+        if bound.status == 'suspended' then
+            extra.auto_reply = t.suspended_text
+        end
+    else
+        enqueue(cid, c, key('a', bound.id, 'wait'))
+        extra.auto_reply = q.queued_text
+    end
+    return done()
+end
+
+if q.mode == 'noagent' then
+    redis.call('HSET', key('c', cid), 'state', 'bot')
+    return done()
+end
+
+if q.mode == 'pickup' then
+    enqueue(cid, c, key('q', qid, 'wait'))
+    return done()
+end
+
+-- owner first (R3.3)
+if cust.owner and cust.owner ~= '' then
+    local o = agent(cust.owner)
+    if o and available(o) then
+        assign(cid, c, o, 'owner')
+        return done()
+    end
+end
+
+-- a returning customer goes back to the last agent if on duty (R3.3):
+-- this also gives a suspended agent its recent contacts
+local window = num(t.return_hours, 48) * 3600000
+if cust.last_agent and cust.last_agent ~= ''
+   and NOW - num(cust.last_time, 0) <= window then
+    local l = agent(cust.last_agent)
+    if l and has_room(l) then
+        assign(cid, c, l, 'returning')
+        if l.status == 'suspended' then
+            extra.auto_reply = t.suspended_text
+        end
+        return done()
+    end
+end
+
+local a, suspended = pick_agent(qid, q)
+
+if a then
+    assign(cid, c, a, 'distributed')
+    if suspended then
+        extra.auto_reply = t.suspended_text
+    end
+    return done()
+end
+
+enqueue(cid, c, key('q', qid, 'wait'))
+extra.auto_reply = suspended and t.suspended_text or q.queued_text
+return done()

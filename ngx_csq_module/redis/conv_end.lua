@@ -1,0 +1,53 @@
+-- POST tenants/<t>/conversations/<id>/end: the agent (or a supervisor)
+-- ends it; the agent's room goes to the next waiting conversation (R4.5)
+-- body: { reason }
+
+local c = hash(key('c', ID))
+if c == nil then return fail(404, 'not_found', 'no such conversation') end
+
+local b = body()
+if b == nil then return bad('body', 'must be a JSON object') end
+local reason, e = opt_string(b, 'reason', 64)
+if e then return bad('reason', e) end
+
+if c.state == 'ended' or c.state == 'abandoned' then
+    return fail(409, 'conflict', 'the conversation has already ended')
+end
+
+if ROLES[ROLE] < ROLES.supervisor and c.agent ~= ACTOR then
+    return fail(403, 'forbidden', 'not your conversation')
+end
+
+local ck = key('c', ID)
+redis.call('HSET', ck, 'state', 'ended', 'ended', NOW,
+           'end_reason', reason or 'agent')
+
+if c.queue and c.queue ~= '' then
+    redis.call('ZREM', key('q', c.queue, 'wait'), ID)
+end
+if c.bound and c.bound ~= '' then
+    redis.call('ZREM', key('a', c.bound, 'wait'), ID)
+end
+
+local pulled = 0
+
+if c.state == 'active' and c.agent and c.agent ~= '' then
+    redis.call('HINCRBY', key('a', c.agent), 'load', -1)
+    redis.call('SREM', key('a', c.agent, 'convs'), ID)
+    if c.queue and c.queue ~= '' and redis.call('EXISTS', key('q', c.queue)) == 1 then
+        redis.call('HINCRBY', key('q', c.queue), 'handled', 1)
+        redis.call('HINCRBY', key('q', c.queue), 'handle_ms',
+                   math.max(0, NOW - num(c.assigned, NOW)))
+    end
+end
+
+event('ended', { conversation = ID, agent = c.agent or '',
+                 reason = reason or 'agent' })
+
+if c.state == 'active' and c.agent and c.agent ~= '' then
+    pulled = pull(c.agent)
+end
+
+local v = conversation_view(ID, hash(ck))
+v.pulled = pulled
+return reply(200, v)

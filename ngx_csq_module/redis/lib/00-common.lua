@@ -1,0 +1,128 @@
+-- ngx_csq_module: helpers put before every API script (embed_scripts.sh).
+--
+-- Calling convention of an API script:
+--   KEYS[1]  csq:{<tenant>}:tenant   (every key of the tenant shares the tag)
+--   ARGV[1]  now, unix milliseconds (the caller's clock)
+--   ARGV[2]  acting agent id ('' for none)
+--   ARGV[3]  acting role: none, agent, supervisor, admin, platform
+--   ARGV[4]  the id named in the path ('' for none)
+--   ARGV[5]  the request body, JSON ('' for none)
+--   ARGV[6]  extra argument computed by nginx (a password hash) or ''
+-- Returns { http status, JSON body, ... }.
+--
+-- A script checks everything before it writes anything: an error reply
+-- means nothing changed.
+
+local T = string.sub(KEYS[1], 1, -7)          -- 'csq:{t}:'
+local TENANT = string.match(T, '^csq:{(.*)}:$')
+local NOW = tonumber(ARGV[1])
+local ACTOR = ARGV[2]
+local ROLE = ARGV[3]
+local ID = ARGV[4]
+local EXTRA = ARGV[6]
+
+local ROLES = { none = 0, agent = 1, supervisor = 2, admin = 3, platform = 4 }
+
+local function key(...)
+    return T .. table.concat({ ... }, ':')
+end
+
+-- Redis' cjson writes an empty table as {}: arr() marks empty arrays
+local EMPTY = '\001csq-empty-array\001'
+
+local function arr(t)
+    if #t == 0 then
+        return EMPTY
+    end
+    return t
+end
+
+local function reply(status, t)
+    local json = string.gsub(cjson.encode(t),
+                             '"\\u0001csq%-empty%-array\\u0001"', '[]')
+    return { status, json }
+end
+
+local function fail(status, code, message)
+    return { status, cjson.encode({ error = { code = code,
+                                              message = message } }) }
+end
+
+local function bad(field, why)
+    return fail(400, 'invalid_field', '"' .. field .. '" ' .. why)
+end
+
+local function hash(k)
+    local flat = redis.call('HGETALL', k)
+    if #flat == 0 then
+        return nil
+    end
+    local t = {}
+    for i = 1, #flat, 2 do
+        t[flat[i]] = flat[i + 1]
+    end
+    return t
+end
+
+local function body()
+    if ARGV[5] == nil or ARGV[5] == '' then
+        return {}
+    end
+    local ok, v = pcall(cjson.decode, ARGV[5])
+    if not ok or type(v) ~= 'table' then
+        return nil
+    end
+    return v
+end
+
+-- an event on the tenant's stream; later issues push and count these
+local function event(kind, fields)
+    local args = { 'XADD', key('events'), 'MAXLEN', '~', 10000, '*',
+                   'type', kind, 'at', tostring(NOW) }
+    for k, v in pairs(fields) do
+        args[#args + 1] = k
+        args[#args + 1] = tostring(v)
+    end
+    redis.call(unpack(args))
+end
+
+local function valid_id(s)
+    return type(s) == 'string' and #s >= 1 and #s <= 64
+           and string.match(s, '^[%w_%-%.]+$') ~= nil
+end
+
+-- field checks: each returns the value, or nil and the reason
+
+local function opt_string(b, f, max)
+    local v = b[f]
+    if v == nil then return nil end
+    if type(v) ~= 'string' or #v > max then
+        return nil, 'must be a string of at most ' .. max .. ' bytes'
+    end
+    return v
+end
+
+local function opt_int(b, f, lo, hi)
+    local v = b[f]
+    if v == nil then return nil end
+    if type(v) ~= 'number' or v ~= math.floor(v) or v < lo or v > hi then
+        return nil, 'must be an integer from ' .. lo .. ' to ' .. hi
+    end
+    return v
+end
+
+local function opt_enum(b, f, set)
+    local v = b[f]
+    if v == nil then return nil end
+    if type(v) ~= 'string' or not set[v] then
+        local names = {}
+        for n in pairs(set) do names[#names + 1] = n end
+        table.sort(names)
+        return nil, 'must be one of ' .. table.concat(names, ', ')
+    end
+    return v
+end
+
+local function tenant_exists()
+    return redis.call('EXISTS', KEYS[1]) == 1
+end

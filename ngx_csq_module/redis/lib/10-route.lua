@@ -1,0 +1,312 @@
+-- ngx_csq_module: the routing rules (R2.2-R2.4, R3.1, R3.3, R3.5, R3.6),
+-- put before every API script (embed_scripts.sh).
+--
+-- Keys under csq:{t}:
+--   a:<id>          agent hash: name avatar role capacity weight order
+--                   status reception load last_assign password
+--   a:<id>:queues   set of queue ids      a:<id>:convs  set of active ones
+--   a:<id>:wait     zset of conversations bound to this agent (affinity)
+--   q:<id>          queue hash: name strategy mode max_length rr handled
+--                   handle_ms
+--   q:<id>:agents   zset agent -> order   q:<id>:wait   zset conversation
+--   q:<id>:cw       hash agent -> current weight (weighted strategy)
+--   c:<id>          conversation hash     cust:<id>     customer hash
+--   agents, queues  sets of ids           events        stream
+
+local STATUSES = { online = true, invisible = true, suspended = true,
+                   offline = true }
+local STRATEGIES = { ['round-robin'] = true, sequential = true,
+                     ['least-busy'] = true, ['longest-idle'] = true,
+                     weighted = true }
+
+local function num(v, default)
+    return tonumber(v) or default
+end
+
+-- may get distributed customers: online or invisible, reception on, room
+local function available(a)
+    return (a.status == 'online' or a.status == 'invisible')
+           and a.reception ~= '0'
+           and num(a.load, 0) < num(a.capacity, 0)
+end
+
+-- may get conversations bound to it: not offline, reception on, room
+local function has_room(a)
+    return a.status ~= 'offline' and a.reception ~= '0'
+           and num(a.load, 0) < num(a.capacity, 0)
+end
+
+local function agent(id)
+    local a = hash(key('a', id))
+    if a then
+        a.id = id
+    end
+    return a
+end
+
+-- the queue's agents in configured order
+local function queue_agents(qid)
+    local list = {}
+    for _, id in ipairs(redis.call('ZRANGE', key('q', qid, 'agents'), 0, -1)) do
+        local a = agent(id)
+        if a then
+            list[#list + 1] = a
+        end
+    end
+    return list
+end
+
+local function least(cands, field)
+    local best = cands[1]
+    for i = 2, #cands do
+        if num(cands[i][field], 0) < num(best[field], 0) then
+            best = cands[i]
+        end
+    end
+    return best
+end
+
+-- one of the candidates (in queue order) by the queue's strategy
+local function choose(qid, q, cands)
+    local s = q.strategy or 'round-robin'
+
+    if s == 'sequential' then
+        return cands[1]
+    end
+
+    if s == 'least-busy' then
+        return least(cands, 'load')
+    end
+
+    if s == 'longest-idle' then
+        return least(cands, 'last_assign')
+    end
+
+    if s == 'weighted' then
+        -- smooth weighted round-robin: every candidate gains its weight,
+        -- the richest is chosen and pays the total
+        local cwk = key('q', qid, 'cw')
+        local total, best = 0, nil
+        for _, c in ipairs(cands) do
+            local w = num(c.weight, 1)
+            c.cw = num(redis.call('HGET', cwk, c.id), 0) + w
+            total = total + w
+            if best == nil or c.cw > best.cw then
+                best = c
+            end
+        end
+        for _, c in ipairs(cands) do
+            local cw = c.cw
+            if c == best then
+                cw = cw - total
+            end
+            redis.call('HSET', cwk, c.id, cw)
+        end
+        return best
+    end
+
+    -- round-robin: the first candidate after the one chosen last time
+    local order = redis.call('ZRANGE', key('q', qid, 'agents'), 0, -1)
+    local pos, lastpos = {}, 0
+    for i, id in ipairs(order) do
+        pos[id] = i
+        if id == q.rr then
+            lastpos = i
+        end
+    end
+    for _, c in ipairs(cands) do
+        if pos[c.id] > lastpos then
+            return c
+        end
+    end
+    return cands[1]
+end
+
+-- the agent a new conversation of this queue goes to, and whether that
+-- agent is suspended (every on-duty agent of the queue is, R2.3)
+local function pick_agent(qid, q)
+    local list = queue_agents(qid)
+    local cands = {}
+
+    for _, a in ipairs(list) do
+        if available(a) then
+            cands[#cands + 1] = a
+        end
+    end
+
+    if #cands > 0 then
+        return choose(qid, q, cands), false
+    end
+
+    local onduty, suspended = 0, {}
+    for _, a in ipairs(list) do
+        if a.status ~= 'offline' then
+            onduty = onduty + 1
+            if a.status ~= 'suspended' then
+                return nil, false
+            end
+            if has_room(a) then
+                suspended[#suspended + 1] = a
+            end
+        end
+    end
+
+    if onduty > 0 and #suspended > 0 then
+        return least(suspended, 'load'), true
+    end
+
+    return nil, onduty > 0
+end
+
+-- today's counters of an agent (R2.5), per UTC day
+local function today(aid)
+    return key('a', aid, 'day', tostring(math.floor(NOW / 86400000)))
+end
+
+local function assign(cid, c, a, how)
+    local ck = key('c', cid)
+
+    redis.call('HSET', ck, 'state', 'active', 'agent', a.id,
+               'assigned', NOW, 'how', how)
+    redis.call('HINCRBY', key('a', a.id), 'load', 1)
+    redis.call('HSET', key('a', a.id), 'last_assign', NOW)
+    redis.call('SADD', key('a', a.id, 'convs'), cid)
+    redis.call('HINCRBY', today(a.id), 'taken', 1)
+
+    if c.queue and c.queue ~= '' then
+        redis.call('ZREM', key('q', c.queue, 'wait'), cid)
+        if how == 'distributed' then
+            redis.call('HSET', key('q', c.queue), 'rr', a.id)
+        end
+    end
+
+    if c.bound and c.bound ~= '' then
+        redis.call('ZREM', key('a', c.bound, 'wait'), cid)
+    end
+
+    if c.customer and c.customer ~= '' then
+        redis.call('HSET', key('cust', c.customer), 'last_agent', a.id,
+                   'last_time', NOW)
+    end
+
+    c.state, c.agent = 'active', a.id
+
+    event('assigned', { conversation = cid, agent = a.id,
+                        queue = c.queue or '', how = how })
+end
+
+-- priority first (higher first), then the oldest
+local function wait_score(c)
+    return -num(c.priority, 0) * 1e13 + num(c.created, 0)
+end
+
+local function enqueue(cid, c, where)
+    redis.call('ZADD', where, wait_score(c), cid)
+    redis.call('HSET', key('c', cid), 'state', 'queued')
+    c.state = 'queued'
+    event('queued', { conversation = cid, queue = c.queue or '',
+                      bound = c.bound or '' })
+end
+
+-- the agent takes waiting conversations while it has room: its own bound
+-- ones first if it may have them, then the best of its queues (R3.5)
+local function pull(aid)
+    local taken = 0
+
+    while true do
+        local a = agent(aid)
+        if a == nil or not has_room(a) then
+            break
+        end
+
+        local best, bestscore, from = nil, nil, nil
+        local own = redis.call('ZRANGE', key('a', aid, 'wait'), 0, 0,
+                               'WITHSCORES')
+        if #own > 0 then
+            best, bestscore, from = own[1], tonumber(own[2]), 'affinity'
+        end
+
+        if best == nil and available(a) then
+            for _, qid in ipairs(redis.call('SMEMBERS', key('a', aid, 'queues'))) do
+                local q = hash(key('q', qid))
+                if q and q.mode ~= 'noagent' and q.mode ~= 'pickup' then
+                    local w = redis.call('ZRANGE', key('q', qid, 'wait'), 0, 0,
+                                         'WITHSCORES')
+                    if #w > 0 and (bestscore == nil
+                                   or tonumber(w[2]) < bestscore) then
+                        best, bestscore, from = w[1], tonumber(w[2]),
+                                                'distributed'
+                    end
+                end
+            end
+        end
+
+        if best == nil then
+            break
+        end
+
+        local c = hash(key('c', best))
+        assign(best, c, a, from)
+        taken = taken + 1
+    end
+
+    return taken
+end
+
+-- where a waiting conversation stands: position (1 = next) and estimate
+local function position(cid, c)
+    local where = c.bound and c.bound ~= '' and key('a', c.bound, 'wait')
+                  or key('q', c.queue, 'wait')
+    local rank = redis.call('ZRANK', where, cid)
+    if rank == false or rank == nil then
+        return nil
+    end
+
+    local avg = 180000
+    if c.queue and c.queue ~= '' then
+        local q = hash(key('q', c.queue)) or {}
+        if num(q.handled, 0) > 0 then
+            avg = num(q.handle_ms, 0) / num(q.handled, 1)
+        end
+    end
+
+    local agents = 1
+    if not (c.bound and c.bound ~= '') and c.queue and c.queue ~= '' then
+        agents = 0
+        for _, a in ipairs(queue_agents(c.queue)) do
+            if a.status ~= 'offline' then
+                agents = agents + num(a.capacity, 1)
+            end
+        end
+        if agents < 1 then
+            agents = 1
+        end
+    end
+
+    return rank + 1, math.ceil((rank + 1) * avg / agents / 1000)
+end
+
+local function conversation_view(cid, c)
+    local v = { id = cid, state = c.state, customer = c.customer,
+                channel = c.channel, queue = c.queue,
+                priority = num(c.priority, 0),
+                created = num(c.created, 0) }
+    if c.agent and c.agent ~= '' then
+        local a = hash(key('a', c.agent)) or {}
+        v.agent = { id = c.agent, name = a.name or c.agent,
+                    avatar = a.avatar or '' }
+    end
+    if c.bound and c.bound ~= '' then
+        v.bound_agent = c.bound
+    end
+    if c.state == 'queued' then
+        local pos, est = position(cid, c)
+        v.position = pos
+        v.estimated_wait = est
+    end
+    if c.ended then
+        v.ended = num(c.ended, 0)
+        v.end_reason = c.end_reason
+    end
+    return v
+end

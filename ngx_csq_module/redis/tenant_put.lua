@@ -1,0 +1,38 @@
+-- PUT tenants/<t>: create or update a tenant (platform)
+-- body: { name, return_hours, default_capacity, suspended_text }
+
+local b = body()
+if b == nil then return bad('body', 'must be a JSON object') end
+
+local name, e = opt_string(b, 'name', 200)
+if e then return bad('name', e) end
+local hours
+hours, e = opt_int(b, 'return_hours', 0, 24 * 365)
+if e then return bad('return_hours', e) end
+local cap
+cap, e = opt_int(b, 'default_capacity', 1, 1000)
+if e then return bad('default_capacity', e) end
+local stext
+stext, e = opt_string(b, 'suspended_text', 2000)
+if e then return bad('suspended_text', e) end
+
+local created = not tenant_exists()
+
+if created then
+    redis.call('HSET', KEYS[1], 'id', TENANT, 'name', name or TENANT,
+               'return_hours', hours or 48, 'default_capacity', cap or 5,
+               'suspended_text', stext or '', 'created', NOW)
+else
+    if name then redis.call('HSET', KEYS[1], 'name', name) end
+    if hours then redis.call('HSET', KEYS[1], 'return_hours', hours) end
+    if cap then redis.call('HSET', KEYS[1], 'default_capacity', cap) end
+    if stext then redis.call('HSET', KEYS[1], 'suspended_text', stext) end
+end
+
+event(created and 'tenant_created' or 'tenant_updated', { tenant = TENANT })
+
+local t = hash(KEYS[1])
+return reply(created and 201 or 200, {
+    id = TENANT, name = t.name, return_hours = tonumber(t.return_hours),
+    default_capacity = tonumber(t.default_capacity),
+    suspended_text = t.suspended_text })
