@@ -48,7 +48,7 @@ static ngx_int_t ngx_csq_api_match(ngx_http_request_t *r,
     ngx_csq_api_ctx_t *actx, ngx_uint_t *path_found);
 static ngx_int_t ngx_csq_api_segment(ngx_str_t *seg, ngx_str_t *out);
 static ngx_int_t ngx_csq_api_auth(ngx_http_request_t *r,
-    ngx_csq_api_ctx_t *actx);
+    ngx_csq_api_ctx_t *actx, char **message);
 static ngx_int_t ngx_csq_api_body(ngx_http_request_t *r,
     ngx_csq_json_t *body);
 static ngx_int_t ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body,
@@ -111,7 +111,8 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
 ngx_int_t
 ngx_csq_api_handler(ngx_http_request_t *r)
 {
-    ngx_int_t           rc;
+    char               *message;
+    ngx_int_t           rc, status;
     ngx_uint_t          path_found;
     ngx_csq_ctx_t      *ctx;
     ngx_csq_api_ctx_t  *actx;
@@ -146,9 +147,17 @@ ngx_csq_api_handler(ngx_http_request_t *r)
                                   "no such endpoint");
     }
 
-    rc = ngx_csq_api_auth(r, actx);
-    if (rc != NGX_OK) {
-        return rc;
+    status = ngx_csq_api_auth(r, actx, &message);
+
+    if (status != NGX_OK) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_csq_json_error(r, status,
+                                  status == NGX_HTTP_UNAUTHORIZED
+                                  ? "unauthorized" : "forbidden", message);
     }
 
     if (actx->route->flags & NGX_CSQ_API_BODY) {
@@ -281,8 +290,11 @@ ngx_csq_api_segment(ngx_str_t *seg, ngx_str_t *out)
 }
 
 
+/* NGX_OK, or 401 or 403 with the reason */
+
 static ngx_int_t
-ngx_csq_api_auth(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx)
+ngx_csq_api_auth(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
+    char **message)
 {
     ngx_int_t             rc;
     ngx_csq_token_t      *tk;
@@ -296,8 +308,9 @@ ngx_csq_api_auth(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx)
     rc = ngx_csq_token_check(r, &cmcf->secret, tk);
 
     if (rc == NGX_ERROR) {
-        return ngx_csq_json_error(r, NGX_HTTP_UNAUTHORIZED, "unauthorized",
-                                  "the token is invalid or expired");
+        tk->role = NGX_CSQ_ROLE_NONE;
+        *message = "the token is invalid or expired";
+        return NGX_HTTP_UNAUTHORIZED;
     }
 
     if (actx->route->role == NGX_CSQ_ROLE_NONE) {
@@ -305,8 +318,8 @@ ngx_csq_api_auth(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx)
     }
 
     if (rc == NGX_DECLINED) {
-        return ngx_csq_json_error(r, NGX_HTTP_UNAUTHORIZED, "unauthorized",
-                                  "a bearer token is required");
+        *message = "a bearer token is required";
+        return NGX_HTTP_UNAUTHORIZED;
     }
 
     /* a token never reaches into another tenant */
@@ -316,8 +329,8 @@ ngx_csq_api_auth(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx)
             || ngx_strncmp(tk->tenant.data, actx->tenant.data,
                            tk->tenant.len) != 0))
     {
-        return ngx_csq_json_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
-                                  "the token is for another tenant");
+        *message = "the token is for another tenant";
+        return NGX_HTTP_FORBIDDEN;
     }
 
     if (tk->role >= actx->route->role) {
@@ -332,8 +345,8 @@ ngx_csq_api_auth(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx)
         return NGX_OK;
     }
 
-    return ngx_csq_json_error(r, NGX_HTTP_FORBIDDEN, "forbidden",
-                              "the token's role may not do this");
+    *message = "the token's role may not do this";
+    return NGX_HTTP_FORBIDDEN;
 }
 
 
