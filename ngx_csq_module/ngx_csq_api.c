@@ -20,6 +20,7 @@
 #define NGX_CSQ_API_SELF       0x02    /* an agent may act on its own id */
 #define NGX_CSQ_API_LOGIN      0x04    /* answers with a token */
 #define NGX_CSQ_API_PASSWORD   0x08    /* body.password is hashed here */
+#define NGX_CSQ_API_CUSTOMER   0x10    /* answers with a customer token */
 
 #define NGX_CSQ_API_ARGS       7
 #define NGX_CSQ_ID_MAX         64
@@ -56,6 +57,8 @@ static ngx_int_t ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body,
 static ngx_int_t ngx_csq_api_reply(ngx_http_request_t *r, void *data);
 static ngx_int_t ngx_csq_api_login(ngx_http_request_t *r,
     redisReply *reply);
+static ngx_int_t ngx_csq_api_customer_token(ngx_http_request_t *r,
+    redisReply *customer, ngx_str_t *json);
 
 
 static ngx_csq_route_t  ngx_csq_routes[] = {
@@ -95,8 +98,37 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
     { NGX_HTTP_POST, "tenants/:t/login", NGX_CSQ_ROLE_NONE,
       NGX_CSQ_SCRIPT_LOGIN, NGX_CSQ_API_BODY|NGX_CSQ_API_LOGIN },
 
+    { NGX_HTTP_DELETE, "tenants/:t/queues/:id", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_QUEUE_DEL, 0 },
+
+    { NGX_HTTP_DELETE, "tenants/:t/agents/:id", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_AGENT_DEL, 0 },
+
+    { NGX_HTTP_GET, "tenants/:t/agents", NGX_CSQ_ROLE_SUPERVISOR,
+      NGX_CSQ_SCRIPT_TEAM, 0 },
+
+    { NGX_HTTP_GET, "tenants/:t/waiting", NGX_CSQ_ROLE_SUPERVISOR,
+      NGX_CSQ_SCRIPT_WAITING, 0 },
+
     { NGX_HTTP_POST, "tenants/:t/conversations", NGX_CSQ_ROLE_NONE,
-      NGX_CSQ_SCRIPT_ARRIVE, NGX_CSQ_API_BODY },
+      NGX_CSQ_SCRIPT_ARRIVE, NGX_CSQ_API_BODY|NGX_CSQ_API_CUSTOMER },
+
+    { NGX_HTTP_POST, "tenants/:t/conversations/:id/transfer",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_SCRIPT_CONV_TRANSFER, NGX_CSQ_API_BODY },
+
+    { NGX_HTTP_POST, "tenants/:t/conversations/:id/claim",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_SCRIPT_CONV_CLAIM, 0 },
+
+    { NGX_HTTP_POST, "tenants/:t/conversations/:id/assign",
+      NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_SCRIPT_CONV_ASSIGN,
+      NGX_CSQ_API_BODY },
+
+    { NGX_HTTP_POST, "tenants/:t/conversations/:id/priority",
+      NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_SCRIPT_CONV_PRIORITY,
+      NGX_CSQ_API_BODY },
+
+    { NGX_HTTP_POST, "tenants/:t/conversations/:id/leave",
+      NGX_CSQ_ROLE_CUSTOMER, NGX_CSQ_SCRIPT_CONV_LEAVE, 0 },
 
     { NGX_HTTP_GET, "tenants/:t/conversations/:id", NGX_CSQ_ROLE_AGENT,
       NGX_CSQ_SCRIPT_CONV_GET, 0 },
@@ -516,6 +548,18 @@ ngx_csq_api_reply(ngx_http_request_t *r, void *data)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (status == NGX_HTTP_CREATED
+        && (actx->route->flags & NGX_CSQ_API_CUSTOMER)
+        && reply->elements == 3
+        && reply->element[2]->type == REDIS_REPLY_STRING)
+    {
+        if (ngx_csq_api_customer_token(r, reply->element[2], &json)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
     if (status >= NGX_HTTP_BAD_REQUEST) {
         level = (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_WARN
                                                           : NGX_LOG_INFO;
@@ -593,4 +637,52 @@ ngx_csq_api_login(ngx_http_request_t *r, redisReply *reply)
     yajl_gen_map_close(g);
 
     return ngx_csq_json_send(r, NGX_HTTP_OK, g);
+}
+
+
+/* the customer of a new conversation gets a token for its own calls */
+
+static ngx_int_t
+ngx_csq_api_customer_token(ngx_http_request_t *r, redisReply *customer,
+    ngx_str_t *json)
+{
+    u_char               *p;
+    ngx_str_t             token;
+    ngx_csq_ctx_t        *ctx;
+    ngx_csq_token_t       tk;
+    ngx_csq_api_ctx_t    *actx;
+    ngx_csq_main_conf_t  *cmcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    actx = ctx->data;
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
+
+    if (json->len < 2 || json->data[json->len - 1] != '}') {
+        return NGX_ERROR;
+    }
+
+    tk.tenant = actx->tenant;
+    tk.agent.len = customer->len;
+    tk.agent.data = (u_char *) customer->str;
+    tk.role = NGX_CSQ_ROLE_CUSTOMER;
+    tk.expires = ngx_time() + cmcf->token_ttl / 1000;
+
+    if (ngx_csq_token_make(r->pool, &cmcf->secret, &tk, &token) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* {...} -> {...,"customer_token":"..."}: the token is base64url */
+
+    p = ngx_pnalloc(r->pool, json->len + sizeof(",\"customer_token\":\"\"")
+                             + token.len);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    json->len = ngx_sprintf(p, "%*s,\"customer_token\":\"%V\"}",
+                            json->len - 1, json->data, &token)
+                - p;
+    json->data = p;
+
+    return NGX_OK;
 }

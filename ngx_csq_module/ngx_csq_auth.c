@@ -26,7 +26,7 @@
 
 
 static char  *ngx_csq_roles[] = {
-    "none", "agent", "supervisor", "admin", "platform", NULL
+    "none", "customer", "agent", "supervisor", "admin", "platform", NULL
 };
 
 

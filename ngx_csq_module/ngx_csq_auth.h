@@ -15,10 +15,11 @@
 
 /* roles, in order of power: a higher role may do what a lower one may */
 #define NGX_CSQ_ROLE_NONE         0
-#define NGX_CSQ_ROLE_AGENT        1
-#define NGX_CSQ_ROLE_SUPERVISOR   2
-#define NGX_CSQ_ROLE_ADMIN        3
-#define NGX_CSQ_ROLE_PLATFORM     4    /* the operator: creates tenants */
+#define NGX_CSQ_ROLE_CUSTOMER     1    /* the token's "agent" is its id */
+#define NGX_CSQ_ROLE_AGENT        2
+#define NGX_CSQ_ROLE_SUPERVISOR   3
+#define NGX_CSQ_ROLE_ADMIN        4
+#define NGX_CSQ_ROLE_PLATFORM     5    /* the operator: creates tenants */
 
 #define NGX_CSQ_TOKEN_TTL         (12 * 60 * 60)
 

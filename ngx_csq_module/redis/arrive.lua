@@ -89,7 +89,9 @@ local extra = {}
 local function done()
     local v = conversation_view(cid, hash(key('c', cid)))
     for k, x in pairs(extra) do v[k] = x end
-    return reply(201, v)
+    local r = reply(201, v)
+    r[3] = b.customer       -- nginx adds the customer's token
+    return r
 end
 
 if bound then
@@ -108,13 +110,9 @@ if bound then
     return done()
 end
 
-if q.mode == 'noagent' then
-    redis.call('HSET', key('c', cid), 'state', 'bot')
-    return done()
-end
-
-if q.mode == 'pickup' then
-    enqueue(cid, c, key('q', qid, 'wait'))
+-- no agent, pick-up: no affinity, the queue's own way
+if q.mode == 'noagent' or q.mode == 'pickup' then
+    extra.auto_reply = route_in_queue(cid, c, qid, q, t)
     return done()
 end
 
@@ -142,16 +140,5 @@ if cust.last_agent and cust.last_agent ~= ''
     end
 end
 
-local a, suspended = pick_agent(qid, q)
-
-if a then
-    assign(cid, c, a, 'distributed')
-    if suspended then
-        extra.auto_reply = t.suspended_text
-    end
-    return done()
-end
-
-enqueue(cid, c, key('q', qid, 'wait'))
-extra.auto_reply = suspended and t.suspended_text or q.queued_text
+extra.auto_reply = route_in_queue(cid, c, qid, q, t)
 return done()

@@ -10,11 +10,11 @@ if b == nil then return bad('body', 'must be a JSON object') end
 local reason, e = opt_string(b, 'reason', 64)
 if e then return bad('reason', e) end
 
-if c.state == 'ended' or c.state == 'abandoned' then
+if ended(c) then
     return fail(409, 'conflict', 'the conversation has already ended')
 end
 
-if ROLES[ROLE] < ROLES.supervisor and c.agent ~= ACTOR then
+if not own_or_supervisor(c) then
     return fail(403, 'forbidden', 'not your conversation')
 end
 
@@ -22,32 +22,20 @@ local ck = key('c', ID)
 redis.call('HSET', ck, 'state', 'ended', 'ended', NOW,
            'end_reason', reason or 'agent')
 
-if c.queue and c.queue ~= '' then
-    redis.call('ZREM', key('q', c.queue, 'wait'), ID)
-end
-if c.bound and c.bound ~= '' then
-    redis.call('ZREM', key('a', c.bound, 'wait'), ID)
-end
+unqueue(ID, c)
 
-local pulled = 0
+local from = release(ID, c)
 
-if c.state == 'active' and c.agent and c.agent ~= '' then
-    redis.call('HINCRBY', key('a', c.agent), 'load', -1)
-    redis.call('SREM', key('a', c.agent, 'convs'), ID)
-    if c.queue and c.queue ~= '' and redis.call('EXISTS', key('q', c.queue)) == 1 then
-        redis.call('HINCRBY', key('q', c.queue), 'handled', 1)
-        redis.call('HINCRBY', key('q', c.queue), 'handle_ms',
-                   math.max(0, NOW - num(c.assigned, NOW)))
-    end
+if from and c.queue and c.queue ~= ''
+   and redis.call('EXISTS', key('q', c.queue)) == 1 then
+    redis.call('HINCRBY', key('q', c.queue), 'handled', 1)
+    redis.call('HINCRBY', key('q', c.queue), 'handle_ms',
+               math.max(0, NOW - num(c.assigned, NOW)))
 end
 
 event('ended', { conversation = ID, agent = c.agent or '',
                  reason = reason or 'agent' })
 
-if c.state == 'active' and c.agent and c.agent ~= '' then
-    pulled = pull(c.agent)
-end
-
 local v = conversation_view(ID, hash(ck))
-v.pulled = pulled
+v.pulled = from and pull(from) or 0
 return reply(200, v)

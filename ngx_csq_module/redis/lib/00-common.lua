@@ -3,8 +3,8 @@
 -- Calling convention of an API script:
 --   KEYS[1]  csq:{<tenant>}:tenant   (every key of the tenant shares the tag)
 --   ARGV[1]  now, unix milliseconds (the caller's clock)
---   ARGV[2]  acting agent id ('' for none)
---   ARGV[3]  acting role: none, agent, supervisor, admin, platform
+--   ARGV[2]  acting agent id, or the customer id of a customer ('' none)
+--   ARGV[3]  acting role: none, customer, agent, supervisor, admin, platform
 --   ARGV[4]  the id named in the path ('' for none)
 --   ARGV[5]  the request body, JSON ('' for none)
 --   ARGV[6]  extra argument computed by nginx (a password hash) or ''
@@ -21,7 +21,8 @@ local ROLE = ARGV[3]
 local ID = ARGV[4]
 local EXTRA = ARGV[6]
 
-local ROLES = { none = 0, agent = 1, supervisor = 2, admin = 3, platform = 4 }
+local ROLES = { none = 0, customer = 1, agent = 2, supervisor = 3, admin = 4,
+                platform = 5 }
 
 local function key(...)
     return T .. table.concat({ ... }, ':')

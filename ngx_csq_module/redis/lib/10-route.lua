@@ -310,3 +310,59 @@ local function conversation_view(cid, c)
     end
     return v
 end
+
+-- the agent gives the conversation up: its load and set, then its room
+-- goes to what waits for it (transfer, end, leave)
+local function release(cid, c)
+    if c.state == 'active' and c.agent and c.agent ~= '' then
+        redis.call('HINCRBY', key('a', c.agent), 'load', -1)
+        redis.call('SREM', key('a', c.agent, 'convs'), cid)
+        return c.agent
+    end
+    return nil
+end
+
+-- out of every waiting list it may be in
+local function unqueue(cid, c)
+    if c.queue and c.queue ~= '' then
+        redis.call('ZREM', key('q', c.queue, 'wait'), cid)
+    end
+    if c.bound and c.bound ~= '' then
+        redis.call('ZREM', key('a', c.bound, 'wait'), cid)
+    end
+end
+
+-- a conversation (new or transferred) enters a queue: an agent now, or
+-- the queue's waiting list; returns the auto-reply text, if any
+local function route_in_queue(cid, c, qid, q, t)
+    c.queue = qid
+    redis.call('HSET', key('c', cid), 'queue', qid)
+
+    if q.mode == 'noagent' then
+        redis.call('HSET', key('c', cid), 'state', 'bot')
+        c.state = 'bot'
+        return nil
+    end
+
+    if q.mode ~= 'pickup' then
+        local a, suspended = pick_agent(qid, q)
+        if a then
+            assign(cid, c, a, 'distributed')
+            return suspended and t.suspended_text or nil
+        end
+        enqueue(cid, c, key('q', qid, 'wait'))
+        return suspended and t.suspended_text or q.queued_text
+    end
+
+    enqueue(cid, c, key('q', qid, 'wait'))
+    return q.queued_text
+end
+
+local function ended(c)
+    return c.state == 'ended' or c.state == 'abandoned'
+end
+
+-- may the caller act on this conversation as its agent?
+local function own_or_supervisor(c)
+    return ROLES[ROLE] >= ROLES.supervisor or c.agent == ACTOR
+end

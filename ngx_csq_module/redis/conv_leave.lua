@@ -1,0 +1,35 @@
+-- POST tenants/<t>/conversations/<id>/leave: the customer goes away
+-- (R4.5, R4.9).  Waiting -> abandoned, kept on the callback list; with an
+-- agent -> ended by the customer, and the agent's room is taken up.
+-- The customer's own token, or an agent's.
+
+local c = hash(key('c', ID))
+if c == nil then return fail(404, 'not_found', 'no such conversation') end
+
+if ROLE == 'customer' and c.customer ~= ACTOR then
+    return fail(403, 'forbidden', 'not your conversation')
+end
+if ended(c) then return fail(409, 'conflict', 'the conversation has ended') end
+
+local ck = key('c', ID)
+local from = release(ID, c)
+unqueue(ID, c)
+
+if c.state == 'queued' or c.state == 'new' then
+    redis.call('HSET', ck, 'state', 'abandoned', 'ended', NOW,
+               'end_reason', 'abandoned')
+    redis.call('ZADD', key('abandoned'), NOW, ID)
+    event('abandoned', { conversation = ID, customer = c.customer,
+                         queue = c.queue or '' })
+else
+    redis.call('HSET', ck, 'state', 'ended', 'ended', NOW,
+               'end_reason', 'customer')
+    event('ended', { conversation = ID, agent = c.agent or '',
+                     reason = 'customer' })
+end
+
+local pulled = from and pull(from) or 0
+
+local v = conversation_view(ID, hash(ck))
+v.pulled = pulled
+return reply(200, v)
