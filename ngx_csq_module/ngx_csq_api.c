@@ -21,8 +21,9 @@
 #define NGX_CSQ_API_LOGIN      0x04    /* answers with a token */
 #define NGX_CSQ_API_PASSWORD   0x08    /* body.password is hashed here */
 #define NGX_CSQ_API_CUSTOMER   0x10    /* answers with a customer token */
+#define NGX_CSQ_API_REGISTRY   0x20    /* KEYS[2] is the tenant registry */
 
-#define NGX_CSQ_API_ARGS       7
+#define NGX_CSQ_API_ARGS       8
 #define NGX_CSQ_ID_MAX         64
 
 
@@ -64,7 +65,7 @@ static ngx_int_t ngx_csq_api_customer_token(ngx_http_request_t *r,
 static ngx_csq_route_t  ngx_csq_routes[] = {
 
     { NGX_HTTP_PUT, "tenants/:t", NGX_CSQ_ROLE_PLATFORM,
-      NGX_CSQ_SCRIPT_TENANT_PUT, NGX_CSQ_API_BODY },
+      NGX_CSQ_SCRIPT_TENANT_PUT, NGX_CSQ_API_BODY|NGX_CSQ_API_REGISTRY },
 
     { NGX_HTTP_GET, "tenants/:t", NGX_CSQ_ROLE_ADMIN,
       NGX_CSQ_SCRIPT_TENANT_GET, 0 },
@@ -457,7 +458,8 @@ static ngx_int_t
 ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body, ngx_str_t *extra)
 {
     u_char             *p;
-    ngx_str_t          *argv;
+    ngx_str_t          *argv, *a;
+    ngx_uint_t          nkeys;
     ngx_time_t         *tp;
     ngx_csq_ctx_t      *ctx;
     ngx_csq_api_ctx_t  *actx;
@@ -480,27 +482,35 @@ ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body, ngx_str_t *extra)
 
     argv[0].data = p;
     argv[0].len = ngx_sprintf(p, "csq:{%V}:tenant", &actx->tenant) - p;
-
     p += argv[0].len;
+
+    nkeys = 1;
+
+    if (actx->route->flags & NGX_CSQ_API_REGISTRY) {
+        ngx_str_set(&argv[1], NGX_CSQ_REGISTRY_KEY);
+        nkeys = 2;
+    }
+
+    a = &argv[nkeys];
     tp = ngx_timeofday();
 
-    argv[1].data = p;
-    argv[1].len = ngx_sprintf(p, "%T%03M", tp->sec, tp->msec) - p;
+    a[0].data = p;
+    a[0].len = ngx_sprintf(p, "%T%03M", tp->sec, tp->msec) - p;
 
-    argv[2] = actx->token.agent;
-    argv[3].data = (u_char *) ngx_csq_role_name(actx->token.role);
-    argv[3].len = ngx_strlen(argv[3].data);
-    argv[4] = actx->id;
+    a[1] = actx->token.agent;
+    a[2].data = (u_char *) ngx_csq_role_name(actx->token.role);
+    a[2].len = ngx_strlen(a[2].data);
+    a[3] = actx->id;
 
     if (body) {
-        argv[5] = *body;
+        a[4] = *body;
     }
 
     if (extra) {
-        argv[6] = *extra;
+        a[5] = *extra;
     }
 
-    return ngx_csq_call(r, actx->route->script, 1, argv, NGX_CSQ_API_ARGS,
+    return ngx_csq_call(r, actx->route->script, nkeys, argv, nkeys + 6,
                         ngx_csq_api_reply);
 }
 

@@ -52,8 +52,9 @@ ngx_csq_call_done(void *data, ngx_int_t rc, redisReply *reply)
 {
     ngx_http_request_t *r = data;
 
-    ngx_int_t       status;
-    ngx_csq_ctx_t  *ctx;
+    ngx_int_t            status;
+    ngx_csq_ctx_t       *ctx;
+    ngx_connection_t    *c;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
     ctx->cmd = NULL;
@@ -87,5 +88,13 @@ ngx_csq_call_done(void *data, ngx_int_t rc, redisReply *reply)
                                     "Redis cannot be reached");
     }
 
+    /*
+     * this runs from a Redis event, not the client's: run what finalizing
+     * posted (a parent of a subrequest, a termination), as upstream does
+     */
+
+    c = r->connection;
+
     ngx_http_finalize_request(r, status);
+    ngx_http_run_posted_requests(c);
 }

@@ -84,6 +84,13 @@ static ngx_command_t  ngx_csq_commands[] = {
       offsetof(ngx_csq_main_conf_t, token_ttl),
       NULL },
 
+    { ngx_string("csq_tick"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_csq_main_conf_t, tick),
+      NULL },
+
     { ngx_string("csq_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_csq_handler_directive,
@@ -157,6 +164,7 @@ ngx_csq_create_main_conf(ngx_conf_t *cf)
     cmcf->redis_pool = NGX_CONF_UNSET_UINT;
     cmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     cmcf->token_ttl = NGX_CONF_UNSET_MSEC;
+    cmcf->tick = NGX_CONF_UNSET_MSEC;
 
     return cmcf;
 }
@@ -170,6 +178,7 @@ ngx_csq_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_uint_value(cmcf->redis_pool, 4);
     ngx_conf_init_msec_value(cmcf->redis_timeout, 2000);
     ngx_conf_init_msec_value(cmcf->token_ttl, 12 * 60 * 60 * 1000);
+    ngx_conf_init_msec_value(cmcf->tick, 1000);
 
     if (cmcf->token_ttl < 60 * 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -474,6 +483,12 @@ ngx_csq_secret_file_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     if (n == -1) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
                            ngx_read_fd_n " \"%s\" failed", name.data);
+
+    } else if ((size_t) n != size) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"%V\": \"%s\" was read short",
+                           &cmd->name, name.data);
+        n = NGX_ERROR;
     }
 
 done:
@@ -581,13 +596,18 @@ ngx_csq_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    return ngx_csq_redis_init(cycle, cmcf);
+    if (ngx_csq_redis_init(cycle, cmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return cmcf->api ? ngx_csq_tick_init(cycle, cmcf) : NGX_OK;
 }
 
 
 static void
 ngx_csq_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_csq_tick_done_process();
     ngx_csq_redis_done(cycle);
 }
 

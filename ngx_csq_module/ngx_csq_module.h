@@ -13,7 +13,13 @@
 #include <ngx_http.h>
 
 
-#define NGX_CSQ_VERSION  "0.1.0"
+#define NGX_CSQ_VERSION       "0.1.0"
+
+/* every tenant's id, for the workers' periodic tick */
+#define NGX_CSQ_REGISTRY_KEY  "csq:tenants"
+
+/* "csq:{<tenant id, at most 64>}:tenant" and a NUL */
+#define NGX_CSQ_TENANT_KEY_LEN  (sizeof("csq:{}:tenant") + 64)
 
 
 typedef struct {
@@ -28,6 +34,7 @@ typedef struct {
 
     ngx_str_t    secret;
     ngx_msec_t   token_ttl;
+    ngx_msec_t   tick;
 
     unsigned     redis_set:1;
     unsigned     handlers:1;        /* some location serves csq content */
@@ -75,6 +82,9 @@ ngx_int_t ngx_csq_call(ngx_http_request_t *r, ngx_uint_t script,
 
 ngx_int_t ngx_csq_status_handler(ngx_http_request_t *r);
 ngx_int_t ngx_csq_api_handler(ngx_http_request_t *r);
+
+ngx_int_t ngx_csq_tick_init(ngx_cycle_t *cycle, ngx_csq_main_conf_t *cmcf);
+void ngx_csq_tick_done_process(void);
 
 
 #endif /* _NGX_CSQ_MODULE_H_INCLUDED_ */

@@ -21,6 +21,8 @@
 #define NGX_CSQ_BACKOFF_MIN       100
 #define NGX_CSQ_BACKOFF_MAX       2000
 #define NGX_CSQ_WAITING_MAX       10000
+#define NGX_CSQ_INFLIGHT_MAX      10000   /* per link */
+#define NGX_CSQ_TIMEOUTS_MAX      3       /* in a row: the link is stuck */
 
 /* the first failure in a row is an error, the retries that follow are not */
 #define NGX_CSQ_FAIL_LEVEL(link)                                             \
@@ -36,6 +38,7 @@ typedef struct {
     ngx_uint_t            setup;      /* setup replies still to come */
     ngx_uint_t            state;
     ngx_uint_t            failures;   /* attempts failed in a row */
+    ngx_uint_t            timeouts;   /* commands timed out in a row */
     ngx_uint_t            index;
     unsigned              was_up:1;
 } ngx_csq_redis_link_t;
@@ -175,6 +178,10 @@ ngx_csq_redis_connect(ngx_csq_redis_link_t *link)
     ngx_csq_main_conf_t   *cmcf = ngx_csq_redis_pool.cmcf;
     ngx_csq_redis_pool_t  *pool = &ngx_csq_redis_pool;
 
+    if (link->ac) {
+        return;     /* the last context is still closing */
+    }
+
     link->last_attempt = ngx_current_msec;
     link->failures++;
 
@@ -216,6 +223,7 @@ ngx_csq_redis_connect(ngx_csq_redis_link_t *link)
     link->state = NGX_CSQ_LINK_CONNECTING;
     link->setup = 0;
     link->inflight = 0;
+    link->timeouts = 0;
 
     /* hiredis learns that the connect finished from the first write event */
 
@@ -241,8 +249,8 @@ ngx_csq_redis_on_connect(const redisAsyncContext *ac, int status)
     size_t                 argvlen[3];
     ngx_uint_t             i;
     const char            *argv[3];
-    redisAsyncContext     *c;
     ngx_csq_script_t      *s;
+    redisAsyncContext     *c;
     ngx_csq_main_conf_t   *cmcf = ngx_csq_redis_pool.cmcf;
 
     c = (redisAsyncContext *) ac;
@@ -394,7 +402,7 @@ ngx_csq_redis_on_disconnect(const redisAsyncContext *ac, int status)
         ngx_log_error(NGX_LOG_ERR, ngx_csq_redis_pool.log, 0,
                       "csq: redis %V: link %ui lost: %s",
                       &cmcf->redis_addr, link->index,
-                      ac->errstr ? ac->errstr : "closed");
+                      ac->errstr[0] ? ac->errstr : "closed");
     }
 
     link->ac = NULL;
@@ -451,12 +459,15 @@ ngx_csq_redis_link_timer(ngx_event_t *ev)
     redisAsyncContext     *ac;
     ngx_csq_main_conf_t   *cmcf = ngx_csq_redis_pool.cmcf;
 
-    if (link->state == NGX_CSQ_LINK_DOWN) {
+    if (link->state == NGX_CSQ_LINK_DOWN && link->ac == NULL) {
         ngx_csq_redis_connect(link);
         return;
     }
 
-    /* connecting, and neither connected nor set up in time */
+    /*
+     * connecting, and neither connected nor set up in time; or a failed
+     * setup whose context never finished closing
+     */
 
     ngx_log_error(NGX_CSQ_FAIL_LEVEL(link),
                   ngx_csq_redis_pool.log, 0,
@@ -495,6 +506,7 @@ ngx_csq_redis_pick(ngx_uint_t *connecting)
 
         if (link->state != NGX_CSQ_LINK_READY
             || link->ac == NULL
+            || link->inflight >= NGX_CSQ_INFLIGHT_MAX
             || (link->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
         {
             continue;
@@ -660,8 +672,8 @@ ngx_csq_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
     ngx_csq_redis_cmd_t  *cmd = privdata;
     redisReply           *reply = r;
 
-    ngx_csq_script_t     *s;
-    ngx_csq_redis_link_t *link;
+    ngx_csq_script_t      *s;
+    ngx_csq_redis_link_t  *link;
 
     link = cmd->link;
 
@@ -674,6 +686,8 @@ ngx_csq_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
         return;
     }
 
+    link->timeouts = 0;
+
     /*
      * the script cache is empty after a restart, a failover or a SCRIPT
      * FLUSH: load the script and send the command again, both on this
@@ -682,6 +696,7 @@ ngx_csq_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 
     if (reply->type == REDIS_REPLY_ERROR
         && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0
+        && cmd->handler
         && !cmd->retried
         && !(ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
     {
@@ -725,8 +740,10 @@ ngx_csq_redis_cmd_timeout(ngx_event_t *ev)
     ngx_csq_redis_cmd_t  *cmd = ev->data;
 
     void                      *data;
-    ngx_csq_redis_handler_pt   handler;
+    redisAsyncContext         *ac;
+    ngx_csq_redis_link_t      *link;
     ngx_csq_redis_pool_t      *pool = &ngx_csq_redis_pool;
+    ngx_csq_redis_handler_pt   handler;
 
     ngx_log_error(NGX_LOG_WARN, pool->log, 0,
                   "csq: redis %V: \"%V\" timed out after %Mms",
@@ -737,16 +754,37 @@ ngx_csq_redis_cmd_timeout(ngx_event_t *ev)
     data = cmd->data;
     cmd->handler = NULL;
 
+    link = NULL;
+
     if (cmd->waiting) {
         ngx_queue_remove(&cmd->queue);
         pool->nwaiting--;
         ngx_free(cmd);
-    }
 
-    /* a command in flight stays until hiredis hands it back */
+    } else {
+        /* a command in flight stays until hiredis hands it back */
+        link = cmd->link;
+    }
 
     if (handler) {
         handler(data, NGX_CSQ_REDIS_TIMEOUT, NULL);
+    }
+
+    /*
+     * a link whose commands keep timing out is stuck (a hung Redis, a
+     * black hole): drop it, which also fails what it carries, and
+     * connect again; a timer is a safe place to free a context
+     */
+
+    if (link && link->ac && ++link->timeouts >= NGX_CSQ_TIMEOUTS_MAX) {
+        ngx_log_error(NGX_LOG_ERR, pool->log, 0,
+                      "csq: redis %V: link %ui stuck, reconnecting",
+                      &pool->cmcf->redis_addr, link->index);
+
+        ac = link->ac;
+        link->ac = NULL;
+        redisAsyncFree(ac);
+        ngx_csq_redis_lost(link);
     }
 }
 
@@ -846,12 +884,21 @@ ngx_csq_redis_fail_waiting(void)
     ngx_queue_init(&pool->waiting);
     pool->nwaiting = 0;
 
+    /* a cancel while these fail must not count them as waiting */
+
+    for (q = ngx_queue_head(&failed);
+         q != ngx_queue_sentinel(&failed);
+         q = ngx_queue_next(q))
+    {
+        cmd = ngx_queue_data(q, ngx_csq_redis_cmd_t, queue);
+        cmd->waiting = 0;
+    }
+
     while (!ngx_queue_empty(&failed)) {
         q = ngx_queue_head(&failed);
         cmd = ngx_queue_data(q, ngx_csq_redis_cmd_t, queue);
 
         ngx_queue_remove(q);
-        cmd->waiting = 0;
 
         ngx_csq_redis_finish(cmd, NGX_CSQ_REDIS_DOWN, NULL);
     }

@@ -82,6 +82,7 @@ redis.call('HSET', key('c', cid), 'id', cid, 'customer', c.customer,
            'attributes', cjson.encode(attrs or {}))
 redis.call('HSET', key('cust', b.customer), 'id', b.customer,
            'last_seen', NOW, 'last_channel', c.channel)
+redis.call('ZADD', key('activity'), NOW, cid)
 event('arrived', { conversation = cid, customer = b.customer, queue = qid })
 
 local extra = {}

@@ -23,6 +23,7 @@ redis.call('HSET', ck, 'state', 'ended', 'ended', NOW,
            'end_reason', reason or 'agent')
 
 unqueue(ID, c)
+redis.call('ZREM', key('activity'), ID)
 
 local from = release(ID, c)
 

@@ -14,6 +14,7 @@ if ended(c) then return fail(409, 'conflict', 'the conversation has ended') end
 local ck = key('c', ID)
 local from = release(ID, c)
 unqueue(ID, c)
+redis.call('ZREM', key('activity'), ID)
 
 if c.state == 'queued' or c.state == 'new' then
     redis.call('HSET', ck, 'state', 'abandoned', 'ended', NOW,

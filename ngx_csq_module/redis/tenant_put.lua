@@ -1,5 +1,7 @@
 -- PUT tenants/<t>: create or update a tenant (platform)
--- body: { name, return_hours, default_capacity, suspended_text }
+-- body: { name, return_hours, default_capacity, suspended_text,
+--         auto_end_minutes }
+-- KEYS[2]: csq:tenants, the registry the workers' tick reads
 
 local b = body()
 if b == nil then return bad('body', 'must be a JSON object') end
@@ -16,18 +18,31 @@ local stext
 stext, e = opt_string(b, 'suspended_text', 2000)
 if e then return bad('suspended_text', e) end
 
+local autoend
+autoend, e = opt_int(b, 'auto_end_minutes', 0, 7 * 24 * 60)
+if e then return bad('auto_end_minutes', e) end
+
+local offset
+offset, e = opt_int(b, 'utc_offset_minutes', -14 * 60, 14 * 60)
+if e then return bad('utc_offset_minutes', e) end
+
 local created = not tenant_exists()
 
 if created then
     redis.call('HSET', KEYS[1], 'id', TENANT, 'name', name or TENANT,
                'return_hours', hours or 48, 'default_capacity', cap or 5,
-               'suspended_text', stext or '', 'created', NOW)
+               'suspended_text', stext or '', 'created', NOW,
+               'auto_end_minutes', autoend or 0)
+    redis.call('SADD', KEYS[2], TENANT)
 else
     if name then redis.call('HSET', KEYS[1], 'name', name) end
     if hours then redis.call('HSET', KEYS[1], 'return_hours', hours) end
     if cap then redis.call('HSET', KEYS[1], 'default_capacity', cap) end
     if stext then redis.call('HSET', KEYS[1], 'suspended_text', stext) end
+    if autoend then redis.call('HSET', KEYS[1], 'auto_end_minutes', autoend) end
 end
+
+if offset then redis.call('HSET', KEYS[1], 'utc_offset_minutes', offset) end
 
 event(created and 'tenant_created' or 'tenant_updated', { tenant = TENANT })
 
@@ -35,4 +50,6 @@ local t = hash(KEYS[1])
 return reply(created and 201 or 200, {
     id = TENANT, name = t.name, return_hours = tonumber(t.return_hours),
     default_capacity = tonumber(t.default_capacity),
-    suspended_text = t.suspended_text })
+    suspended_text = t.suspended_text,
+    auto_end_minutes = tonumber(t.auto_end_minutes),
+    utc_offset_minutes = tonumber(t.utc_offset_minutes or 0) })

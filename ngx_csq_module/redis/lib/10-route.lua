@@ -122,10 +122,56 @@ local function choose(qid, q, cands)
     return cands[1]
 end
 
+-- a queue's schedule (R3.4): weekly slots in the tenant's time zone (a
+-- fixed UTC offset), each with the agents on duty in it (all the queue's
+-- agents when it names none).  Returns nil when the queue has no schedule
+-- (always open), false when no slot is open now, else the set of agents
+-- on duty (true for all of them).
+local function on_duty_now(q)
+    if q.schedule == nil or q.schedule == '' then
+        return nil
+    end
+
+    local sch = cjson.decode(q.schedule)
+    local offset = num(hash(KEYS[1]).utc_offset_minutes, 0)
+    local localms = NOW + offset * 60000
+    local days = math.floor(localms / 86400000)
+    local weekday = (days + 3) % 7 + 1               -- 1 Monday .. 7 Sunday
+    local minute = math.floor((localms - days * 86400000) / 60000)
+    local duty = false
+
+    for _, slot in ipairs(sch.slots or {}) do
+        local today = false
+        for _, d in ipairs(slot.days) do
+            if d == weekday then today = true end
+        end
+        if today and minute >= slot.from and minute < slot.to then
+            if slot.agents == nil then
+                return true
+            end
+            duty = duty or {}
+            for _, a in ipairs(slot.agents) do duty[a] = true end
+        end
+    end
+
+    return duty
+end
+
 -- the agent a new conversation of this queue goes to, and whether that
--- agent is suspended (every on-duty agent of the queue is, R2.3)
+-- agent is suspended (every on-duty agent of the queue is, R2.3); a third
+-- result tells that the queue is out of hours
 local function pick_agent(qid, q)
-    local list = queue_agents(qid)
+    local duty = on_duty_now(q)
+    if duty == false then
+        return nil, false, true
+    end
+
+    local list = {}
+    for _, a in ipairs(queue_agents(qid)) do
+        if duty == nil or duty == true or duty[a.id] then
+            list[#list + 1] = a
+        end
+    end
     local cands = {}
 
     for _, a in ipairs(list) do
@@ -171,6 +217,7 @@ local function assign(cid, c, a, how)
     redis.call('HINCRBY', key('a', a.id), 'load', 1)
     redis.call('HSET', key('a', a.id), 'last_assign', NOW)
     redis.call('SADD', key('a', a.id, 'convs'), cid)
+    redis.call('ZADD', key('activity'), NOW, cid)    -- silence counts from here
     redis.call('HINCRBY', today(a.id), 'taken', 1)
 
     if c.queue and c.queue ~= '' then
@@ -345,12 +392,15 @@ local function route_in_queue(cid, c, qid, q, t)
     end
 
     if q.mode ~= 'pickup' then
-        local a, suspended = pick_agent(qid, q)
+        local a, suspended, closed = pick_agent(qid, q)
         if a then
             assign(cid, c, a, 'distributed')
             return suspended and t.suspended_text or nil
         end
         enqueue(cid, c, key('q', qid, 'wait'))
+        if closed then
+            return q.out_of_hours_text
+        end
         return suspended and t.suspended_text or q.queued_text
     end
 
