@@ -24,6 +24,7 @@ PKGS_BENCH   := wrk
 
 SOURCES      := config $(wildcard ngx_csq_module/*.[ch]) \
                 $(wildcard ngx_csq_module/redis/*.lua) \
+                $(wildcard ngx_csq_module/redis/lib/*.lua) \
                 ngx_csq_module/embed_scripts.sh
 
 PROVE        := prove -I$(ROOT) -I$(ROOT)/t/runner -r
