@@ -1,0 +1,19 @@
+-- wrk script for bench/route.sh: every request is a new customer arriving
+-- in one of the 4 queues, so every request is one routing decision
+
+local counter = 0
+local thread_id = 0
+
+function setup(thread)
+    thread_id = thread_id + 1
+    thread:set("tid", thread_id)
+end
+
+function request()
+    counter = counter + 1
+    local body = string.format(
+        '{"customer":"b%d-%d","queue":"q%d"}',
+        tid or 0, counter, counter % 4 + 1)
+    return wrk.format("POST", "/api/tenants/bench/conversations",
+                      { ["Content-Type"] = "application/json" }, body)
+end

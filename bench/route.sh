@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Routing benchmark (issue #4): conversations assigned per second through
+# nginx (POST .../conversations, one EVALSHA of arrive.lua per decision)
+# with 1,000 agents in 4 queues, and in the same run redis-benchmark
+# running the very same script straight on Redis: the ceiling.
+#
+#   bench/route.sh [seconds] [connections]
+
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+secs=${1:-5}
+conns=${2:-32}
+agents=1000
+nginx=${NGINX:-/usr/sbin/nginx}
+module=$root/build/ngx_http_csq_module.so
+dir=$(mktemp -d /tmp/csq-bench.XXXXXX)
+secret=bench-secret-0123456789
+
+free_port() {
+    perl -MIO::Socket::INET -e \
+        'print IO::Socket::INET->new(Listen=>1,LocalAddr=>"127.0.0.1")->sockport'
+}
+
+redis_port=$(free_port)
+http_port=$(free_port)
+mkdir -p "$dir/logs"
+
+cleanup() {
+    [ -f "$dir/logs/nginx.pid" ] && kill "$(cat "$dir/logs/nginx.pid")" 2>/dev/null
+    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
+    sleep 0.3
+    rm -rf "$dir"
+}
+trap cleanup EXIT
+
+redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
+    --appendonly no --daemonize yes --dir "$dir" >/dev/null
+for _ in $(seq 50); do
+    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1
+done
+
+cat > "$dir/nginx.conf" <<EOT
+load_module $module;
+worker_processes 1;
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    csq_redis 127.0.0.1:$redis_port pool=4;
+    csq_secret $secret;
+    csq_tick 0;
+    server {
+        listen 127.0.0.1:$http_port backlog=4096;
+        location /api/ { csq_api; }
+    }
+}
+EOT
+
+"$nginx" -p "$dir/" -c "$dir/nginx.conf"
+for _ in $(seq 50); do
+    curl -s "http://127.0.0.1:$http_port/api/" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+
+token=$(perl -MDigest::SHA=hmac_sha256 -MMIME::Base64 -e '
+    sub b { my $x = encode_base64(shift, ""); $x =~ tr{+/}{-_}; $x =~ s/=+$//; $x }
+    my $p = "*||platform|" . (time + 3600);
+    print b($p), ".", b(hmac_sha256($p, $ARGV[0]))' "$secret")
+
+api() {
+    curl -sf -X "$1" -H "Authorization: Bearer $token" \
+        "http://127.0.0.1:$http_port/api/$2" -d "$3" >/dev/null
+}
+
+echo "setting up: 1 tenant, 4 queues, $agents agents (capacity 1000 each)"
+api PUT tenants/bench '{}'
+for q in 1 2 3 4; do
+    api PUT "tenants/bench/queues/q$q" '{"strategy":"round-robin"}'
+done
+for i in $(seq "$agents"); do
+    q=$(( i % 4 + 1 ))
+    api PUT "tenants/bench/agents/a$i" \
+        "{\"queues\":[\"q$q\"],\"capacity\":1000,\"password\":\"password1\"}"
+    api POST "tenants/bench/agents/a$i/status" '{"status":"online"}'
+done
+
+echo "nginx: wrk -t1 -c$conns -d${secs}s POST /api/tenants/bench/conversations"
+out=$(wrk -t1 -c"$conns" -d"${secs}s" -s "$root/bench/route-arrive.lua" \
+      "http://127.0.0.1:$http_port")
+nginx_rate=$(echo "$out" | awk '/Requests\/sec/ { print $2 }')
+echo "$out" | grep -E "Latency|Non-2xx" || true
+
+assigned=$(redis-cli -p "$redis_port" xlen 'csq:{bench}:events')
+
+# the same script, straight on Redis
+sha=$(redis-cli -p "$redis_port" script load \
+      "$(cat "$root"/ngx_csq_module/redis/lib/*.lua "$root/ngx_csq_module/redis/arrive.lua")")
+n=$(awk -v r="$nginx_rate" -v s="$secs" 'BEGIN { printf "%d", r * s }')
+[ "$n" -lt 20000 ] && n=20000
+echo "redis-benchmark: EVALSHA arrive.lua x $n, -c $conns"
+rb=$(redis-benchmark -p "$redis_port" -c "$conns" -n "$n" -r 100000000 -q \
+     EVALSHA "$sha" 1 'csq:{bench}:tenant' 1795500000000 '' none '' \
+     '{"customer":"r__rand_int__","queue":"q1"}' '' 2>/dev/null | tr '\r' '\n' | tail -1)
+redis_rate=$(echo "$rb" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /requests/) print $(i-1) }')
+
+printf '\n%-40s %12s\n' "routing decisions per second" ""
+printf '%-40s %12s\n' "through nginx (csq_api, arrive.lua)" "$nginx_rate"
+printf '%-40s %12s\n' "redis-benchmark, same script" "$redis_rate"
+awk -v a="$nginx_rate" -v b="$redis_rate" \
+    'BEGIN { printf "ratio nginx / redis-benchmark: %.2f (goal >= 0.5)\n", a / b }'
+echo "events in the tenant stream after the nginx run: $assigned"
