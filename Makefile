@@ -93,6 +93,7 @@ test-valgrind: deps-test $(MODULE)
 
 bench: deps-bench $(MODULE)
 	@bash bench/api.sh
+	@bash bench/route.sh
 
 clean:
 	rm -rf $(BUILD) t/servroot*

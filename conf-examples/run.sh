@@ -51,6 +51,7 @@ cat <<EOT
 ngx_csq_module is running (Ctrl-C stops nginx and Redis)
 
   status     http://127.0.0.1:8080/csq/status
+  API        http://127.0.0.1:8080/csq/api/   (see README.md)
   redis      127.0.0.1:$redis_port (data in build/run/redis)
   logs       build/run/logs/
 
