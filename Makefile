@@ -77,7 +77,8 @@ $(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
 	@sh ngx_csq_module/embed_scripts.sh ngx_csq_module/redis \
 	    $(NGX_TREE)/objs/addon/csq
 	@$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile modules
-	@cp $(NGX_TREE)/objs/ngx_http_csq_module.so $(MODULE)
+	@cp $(NGX_TREE)/objs/ngx_http_csq_module.so $(MODULE).tmp && \
+	    mv -f $(MODULE).tmp $(MODULE)
 	@echo "built $(MODULE)"
 
 run: deps-run $(MODULE)

@@ -12,6 +12,10 @@ package t::CsqUtil;
 #   HTTP:   http_get http_request http_error
 #   misc:   free_port expand_env
 #
+# The private helpers in @EXPORT_OK (file, process, lock, socket and
+# valgrind helpers) are also the implementation used by the block test
+# runner (t/runner/Test/Nginx/Socket.pm).
+#
 # Scenario test example:
 #
 #     use Test::More;
@@ -46,6 +50,15 @@ our @EXPORT = qw(
     nginx_worker_pids nginx_error_log nginx_error_log_size valgrind_report
     http_get http_request http_error
     free_port expand_env
+);
+
+# Shared with t/runner/Test/Nginx/Socket.pm; not part of the public API.
+our @EXPORT_OK = qw(
+    _find_nginx _port_accepts _wait_exit _kill_wait _stop_group _spawn
+    _set_pdeathsig _lock_prefix _load_module_conf _main_conf
+    _valgrind_cmd _valgrind_scan
+    _valgrind_problems _log_diag _write_all _drain
+    _slurp _read_from _file_size _write_file _tail _last_lines
 );
 
 our $RepoRoot     = Cwd::cwd();
@@ -95,17 +108,7 @@ sub redis_start {
                '--logfile', "$Redis{dir}/redis.log",
                @{ $opt{args} || [] });
 
-    my $pid = fork();
-    die "fork() failed: $!\n" unless defined $pid;
-    if ($pid == 0) {
-        _set_pdeathsig();
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>>', "$Redis{dir}/redis.stdout";
-        open STDERR, '>&', \*STDOUT;
-        { no warnings 'exec'; exec { $cmd[0] } @cmd; }
-        print STDERR "exec $cmd[0] failed: $!\n";
-        POSIX::_exit(127);
-    }
+    my $pid = _spawn(\@cmd, "$Redis{dir}/redis.stdout", pdeathsig => 1);
 
     @Redis{qw(pid port paused socket)} = ($pid, $port, 0, $socket);
     $ENV{TEST_NGINX_REDIS_PORT} = $port;
@@ -330,30 +333,11 @@ sub nginx_start {
 
     my $master = _scn_master(%o);
     my @cmd = ($NginxBinary, '-p', "$prefix/", '-c', 'conf/nginx.conf');
-    if ($valgrind) {
-        my @vg = ('valgrind', '-q', '--leak-check=full', '--num-callers=30',
-                  '--error-exitcode=0', '--trace-children=yes',
-                  "--log-file=$prefix/logs/valgrind.%p.log");
-        for my $supp ("$RepoRoot/valgrind.suppress",
-                      "$RepoRoot/t/valgrind.suppress")
-        {
-            push @vg, "--suppressions=$supp" if -f $supp;
-        }
-        unshift @cmd, @vg;
-    }
+    unshift @cmd, _valgrind_cmd("$prefix/logs", 1, $RepoRoot) if $valgrind;
 
-    my $pid = fork();
-    die "fork() failed: $!\n" unless defined $pid;
-    if ($pid == 0) {
-        POSIX::setpgid(0, 0);    # own group: workers die with it
-        _set_pdeathsig() unless $ENV{TEST_NGINX_NO_CLEAN};
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>>', "$prefix/logs/stderr.log";
-        open STDERR, '>&', \*STDOUT;
-        { no warnings 'exec'; exec { $cmd[0] } @cmd; }
-        print STDERR "exec $cmd[0] failed: $!\n";
-        POSIX::_exit(127);
-    }
+    # own process group: workers die with it
+    my $pid = _spawn(\@cmd, "$prefix/logs/stderr.log", pgroup => 1,
+                     pdeathsig => !$ENV{TEST_NGINX_NO_CLEAN});
     $Nginx{pid} = $pid;
 
     my $limit = $o{timeout} // ($valgrind ? 30 : 5);
@@ -389,30 +373,19 @@ sub _scn_master {
 sub _scn_conf {
     my %o = @_;
 
-    my $conf = '';
-    for my $mod (split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '') {
-        $conf .= "load_module $mod;\n";
-    }
+    my $conf = _load_module_conf();
 
     if (defined $o{full_conf}) {
         return $conf . expand_env($o{full_conf});
     }
 
-    my $master  = _scn_master(%o) ? 'on' : 'off';
-    my $workers = $o{workers} // 1;
-    my $level   = $o{log_level} // 'debug';
     my $wc      = $o{worker_connections} // 1024;
     my $main    = expand_env($o{main_config} // '');
     my $http    = expand_env($o{http_config} // '');
     my $server  = expand_env($o{conf} // '');
 
-    $conf .= <<"_EOC_";
-daemon off;
-master_process $master;
-worker_processes $workers;
-error_log logs/error.log $level;
-pid logs/nginx.pid;
-_EOC_
+    $conf .= _main_conf(_scn_master(%o), $o{workers} // 1,
+                        $o{log_level} // 'debug');
     $conf .= "env $_;\n" for @{ $o{env} || [] };
 
     $conf .= <<"_EOC_";
@@ -444,12 +417,7 @@ _EOC_
 
 sub _nginx_diag {
     my $p = $Nginx{prefix} // return '';
-    my $out = '';
-    my $s = _tail("$p/logs/stderr.log", 15);
-    $out .= "--- nginx stderr (tail) ---\n$s" if length $s;
-    my $e = _tail("$p/logs/error.log", 30);
-    $out .= "--- error.log (tail) ---\n$e" if length $e;
-    return $out;
+    return _log_diag("$p/logs", 0, 0);
 }
 
 # Stop nginx.  signal => 'TERM' (default, fast shutdown) or 'QUIT'
@@ -464,20 +432,7 @@ sub nginx_stop {
     my $sig = $o{signal} // 'TERM';
     my $limit = $o{timeout} // ($Nginx{valgrind} ? 60 : 10);
 
-    kill $sig, $pid;
-    my $status = _wait_exit($pid, $limit);
-    if (!defined $status) {
-        kill 'KILL', -$pid;
-        kill 'KILL', $pid;
-        waitpid($pid, 0);
-        $status = $?;
-    }
-    # Make sure no worker of this nginx survives its master.
-    if (kill 0, -$pid) {
-        Time::HiRes::sleep(0.2);
-        kill 'KILL', -$pid if kill 0, -$pid;
-    }
-    return $status;
+    return _stop_group($pid, $sig, $limit);
 }
 
 # Rewrite nginx.conf (options are merged into those given to nginx_start)
@@ -539,39 +494,19 @@ sub nginx_worker_pids {
 sub nginx_error_log {
     my $from = shift // 0;
     my $p = $Nginx{prefix} // return '';
-    my $f = "$p/logs/error.log";
-    open my $fh, '<', $f or return '';
-    binmode $fh;
-    seek $fh, $from, 0 if $from;
-    local $/;
-    my $text = <$fh>;
-    return $text // '';
+    return _read_from("$p/logs/error.log", $from);
 }
 
 sub nginx_error_log_size {
     my $p = $Nginx{prefix} // return 0;
-    my $f = "$p/logs/error.log";
-    return -e $f ? -s _ : 0;
+    return _file_size("$p/logs/error.log");
 }
 
 # Problems found in the valgrind logs of the scenario nginx (call after
 # nginx_stop()).  Returns '' when clean or when valgrind is not in use.
 sub valgrind_report {
     my $p = $Nginx{prefix} // return '';
-    my $out = '';
-    for my $file (sort glob("$p/logs/valgrind.*.log")) {
-        my $text = _slurp($file) // '';
-        for my $rec (split /^==\d+==\s*\n/m, $text) {
-            next unless $rec =~ /\S/;
-            my $bad =
-                $rec =~ /Invalid (?:read|write|free)|uninitialised|Mismatched free/
-                || ($rec =~ /([\d,]+) bytes in [\d,]+ blocks are definitely lost/
-                    && $1 ne '0')
-                || $rec =~ /definitely lost: [1-9]/;
-            $out .= "$file:\n$rec\n" if $bad;
-        }
-    }
-    return $out;
+    return _valgrind_scan("$p/logs", 0);
 }
 
 # ---------------------------------------------------------------------------
@@ -637,32 +572,15 @@ sub http_request {
     $sock->blocking(0);
     my $sel = IO::Select->new($sock);
 
-    while (length $req) {
-        if (!$sel->can_write($timeout)) {
-            $HttpError = 'timeout while sending the request';
-            return (undef, {}, undef);
-        }
-        my $n = syswrite($sock, $req);
-        if (!defined $n) {
-            next if $!{EAGAIN} || $!{EINTR};
-            last;    # early close by nginx: read what it answered
-        }
-        substr($req, 0, $n, '');
+    if (!_write_all($sock, $sel, $req, $timeout)) {
+        $HttpError = 'timeout while sending the request';
+        return (undef, {}, undef);
     }
 
-    my $raw = '';
-    while (1) {
-        if (!$sel->can_read($timeout)) {
-            $HttpError = 'timeout while reading the response';
-            return (undef, {}, undef) unless length $raw;
-            last;
-        }
-        my $n = sysread($sock, $raw, 65536, length $raw);
-        if (!defined $n) {
-            next if $!{EAGAIN} || $!{EINTR};
-            last;
-        }
-        last if $n == 0;
+    my ($raw, $timed_out) = _drain($sock, $sel, $timeout);
+    if ($timed_out) {
+        $HttpError = 'timeout while reading the response';
+        return (undef, {}, undef) unless length $raw;
     }
     close $sock;
 
@@ -743,20 +661,24 @@ sub expand_env {
     return $s;
 }
 
-# The prefix dir is shared by all scenario tests: hold an exclusive lock
+# A prefix dir is shared by all tests of its kind (t/servroot-scn by the
+# scenario tests, t/servroot by the block tests): hold an exclusive lock
 # on "<prefix>.lock" until this process exits so that concurrent runs
-# wait for each other instead of wiping each other's files.
+# wait for each other instead of wiping each other's files.  $notify
+# (optional) reports the wait; the default prints a "# ..." line to
+# STDERR.
 my %PrefixLocks;
 
 sub _lock_prefix {
-    my $prefix = shift;
+    my ($prefix, $notify) = @_;
     return if $PrefixLocks{$prefix};
     my $lockfile = "$prefix.lock";
     (my $dir = $lockfile) =~ s{/[^/]*$}{};
     File::Path::make_path($dir) unless -d $dir;
     open my $fh, '>>', $lockfile or die "cannot open $lockfile: $!\n";
     if (!flock($fh, Fcntl::LOCK_EX() | Fcntl::LOCK_NB())) {
-        print STDERR "# waiting for another test run using $prefix ...\n";
+        my $msg = "waiting for another test run using $prefix ...";
+        $notify ? $notify->($msg) : print STDERR "# $msg\n";
         my $deadline = time + ($ENV{TEST_NGINX_LOCK_TIMEOUT} || 1800);
         until (flock($fh, Fcntl::LOCK_EX() | Fcntl::LOCK_NB())) {
             die "timed out waiting for the lock on $lockfile\n"
@@ -778,6 +700,132 @@ sub _set_pdeathsig {
     return;
 }
 
+# Fork and exec @$cmd with stdin from /dev/null and stdout/stderr
+# appended to $out.  Options: pgroup => 1 (own process group, so that it
+# and its children can be killed together), pdeathsig => 1 (see
+# _set_pdeathsig).  Returns the child pid.
+sub _spawn {
+    my ($cmd, $out, %o) = @_;
+    my @cmd = @$cmd;
+    my $pid = fork();
+    die "fork() failed: $!\n" unless defined $pid;
+    if ($pid == 0) {
+        POSIX::setpgid(0, 0) if $o{pgroup};
+        _set_pdeathsig() if $o{pdeathsig};
+        open STDIN, '<', '/dev/null';
+        open STDOUT, '>>', $out;
+        open STDERR, '>&', \*STDOUT;
+        { no warnings 'exec'; exec { $cmd[0] } @cmd; }
+        print STDERR "exec $cmd[0] failed: $!\n";
+        POSIX::_exit(127);    # never run the parent's END blocks
+    }
+    return $pid;
+}
+
+# Stop a child started with _spawn(pgroup => 1): send $sig, wait up to
+# $secs, then SIGKILL its whole process group ($on_kill, if given, is
+# called first).  Finally makes sure no member of the group (e.g. an
+# nginx worker) survives.  Returns the exit status ($?).
+sub _stop_group {
+    my ($pid, $sig, $secs, $on_kill) = @_;
+    kill $sig, $pid;
+    my $status = _wait_exit($pid, $secs);
+    if (!defined $status) {
+        $on_kill->() if $on_kill;
+        kill 'KILL', -$pid;
+        kill 'KILL', $pid;
+        waitpid($pid, 0);
+        $status = $?;
+    }
+    if (kill 0, -$pid) {
+        Time::HiRes::sleep(0.2);
+        kill 'KILL', -$pid if kill 0, -$pid;
+    }
+    return $status;
+}
+
+# valgrind command prefix: logs to $logdir/valgrind.<pid>.log, follows
+# children if $trace_children, and uses valgrind.suppress /
+# t/valgrind.suppress under $root when they exist.
+sub _valgrind_cmd {
+    my ($logdir, $trace_children, $root) = @_;
+    my @cmd = ('valgrind', '-q', '--leak-check=full', '--num-callers=30',
+               '--error-exitcode=0', "--log-file=$logdir/valgrind.%p.log");
+    push @cmd, '--trace-children=yes' if $trace_children;
+    for my $supp ("$root/valgrind.suppress", "$root/t/valgrind.suppress") {
+        push @cmd, "--suppressions=$supp" if -f $supp;
+    }
+    return @cmd;
+}
+
+# Problems found in the valgrind logs $logdir/valgrind.*.log ('' when
+# clean).  With $retire each log is renamed to *.checked afterwards (kept
+# for inspection but out of the next scan).
+sub _valgrind_scan {
+    my ($logdir, $retire) = @_;
+    my $out = '';
+    for my $file (sort glob("$logdir/valgrind.*.log")) {
+        $out .= _valgrind_problems(_slurp($file) // '', $file);
+        if ($retire) {
+            (my $done = $file) =~ s/\.log$/.checked/;
+            rename $file, $done;
+        }
+    }
+    return $out;
+}
+
+# Split a valgrind log into records (separated by "==PID== " blank lines)
+# and keep those that indicate memory errors or definite leaks.
+sub _valgrind_problems {
+    my ($text, $file) = @_;
+    my $out = '';
+    for my $rec (split /^==\d+==\s*\n/m, $text) {
+        next unless $rec =~ /\S/;
+        my $bad = $rec =~ /Invalid (?:read|write|free)|uninitialised|Mismatched free/
+               || ($rec =~ /([\d,]+) bytes in [\d,]+ blocks are definitely lost/
+                   && $1 ne '0')
+               || $rec =~ /definitely lost: [1-9]/;
+        $out .= "$file:\n$rec\n" if $bad;
+    }
+    return $out;
+}
+
+# "load_module" lines for the modules in $TEST_NGINX_LOAD_MODULES (space
+# separated paths); dynamic modules must be loaded before anything else.
+sub _load_module_conf {
+    my $conf = '';
+    for my $mod (split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '') {
+        $conf .= "load_module $mod;\n";
+    }
+    return $conf;
+}
+
+# Main-level directives of a generated nginx.conf: foreground, logs and
+# pid file under the prefix.
+sub _main_conf {
+    my ($master, $workers, $log_level) = @_;
+    my $mp = $master ? 'on' : 'off';
+    return <<"_EOC_";
+daemon off;
+master_process $mp;
+worker_processes $workers;
+error_log logs/error.log $log_level;
+pid logs/nginx.pid;
+_EOC_
+}
+
+# Tails of what nginx wrote to $logdir/stderr.log and $logdir/error.log
+# since the given byte offsets.
+sub _log_diag {
+    my ($logdir, $stderr_pos, $err_pos) = @_;
+    my $out = '';
+    my $s = _last_lines(_read_from("$logdir/stderr.log", $stderr_pos), 15);
+    $out .= "--- nginx stderr (tail) ---\n$s" if length $s;
+    my $e = _last_lines(_read_from("$logdir/error.log", $err_pos), 30);
+    $out .= "--- error.log (tail) ---\n$e" if length $e;
+    return $out;
+}
+
 sub _find_nginx {
     for my $dir (split /:/, $ENV{PATH} // '') {
         next unless length $dir;
@@ -793,6 +841,42 @@ sub _port_accepts {
     return 0 unless $s;
     close $s;
     return 1;
+}
+
+# Write all of $data to the non-blocking $sock.  Returns 0 if the socket
+# did not become writable within $timeout, else 1 (also when the peer
+# closed early: its answer can still be read).
+sub _write_all {
+    my ($sock, $sel, $data, $timeout) = @_;
+    while (length $data) {
+        return 0 unless $sel->can_write($timeout);
+        my $n = syswrite($sock, $data);
+        if (!defined $n) {
+            next if $!{EAGAIN} || $!{EINTR};
+            last;    # e.g. nginx closed early (413): read what it sent
+        }
+        substr($data, 0, $n, '');
+    }
+    return 1;
+}
+
+# Read until EOF or until no data arrives for $timeout seconds.  Returns
+# ($data, $timed_out) in list context, $data in scalar context.
+sub _drain {
+    my ($sock, $sel, $timeout) = @_;
+    my $buf = '';
+    while (1) {
+        if (!$sel->can_read($timeout)) {
+            return wantarray ? ($buf, 1) : $buf;
+        }
+        my $n = sysread($sock, $buf, 65536, length $buf);
+        if (!defined $n) {
+            next if $!{EAGAIN} || $!{EINTR};
+            last;    # ECONNRESET and friends: treat as EOF
+        }
+        last if $n == 0;
+    }
+    return wantarray ? ($buf, 0) : $buf;
 }
 
 # waitpid with a deadline; returns $? or undef if still running.
@@ -814,6 +898,7 @@ sub _kill_wait {
     return defined _wait_exit($pid, $secs);
 }
 
+# File contents, undef if it cannot be read.
 sub _slurp {
     my $file = shift;
     open my $fh, '<', $file or return undef;
@@ -823,19 +908,42 @@ sub _slurp {
     return $data;
 }
 
+# File contents from byte offset $pos on ('' if it cannot be read).
+sub _read_from {
+    my ($file, $pos) = @_;
+    open my $fh, '<', $file or return '';
+    binmode $fh;
+    seek $fh, $pos, 0 if $pos;
+    local $/;
+    my $data = <$fh>;
+    return $data // '';
+}
+
+sub _file_size {
+    my $f = shift;
+    return -e $f ? -s _ : 0;
+}
+
 sub _write_file {
     my ($file, $content) = @_;
     open my $fh, '>', $file or die "cannot write $file: $!\n";
+    binmode $fh;
     print {$fh} $content;
     close $fh or die "cannot write $file: $!\n";
     return;
 }
 
+# The last $n lines of $text (each with its "\n").
+sub _last_lines {
+    my ($text, $n) = @_;
+    my @l = split /\n/, $text;
+    @l = @l[-$n .. -1] if @l > $n;
+    return join("\n", @l) . (@l ? "\n" : '');
+}
+
 sub _tail {
     my ($file, $n) = @_;
-    my @l = split /\n/, _slurp($file) // '';
-    @l = @l[-$n .. -1] if @l > $n;
-    return @l ? join("\n", @l) . "\n" : '';
+    return _last_lines(_slurp($file) // '', $n);
 }
 
 END {

@@ -30,7 +30,6 @@ use Test::Base -base;
 
 use Cwd ();
 use Errno ();
-use Fcntl ();
 use File::Path ();
 use IO::Select ();
 use IO::Socket::INET ();
@@ -38,6 +37,16 @@ use List::Util ();
 use POSIX ();
 use Socket ();
 use Time::HiRes ();
+
+# File, process, lock, socket and valgrind helpers shared with the
+# scenario test helpers (t/CsqUtil.pm, which does not depend on this
+# module; the repository root is on @INC when the suite runs).
+use t::CsqUtil qw(
+    _find_nginx _port_accepts _stop_group _spawn _lock_prefix
+    _load_module_conf _main_conf
+    _valgrind_cmd _valgrind_scan _log_diag _write_all _drain
+    _slurp _read_from _file_size _write_file _last_lines
+);
 
 our $VERSION = '0.30';
 
@@ -117,26 +126,19 @@ my $ServRootReady = 0;
 # Exported configuration functions
 # ---------------------------------------------------------------------------
 
-sub repeat_each {
-    if (@_) {
-        $RepeatEach = shift;
-    }
-    return $RepeatEach;
-}
-
-sub workers {
-    $Workers = shift if @_;
-    return $Workers;
-}
-
-sub worker_connections {
-    $WorkerConnections = shift if @_;
-    return $WorkerConnections;
-}
-
-sub log_level {
-    $LogLevel = shift if @_;
-    return $LogLevel;
+# Plain get/set accessors: NAME(VALUE) sets the setting, NAME() returns it.
+my %Accessors = (
+    repeat_each            => \$RepeatEach,
+    workers                => \$Workers,
+    worker_connections     => \$WorkerConnections,
+    log_level              => \$LogLevel,
+    server_port_for_client => \$ServerPortForClient,
+    server_addr            => \$ServerAddr,
+);
+for my $name (keys %Accessors) {
+    my $ref = $Accessors{$name};
+    no strict 'refs';
+    *$name = sub { $$ref = shift if @_; return $$ref };
 }
 
 sub master_on  { $MasterProcessEnabled = 1; return }
@@ -155,26 +157,21 @@ sub no_check_leak         { return }    # leak-check mode is not supported
 sub no_nginx_manager      { $NoNginxManager = 1; return }
 
 sub add_block_preprocessor {
-    my $cb = shift;
-    die "add_block_preprocessor: a code ref is required\n"
-        unless ref $cb eq 'CODE';
-    push @BlockPreprocessors, $cb;
-    return;
+    return _add_code(\@BlockPreprocessors, 'add_block_preprocessor', @_);
 }
 
 sub add_response_body_check {
-    my $cb = shift;
-    die "add_response_body_check: a code ref is required\n"
-        unless ref $cb eq 'CODE';
-    push @ResponseBodyChecks, $cb;
-    return;
+    return _add_code(\@ResponseBodyChecks, 'add_response_body_check', @_);
 }
 
 sub add_cleanup_handler {
-    my $cb = shift;
-    die "add_cleanup_handler: a code ref is required\n"
-        unless ref $cb eq 'CODE';
-    push @CleanupHandlers, $cb;
+    return _add_code(\@CleanupHandlers, 'add_cleanup_handler', @_);
+}
+
+sub _add_code {
+    my ($list, $what, $cb) = @_;
+    die "$what: a code ref is required\n" unless ref $cb eq 'CODE';
+    push @$list, $cb;
     return;
 }
 
@@ -189,16 +186,6 @@ sub server_port {
         $ENV{TEST_NGINX_SERVER_PORT} = $ServerPort;
     }
     return $ServerPort;
-}
-
-sub server_port_for_client {
-    $ServerPortForClient = shift if @_;
-    return $ServerPortForClient;
-}
-
-sub server_addr {
-    $ServerAddr = shift if @_;
-    return $ServerAddr;
 }
 
 sub server_root { return $ServRoot }
@@ -434,12 +421,9 @@ sub _run_must_die {
             $status = $?;
             last;
         }
-        if (!$started) {
-            my $content = -f $pidfile ? _slurp($pidfile) : undef;
-            if (defined $content && $content =~ /^\s*(\d+)/ && $1 == $pid) {
-                $started = 1;
-                $deadline = Time::HiRes::time() + 1;
-            }
+        if (!$started && _pidfile_is($pidfile, $pid)) {
+            $started = 1;
+            $deadline = Time::HiRes::time() + 1;
         }
         Time::HiRes::sleep(0.02);
     }
@@ -487,22 +471,8 @@ sub _build_nginx_conf {
         s/^\s+|\s+$//g;
     }
 
-    my $conf = '';
-
-    # Dynamic modules must be loaded before anything else.
-    for my $mod (split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '') {
-        $conf .= "load_module $mod;\n";
-    }
-
-    my $master = $MasterProcessEnabled ? 'on' : 'off';
-
-    $conf .= <<"_EOC_";
-daemon off;
-master_process $master;
-worker_processes $Workers;
-error_log logs/error.log $log_level;
-pid logs/nginx.pid;
-_EOC_
+    my $conf = _load_module_conf()
+               . _main_conf($MasterProcessEnabled, $Workers, $log_level);
 
     for my $env (@DefaultEnv) {
         $conf .= "env $env;\n";
@@ -618,14 +588,6 @@ sub _parse_touch_time {
 # nginx process management
 # ---------------------------------------------------------------------------
 
-sub _find_nginx {
-    for my $dir (split /:/, $ENV{PATH} // '') {
-        next unless length $dir;
-        return "$dir/nginx" if -x "$dir/nginx" && !-d "$dir/nginx";
-    }
-    return '/usr/sbin/nginx';
-}
-
 sub nginx_version {
     return $NginxVersion if defined $NginxVersion;
     my $out = `'$NginxBinary' -v 2>&1`;
@@ -651,31 +613,8 @@ sub _prepare_servroot {
 # exclusive lock on "t/servroot.lock" for the life of this process so that
 # concurrent runs (prove -j, two shells) wait for each other instead of
 # wiping each other's servroot.
-my $LockFh;
-
 sub _lock_servroot {
-    my $lockfile = "$ServRoot.lock";
-    (my $dir = $lockfile) =~ s{/[^/]*$}{};
-    File::Path::make_path($dir) unless -d $dir;
-    open $LockFh, '>>', $lockfile or die "cannot open $lockfile: $!\n";
-    return if flock($LockFh, Fcntl::LOCK_EX() | Fcntl::LOCK_NB());
-
-    Test::More::diag("waiting for another test run using $ServRoot ...");
-    my $deadline = time + ($ENV{TEST_NGINX_LOCK_TIMEOUT} || 1800);
-    while (time < $deadline) {
-        return if flock($LockFh, Fcntl::LOCK_EX() | Fcntl::LOCK_NB());
-        Time::HiRes::sleep(0.2);
-    }
-    die "timed out waiting for the lock on $lockfile\n";
-}
-
-# Ask the kernel to SIGKILL the child when this test process dies (so an
-# interrupted run leaves no nginx behind).  Linux only; best effort.
-sub _set_pdeathsig {
-    return unless $^O eq 'linux';
-    my %prctl = (x86_64 => 157, aarch64 => 167);
-    my $nr = $prctl{ (POSIX::uname())[4] } or return;
-    syscall($nr, 1, 9);    # prctl(PR_SET_PDEATHSIG, SIGKILL)
+    _lock_prefix($ServRoot, sub { Test::More::diag($_[0]) });
     return;
 }
 
@@ -699,19 +638,6 @@ sub _kill_stale_nginx {
     return;
 }
 
-sub _valgrind_cmd {
-    my @cmd = ('valgrind', '-q', '--leak-check=full', '--num-callers=30',
-               '--error-exitcode=0',
-               "--log-file=$ServRoot/logs/valgrind.%p.log");
-    push @cmd, '--trace-children=yes' if $MasterProcessEnabled;
-    for my $supp ("$RepoRoot/valgrind.suppress",
-                  "$RepoRoot/t/valgrind.suppress")
-    {
-        push @cmd, "--suppressions=$supp" if -f $supp;
-    }
-    return @cmd;
-}
-
 # Fork and exec nginx (optionally under valgrind).  Returns the child pid.
 # The child gets its own process group so that it and its workers can be
 # killed together, and its stdout/stderr go to logs/stderr.log.
@@ -721,26 +647,21 @@ sub _spawn_nginx {
     unlink "$ServRoot/logs/nginx.pid";
 
     my @cmd = ($NginxBinary, '-p', "$ServRoot/", '-c', 'conf/nginx.conf');
-    unshift @cmd, _valgrind_cmd() if $with_valgrind;
+    unshift @cmd, _valgrind_cmd("$ServRoot/logs", $MasterProcessEnabled,
+                                $RepoRoot)
+        if $with_valgrind;
 
     Test::More::diag("starting: @cmd") if $Verbose;
 
-    my $pid = fork();
-    die "fork() failed: $!\n" unless defined $pid;
+    return _spawn(\@cmd, "$ServRoot/logs/stderr.log", pgroup => 1,
+                  pdeathsig => !$ENV{TEST_NGINX_NO_CLEAN});
+}
 
-    if ($pid == 0) {
-        # child
-        POSIX::setpgid(0, 0);
-        _set_pdeathsig() unless $ENV{TEST_NGINX_NO_CLEAN};
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>>', "$ServRoot/logs/stderr.log";
-        open STDERR, '>&', \*STDOUT;
-        { no warnings 'exec'; exec { $cmd[0] } @cmd; }
-        print STDERR "exec $cmd[0] failed: $!\n";
-        POSIX::_exit(127);    # never run the parent's END blocks
-    }
-
-    return $pid;
+# Whether $pidfile holds $pid.
+sub _pidfile_is {
+    my ($pidfile, $pid) = @_;
+    my $content = -f $pidfile ? _slurp($pidfile) : undef;
+    return defined $content && $content =~ /^\s*(\d+)/ && $1 == $pid;
 }
 
 # Start nginx for the current block; returns an error string or undef.
@@ -772,10 +693,7 @@ sub start_nginx {
 
         # nginx writes its pid file only after the configuration was
         # applied and the listening sockets were opened.
-        my $content = -f $pidfile ? _slurp($pidfile) : undef;
-        if (defined $content && $content =~ /^\s*(\d+)/ && $1 == $pid) {
-            return undef;
-        }
+        return undef if _pidfile_is($pidfile, $pid);
 
         if (Time::HiRes::time() > $deadline) {
             stop_nginx('startup timeout');
@@ -789,14 +707,7 @@ sub start_nginx {
 # Tails of what nginx wrote to stderr and error.log since the given offsets.
 sub _startup_diag {
     my ($err_pos, $stderr_pos) = @_;
-    my $out = '';
-    my $stderr = _last_lines(
-        _read_from("$ServRoot/logs/stderr.log", $stderr_pos), 15);
-    $out .= "--- nginx stderr (tail) ---\n$stderr" if length $stderr;
-    my $err = _last_lines(_read_from("$ServRoot/logs/error.log", $err_pos),
-                          30);
-    $out .= "--- error.log (tail) ---\n$err" if length $err;
-    return $out;
+    return _log_diag("$ServRoot/logs", $stderr_pos, $err_pos);
 }
 
 # Stop the nginx child: TERM, wait, then KILL the whole process group.
@@ -809,32 +720,12 @@ sub stop_nginx {
     my $pid = $NginxPid;
     undef $NginxPid;
 
-    kill 'TERM', $pid;
-    my $deadline = Time::HiRes::time() + $StopTimeout;
-    my $exited = 0;
-    while (Time::HiRes::time() < $deadline) {
-        my $r = waitpid($pid, POSIX::WNOHANG());
-        if ($r == $pid || $r == -1) {
-            $exited = 1;
-            last;
-        }
-        Time::HiRes::sleep(0.01);
-    }
-
-    if (!$exited) {
+    # Workers (master_on) normally exit with the master; _stop_group also
+    # makes sure no member of the child's process group survives.
+    _stop_group($pid, 'TERM', $StopTimeout, sub {
         Test::More::diag("$name - nginx (pid $pid) did not exit after "
                          . "SIGTERM, killing it");
-        kill 'KILL', -$pid;
-        kill 'KILL', $pid;
-        waitpid($pid, 0);
-    }
-
-    # Workers (master_on) normally exit with the master; make sure no
-    # member of the child's process group survives.
-    if (kill 0, -$pid) {
-        Time::HiRes::sleep(0.2);
-        kill 'KILL', -$pid if kill 0, -$pid;
-    }
+    });
 
     _check_valgrind($name) if $UseValgrind;
     return;
@@ -843,15 +734,10 @@ sub stop_nginx {
 # Look for real problems in the valgrind logs of the nginx just stopped.
 sub _check_valgrind {
     my $name = shift;
-    my $report = '';
 
-    for my $file (sort glob("$ServRoot/logs/valgrind.*.log")) {
-        my $text = _slurp($file) // '';
-        $report .= _valgrind_problems($text, $file);
-        # Keep the raw log for inspection but out of the next check.
-        (my $done = $file) =~ s/\.log$/.checked/;
-        rename $file, $done;
-    }
+    # The raw logs are kept for inspection (as *.checked) but out of the
+    # next check.
+    my $report = _valgrind_scan("$ServRoot/logs", 1);
 
     # A passing "valgrind clean" subtest is only emitted without a fixed
     # plan, so that "plan tests => N" files keep their counts under
@@ -864,23 +750,6 @@ sub _check_valgrind {
         Test::More::pass("$name - valgrind clean");
     }
     return;
-}
-
-# Split a valgrind log into records (separated by "==PID== " blank lines)
-# and keep those that indicate memory errors or definite leaks.
-sub _valgrind_problems {
-    my ($text, $file) = @_;
-    my $out = '';
-    my @records = split /^==\d+==\s*\n/m, $text;
-    for my $rec (@records) {
-        next unless $rec =~ /\S/;
-        my $bad = $rec =~ /Invalid (?:read|write|free)|uninitialised|Mismatched free/
-               || ($rec =~ /([\d,]+) bytes in [\d,]+ blocks are definitely lost/
-                   && $1 ne '0')
-               || $rec =~ /definitely lost: [1-9]/;
-        $out .= "$file:\n$rec\n" if $bad;
-    }
-    return $out;
 }
 
 sub _cleanup {
@@ -1105,19 +974,10 @@ sub _send_and_receive {
         if (my $d = _parse_time($p->{delay_before})) {
             Time::HiRes::sleep($d);
         }
-        my $data = $p->{value} // '';
-        while (length $data) {
-            if (!$sel->can_write($timeout)) {
-                return (scalar(_drain($sock, $sel, $timeout)), undef, 1);
-            }
-            my $n = syswrite($sock, $data);
-            if (!defined $n) {
-                next if $!{EAGAIN} || $!{EINTR};
-                # nginx may legitimately close early (e.g. 413); read
-                # whatever response it sent.
-                last;
-            }
-            substr($data, 0, $n, '');
+        # nginx may legitimately close early (e.g. 413): _write_all then
+        # stops writing and whatever response it sent is read below.
+        if (!_write_all($sock, $sel, $p->{value} // '', $timeout)) {
+            return (scalar(_drain($sock, $sel, $timeout)), undef, 1);
         }
     }
 
@@ -1129,24 +989,6 @@ sub _send_and_receive {
     my ($resp, $timed_out) = _drain($sock, $sel, $timeout);
     close $sock;
     return ($resp, undef, $timed_out);
-}
-
-# Read until EOF or until no data arrives for $timeout seconds.
-sub _drain {
-    my ($sock, $sel, $timeout) = @_;
-    my $buf = '';
-    while (1) {
-        if (!$sel->can_read($timeout)) {
-            return wantarray ? ($buf, 1) : $buf;
-        }
-        my $n = sysread($sock, $buf, 65536, length $buf);
-        if (!defined $n) {
-            next if $!{EAGAIN} || $!{EINTR};
-            last;    # ECONNRESET and friends: treat as EOF
-        }
-        last if $n == 0;
-    }
-    return wantarray ? ($buf, 0) : $buf;
 }
 
 # Parse one HTTP/1.x response off the front of $raw.
@@ -1587,9 +1429,7 @@ sub expand_env {
         return { map { $_ => expand_env($v->{$_}) } keys %$v };
     }
     return $v if ref $v;    # Regexp, CODE, ...
-    (my $s = $v) =~ s{\$(TEST_NGINX_[A-Z0-9_]+)}
-                     {defined $ENV{$1} ? $ENV{$1} : "\$$1"}ge;
-    return $s;
+    return t::CsqUtil::expand_env($v);
 }
 
 # "1.5", "2s", "50ms" -> seconds
@@ -1615,11 +1455,6 @@ sub _chomp {
     return $s;
 }
 
-sub _file_size {
-    my $f = shift;
-    return -e $f ? -s _ : 0;
-}
-
 # Wait until the files stop growing: no change for $SettleQuiet seconds
 # (at most $SettleMax seconds in total).
 our $SettleQuiet = $ENV{TEST_NGINX_SLEEP} // 0.02;
@@ -1641,50 +1476,6 @@ sub _settle_files {
         }
     }
     return;
-}
-
-sub _read_from {
-    my ($file, $pos) = @_;
-    open my $fh, '<', $file or return '';
-    binmode $fh;
-    seek $fh, $pos, 0 if $pos;
-    local $/;
-    my $data = <$fh>;
-    return $data // '';
-}
-
-sub _slurp {
-    my $file = shift;
-    open my $fh, '<', $file or return undef;
-    binmode $fh;
-    local $/;
-    my $data = <$fh>;
-    return $data;
-}
-
-sub _write_file {
-    my ($file, $content) = @_;
-    open my $fh, '>', $file or die "cannot write $file: $!\n";
-    binmode $fh;
-    print {$fh} $content;
-    close $fh or die "cannot write $file: $!\n";
-    return;
-}
-
-sub _last_lines {
-    my ($text, $n) = @_;
-    my @l = split /\n/, $text;
-    @l = @l[-$n .. -1] if @l > $n;
-    return join("\n", @l) . (@l ? "\n" : '');
-}
-
-sub _port_accepts {
-    my ($addr, $port, $timeout) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => $addr, PeerPort => $port,
-                                  Proto => 'tcp', Timeout => $timeout);
-    return 0 unless $s;
-    close $s;
-    return 1;
 }
 
 sub _describe_mismatch {
