@@ -70,6 +70,9 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
     { NGX_HTTP_GET, "tenants/:t", NGX_CSQ_ROLE_ADMIN,
       NGX_CSQ_SCRIPT_TENANT_GET, 0 },
 
+    { NGX_HTTP_DELETE, "tenants/:t", NGX_CSQ_ROLE_PLATFORM,
+      NGX_CSQ_SCRIPT_TENANT_DEL, NGX_CSQ_API_REGISTRY },
+
     { NGX_HTTP_PUT, "tenants/:t/rules", NGX_CSQ_ROLE_ADMIN,
       NGX_CSQ_SCRIPT_RULES_PUT, NGX_CSQ_API_BODY },
 

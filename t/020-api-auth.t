@@ -174,6 +174,24 @@ is $s, 404, 'an id with a space is no id -> 404';
 ($s) = api(GET => 'tenants/' . ('x' x 65), undef, token => $p);
 is $s, 404, 'an id over 64 bytes -> 404';
 
+# --- deleting a tenant (platform only) removes every key of it
+
+($s) = api(DELETE => 'tenants/acme', undef, token => $ada);
+is $s, 403, 'R9.4 an admin cannot delete its tenant';
+($s, $j) = api(DELETE => 'tenants/globex', undef, token => $p);
+is $s, 200, 'R9.4 the platform deletes a tenant';
+cmp_ok $j->{keys}, '>', 3, 'R9.4 with its keys';
+is_deeply redis_cmd('KEYS', 'csq:{globex}:*'), [], 'R9.4 no key of it is left';
+is redis_cmd('SISMEMBER', 'csq:tenants', 'globex'), 0,
+    'R9.4 and it is out of the registry';
+($s) = api(POST => 'tenants/globex/login',
+           { agent => 'gail', password => 'password1' });
+is $s, 401, 'R9.4 its agents are gone';
+($s, $j) = api(GET => 'tenants/acme/agents/alice', undef, token => $p);
+is $s, 200, 'R9.4 other tenants are untouched';
+($s) = api(DELETE => 'tenants/globex', undef, token => $p);
+is $s, 404, 'R9.4 deleting it again -> 404';
+
 unlike nginx_error_log(), qr/\[(?:error|alert|crit|emerg)\]/,
     'nothing logged as an error';
 
