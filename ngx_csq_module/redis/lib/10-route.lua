@@ -166,9 +166,33 @@ local function pick_agent(qid, q)
         return nil, false, true
     end
 
+    local function on_duty(id)
+        return duty == nil or duty == true or duty[id]
+    end
+
+    -- round-robin and sequential need only the first available agent from
+    -- where they start: read agents one by one, not the whole queue
+    local s = q.strategy or 'round-robin'
+    if s == 'round-robin' or s == 'sequential' then
+        local ids = redis.call('ZRANGE', key('q', qid, 'agents'), 0, -1)
+        local start = 0
+        if s == 'round-robin' and q.rr then
+            start = (redis.call('ZRANK', key('q', qid, 'agents'), q.rr) or -1) + 1
+        end
+        for k = 0, #ids - 1 do
+            local id = ids[(start + k) % #ids + 1]
+            if on_duty(id) then
+                local a = agent(id)
+                if a and available(a) then
+                    return a, false
+                end
+            end
+        end
+    end
+
     local list = {}
     for _, a in ipairs(queue_agents(qid)) do
-        if duty == nil or duty == true or duty[a.id] then
+        if on_duty(a.id) then
             list[#list + 1] = a
         end
     end
