@@ -13,6 +13,13 @@ if not valid_id(b.customer) then
 end
 local channel, e = opt_string(b, 'channel', 64)
 if e then return bad('channel', e) end
+channel = channel or 'web'
+local language
+language, e = opt_string(b, 'language', 64)
+if e then return bad('language', e) end
+local product
+product, e = opt_string(b, 'product', 200)
+if e then return bad('product', e) end
 local prio
 prio, e = opt_int(b, 'priority', 0, 9)
 if e then return bad('priority', e) end
@@ -28,8 +35,8 @@ local t = hash(KEYS[1])
 -- rules: the first whose every field matches names the queue (R3.2)
 if qid == nil then
     local rules = cjson.decode(t.rules or '[]')
-    local facts = { channel = channel, language = b.language,
-                    product = b.product }
+    local facts = { channel = channel, language = language,
+                    product = product }
     for k, v in pairs(attrs or {}) do
         facts['attributes.' .. k] = v
     end
@@ -59,12 +66,14 @@ if q == nil then return fail(404, 'not_found', 'no such queue: ' .. qid) end
 local cust = hash(key('cust', b.customer)) or {}
 
 -- the agent this customer is bound to (private contact, R3.3/R2.4)
+-- (a no-agent queue never assigns, not even to an owner)
 local bound = nil
-if cust.private == '1' and cust.owner and cust.owner ~= '' then
+if q.mode ~= 'noagent' and cust.private == '1' and cust.owner
+   and cust.owner ~= '' then
     bound = agent(cust.owner)
 end
 
-if bound == nil and q.mode ~= 'noagent' and q.mode ~= 'pickup'
+if bound == nil and q.mode ~= 'noagent'
    and num(q.max_length, 0) > 0
    and redis.call('ZCARD', key('q', qid, 'wait')) >= num(q.max_length, 0) then
     return fail(503, 'queue_full', 'the queue is full, try again later')
@@ -73,7 +82,7 @@ end
 -- everything is checked: from here on the conversation exists
 
 local cid = 'c' .. redis.call('HINCRBY', KEYS[1], 'seq', 1)
-local c = { customer = b.customer, channel = channel or 'web', queue = qid,
+local c = { customer = b.customer, channel = channel, queue = qid,
             priority = prio or 0, created = NOW, state = 'new' }
 
 redis.call('HSET', key('c', cid), 'id', cid, 'customer', c.customer,

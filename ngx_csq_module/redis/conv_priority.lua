@@ -17,7 +17,7 @@ c.priority = prio
 if c.state == 'queued' then
     local where = c.bound and c.bound ~= '' and key('a', c.bound, 'wait')
                   or key('q', c.queue, 'wait')
-    redis.call('ZADD', where, 'XX', wait_score(c), ID)
+    redis.call('ZADD', where, 'XX', wait_score(c, ID), ID)
 end
 
 event('priority', { conversation = ID, priority = prio })

@@ -31,15 +31,19 @@ for i, r in ipairs(rules) do
 end
 
 local fb = b.fallback_queue
-if fb ~= nil and (not valid_id(fb) or redis.call('SISMEMBER', key('queues'), fb) == 0) then
-    return bad('fallback_queue', 'must name an existing queue')
+if fb ~= nil and fb ~= cjson.null
+   and (not valid_id(fb) or redis.call('SISMEMBER', key('queues'), fb) == 0) then
+    return bad('fallback_queue', 'must name an existing queue or be null')
 end
 
 redis.call('HSET', KEYS[1], 'rules', #rules > 0 and cjson.encode(rules) or '[]')
-if fb then
+if fb == cjson.null then
+    redis.call('HDEL', KEYS[1], 'fallback_queue')
+elseif fb then
     redis.call('HSET', KEYS[1], 'fallback_queue', fb)
 end
 
 event('rules_updated', { count = #rules })
 
-return reply(200, { rules = arr(rules), fallback_queue = fb or hash(KEYS[1]).fallback_queue or cjson.null })
+return reply(200, { rules = arr(rules),
+                    fallback_queue = hash(KEYS[1]).fallback_queue or cjson.null })

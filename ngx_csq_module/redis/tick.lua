@@ -3,7 +3,8 @@
 --  - auto-end: active conversations whose customer has been silent for the
 --    tenant's auto_end_minutes end with reason "timeout" (R4.5);
 --  - settle: waiting conversations go to agents that have room now, e.g.
---    when a schedule slot opens (R3.4, R3.5).
+--    when a schedule slot opens (R3.4, R3.5), by the same rule as an
+--    arrival (suspended agents too, when every on-duty agent is, R2.3).
 -- Returns { ended, assigned }.
 
 if not tenant_exists() then return { 0, 0 } end
@@ -39,8 +40,8 @@ for _, qid in ipairs(redis.call('SMEMBERS', key('queues'))) do
         while true do
             local w = redis.call('ZRANGE', key('q', qid, 'wait'), 0, 0)
             if #w == 0 then break end
-            local a, suspended = pick_agent(qid, q)
-            if a == nil or suspended then break end
+            local a = pick_agent(qid, q)
+            if a == nil then break end
             local c = hash(key('c', w[1]))
             assign(w[1], c, a, 'distributed')
             assigned = assigned + 1

@@ -266,17 +266,38 @@ local function assign(cid, c, a, how)
                         queue = c.queue or '', how = how })
 end
 
--- priority first (higher first), then the oldest
-local function wait_score(c)
-    return -num(c.priority, 0) * 1e13 + num(c.created, 0)
+-- priority first (higher first), then the first to arrive: the number of
+-- the conversation id orders arrivals strictly, even within a millisecond
+local function wait_score(c, cid)
+    return -num(c.priority, 0) * 1e12 + num(string.match(cid, '%d+'), 0)
 end
 
 local function enqueue(cid, c, where)
-    redis.call('ZADD', where, wait_score(c), cid)
+    redis.call('ZADD', where, wait_score(c, cid), cid)
     redis.call('HSET', key('c', cid), 'state', 'queued')
     c.state = 'queued'
     event('queued', { conversation = cid, queue = c.queue or '',
                       bound = c.bound or '' })
+end
+
+-- every agent of the queue on duty now is suspended (R2.3): then the
+-- suspended ones share its customers
+local function all_suspended(qid, q)
+    local duty = on_duty_now(q)
+    if duty == false then
+        return false
+    end
+    local n = 0
+    for _, a in ipairs(queue_agents(qid)) do
+        if (duty == nil or duty == true or duty[a.id])
+           and a.status ~= 'offline' then
+            if a.status ~= 'suspended' then
+                return false
+            end
+            n = n + 1
+        end
+    end
+    return n > 0
 end
 
 -- the agent takes waiting conversations while it has room: its own bound
@@ -297,10 +318,13 @@ local function pull(aid)
             best, bestscore, from = own[1], tonumber(own[2]), 'affinity'
         end
 
-        if best == nil and available(a) then
+        if best == nil then
             for _, qid in ipairs(redis.call('SMEMBERS', key('a', aid, 'queues'))) do
                 local q = hash(key('q', qid))
-                if q and q.mode ~= 'noagent' and q.mode ~= 'pickup' then
+                if q and q.mode ~= 'noagent' and q.mode ~= 'pickup'
+                   and (available(a)
+                        or (a.status == 'suspended' and all_suspended(qid, q)))
+                then
                     local w = redis.call('ZRANGE', key('q', qid, 'wait'), 0, 0,
                                          'WITHSCORES')
                     if #w > 0 and (bestscore == nil
