@@ -60,6 +60,8 @@ static ngx_int_t ngx_csq_api_login(ngx_http_request_t *r,
     redisReply *reply);
 static ngx_int_t ngx_csq_api_customer_token(ngx_http_request_t *r,
     redisReply *customer, ngx_str_t *json);
+static ngx_int_t ngx_csq_api_token(ngx_http_request_t *r,
+    ngx_csq_token_t *tk, ngx_str_t *token);
 
 
 static ngx_csq_route_t  ngx_csq_routes[] = {
@@ -589,16 +591,14 @@ ngx_csq_api_reply(ngx_http_request_t *r, void *data)
 static ngx_int_t
 ngx_csq_api_login(ngx_http_request_t *r, redisReply *reply)
 {
-    yajl_gen              g;
-    ngx_str_t             role, stored, token;
-    ngx_csq_ctx_t        *ctx;
-    ngx_csq_token_t       tk;
-    ngx_csq_api_ctx_t    *actx;
-    ngx_csq_main_conf_t  *cmcf;
+    yajl_gen            g;
+    ngx_str_t           role, stored, token;
+    ngx_csq_ctx_t      *ctx;
+    ngx_csq_token_t     tk;
+    ngx_csq_api_ctx_t  *actx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
     actx = ctx->data;
-    cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
 
     if (reply->elements != 4
         || reply->element[2]->type != REDIS_REPLY_STRING
@@ -618,16 +618,14 @@ ngx_csq_api_login(ngx_http_request_t *r, redisReply *reply)
                                   "unknown agent or wrong password");
     }
 
-    tk.tenant = actx->tenant;
     tk.agent = actx->login;
     tk.role = ngx_csq_role_parse(&role);
-    tk.expires = ngx_time() + cmcf->token_ttl / 1000;
 
     if (tk.role == NGX_CSQ_ROLE_NONE || tk.role == NGX_CSQ_ROLE_PLATFORM) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ngx_csq_token_make(r->pool, &cmcf->secret, &tk, &token) != NGX_OK) {
+    if (ngx_csq_api_token(r, &tk, &token) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -659,28 +657,19 @@ static ngx_int_t
 ngx_csq_api_customer_token(ngx_http_request_t *r, redisReply *customer,
     ngx_str_t *json)
 {
-    u_char               *p;
-    ngx_str_t             token;
-    ngx_csq_ctx_t        *ctx;
-    ngx_csq_token_t       tk;
-    ngx_csq_api_ctx_t    *actx;
-    ngx_csq_main_conf_t  *cmcf;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
-    actx = ctx->data;
-    cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
+    u_char           *p;
+    ngx_str_t         token;
+    ngx_csq_token_t   tk;
 
     if (json->len < 2 || json->data[json->len - 1] != '}') {
         return NGX_ERROR;
     }
 
-    tk.tenant = actx->tenant;
     tk.agent.len = customer->len;
     tk.agent.data = (u_char *) customer->str;
     tk.role = NGX_CSQ_ROLE_CUSTOMER;
-    tk.expires = ngx_time() + cmcf->token_ttl / 1000;
 
-    if (ngx_csq_token_make(r->pool, &cmcf->secret, &tk, &token) != NGX_OK) {
+    if (ngx_csq_api_token(r, &tk, &token) != NGX_OK) {
         return NGX_ERROR;
     }
 
@@ -698,4 +687,25 @@ ngx_csq_api_customer_token(ngx_http_request_t *r, redisReply *customer,
     json->data = p;
 
     return NGX_OK;
+}
+
+
+/* a token of the request's tenant for tk's agent and role, csq_token_ttl */
+
+static ngx_int_t
+ngx_csq_api_token(ngx_http_request_t *r, ngx_csq_token_t *tk,
+    ngx_str_t *token)
+{
+    ngx_csq_ctx_t        *ctx;
+    ngx_csq_api_ctx_t    *actx;
+    ngx_csq_main_conf_t  *cmcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    actx = ctx->data;
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
+
+    tk->tenant = actx->tenant;
+    tk->expires = ngx_time() + cmcf->token_ttl / 1000;
+
+    return ngx_csq_token_make(r->pool, &cmcf->secret, tk, token);
 }

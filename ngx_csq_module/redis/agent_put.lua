@@ -2,30 +2,19 @@
 -- body: { name, avatar, role, capacity, weight, order, queues: [...] }
 -- ARGV[6]: the password hash nginx made of body.password, or ''
 
-if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
-if not valid_id(ID) then return bad('id', 'must be 1-64 of A-Z a-z 0-9 _ - .') end
+local b, err = put_prologue()
+if err then return err end
 
-local b = body()
-if b == nil then return bad('body', 'must be a JSON object') end
+local f
+f, err = fields(b, {
+    { 'name', 'string', 200 }, { 'avatar', 'string', 2000 },
+    { 'role', 'enum', { agent = true, supervisor = true, admin = true } },
+    { 'capacity', 'int', 0, 1000 }, { 'weight', 'int', 1, 1000 },
+    { 'order', 'int', 0, 1000000 } })
+if err then return err end
 
-local name, e = opt_string(b, 'name', 200)
-if e then return bad('name', e) end
-local avatar
-avatar, e = opt_string(b, 'avatar', 2000)
-if e then return bad('avatar', e) end
-local role
-role, e = opt_enum(b, 'role', { agent = true, supervisor = true,
-                                admin = true })
-if e then return bad('role', e) end
-local cap
-cap, e = opt_int(b, 'capacity', 0, 1000)
-if e then return bad('capacity', e) end
-local weight
-weight, e = opt_int(b, 'weight', 1, 1000)
-if e then return bad('weight', e) end
-local order
-order, e = opt_int(b, 'order', 0, 1000000)
-if e then return bad('order', e) end
+local name, avatar, role = f.name, f.avatar, f.role
+local cap, weight, order = f.capacity, f.weight, f.order
 
 local queues = b.queues
 if queues ~= nil then

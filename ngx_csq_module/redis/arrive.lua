@@ -11,18 +11,14 @@ if b == nil then return bad('body', 'must be a JSON object') end
 if not valid_id(b.customer) then
     return bad('customer', 'must be 1-64 of A-Z a-z 0-9 _ - .')
 end
-local channel, e = opt_string(b, 'channel', 64)
-if e then return bad('channel', e) end
-channel = channel or 'web'
-local language
-language, e = opt_string(b, 'language', 64)
-if e then return bad('language', e) end
-local product
-product, e = opt_string(b, 'product', 200)
-if e then return bad('product', e) end
-local prio
-prio, e = opt_int(b, 'priority', 0, 9)
-if e then return bad('priority', e) end
+local f, err = fields(b, {
+    { 'channel', 'string', 64 }, { 'language', 'string', 64 },
+    { 'product', 'string', 200 }, { 'priority', 'int', 0, 9 } })
+if err then return err end
+
+local channel = f.channel or 'web'
+local language, product, prio = f.language, f.product, f.priority
+
 local qid = b.queue
 if qid ~= nil and not valid_id(qid) then return bad('queue', 'must be a queue id') end
 local attrs = b.attributes

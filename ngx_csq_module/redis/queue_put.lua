@@ -4,30 +4,19 @@
 --         schedule: { slots: [ { days: [1..7], from: "HH:MM", to: "HH:MM",
 --                                agents: [ids] } ] } or null }
 
-if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
-if not valid_id(ID) then return bad('id', 'must be 1-64 of A-Z a-z 0-9 _ - .') end
+local b, err = put_prologue()
+if err then return err end
 
-local b = body()
-if b == nil then return bad('body', 'must be a JSON object') end
+local f
+f, err = fields(b, {
+    { 'name', 'string', 200 }, { 'strategy', 'enum', STRATEGIES },
+    { 'mode', 'enum', { human = true, noagent = true, pickup = true } },
+    { 'max_length', 'int', 0, 1000000 }, { 'queued_text', 'string', 2000 },
+    { 'out_of_hours_text', 'string', 2000 } })
+if err then return err end
 
-local name, e = opt_string(b, 'name', 200)
-if e then return bad('name', e) end
-local strategy
-strategy, e = opt_enum(b, 'strategy', STRATEGIES)
-if e then return bad('strategy', e) end
-local mode
-mode, e = opt_enum(b, 'mode', { human = true, noagent = true, pickup = true })
-if e then return bad('mode', e) end
-local maxlen
-maxlen, e = opt_int(b, 'max_length', 0, 1000000)
-if e then return bad('max_length', e) end
-local qtext
-qtext, e = opt_string(b, 'queued_text', 2000)
-if e then return bad('queued_text', e) end
-
-local ootext
-ootext, e = opt_string(b, 'out_of_hours_text', 2000)
-if e then return bad('out_of_hours_text', e) end
+local name, strategy, mode, maxlen = f.name, f.strategy, f.mode, f.max_length
+local qtext, ootext = f.queued_text, f.out_of_hours_text
 
 -- the schedule is kept with minutes of the day, checked here once
 local function minutes(hhmm)

@@ -6,25 +6,17 @@
 local b = body()
 if b == nil then return bad('body', 'must be a JSON object') end
 
-local name, e = opt_string(b, 'name', 200)
-if e then return bad('name', e) end
-local hours
-hours, e = opt_int(b, 'return_hours', 0, 24 * 365)
-if e then return bad('return_hours', e) end
-local cap
-cap, e = opt_int(b, 'default_capacity', 1, 1000)
-if e then return bad('default_capacity', e) end
-local stext
-stext, e = opt_string(b, 'suspended_text', 2000)
-if e then return bad('suspended_text', e) end
+local f, err = fields(b, {
+    { 'name', 'string', 200 }, { 'return_hours', 'int', 0, 24 * 365 },
+    { 'default_capacity', 'int', 1, 1000 },
+    { 'suspended_text', 'string', 2000 },
+    { 'auto_end_minutes', 'int', 0, 7 * 24 * 60 },
+    { 'utc_offset_minutes', 'int', -14 * 60, 14 * 60 } })
+if err then return err end
 
-local autoend
-autoend, e = opt_int(b, 'auto_end_minutes', 0, 7 * 24 * 60)
-if e then return bad('auto_end_minutes', e) end
-
-local offset
-offset, e = opt_int(b, 'utc_offset_minutes', -14 * 60, 14 * 60)
-if e then return bad('utc_offset_minutes', e) end
+local name, hours, cap, stext = f.name, f.return_hours, f.default_capacity,
+                                f.suspended_text
+local autoend, offset = f.auto_end_minutes, f.utc_offset_minutes
 
 local created = not tenant_exists()
 

@@ -127,3 +127,35 @@ end
 local function tenant_exists()
     return redis.call('EXISTS', KEYS[1]) == 1
 end
+
+-- optional fields of a body, by a list of { name, kind, ... }:
+--   { 'name', 'string', max }, { 'n', 'int', lo, hi }, { 's', 'enum', set }
+-- returns the values by name, or nil and the 400 reply naming the field
+local CHECKS = { string = opt_string, int = opt_int, enum = opt_enum }
+
+local function fields(b, spec)
+    local v = {}
+    for _, f in ipairs(spec) do
+        local x, e = CHECKS[f[2]](b, f[1], f[3], f[4])
+        if e then
+            return nil, bad(f[1], e)
+        end
+        v[f[1]] = x
+    end
+    return v
+end
+
+-- what a tenant's PUT of <id> needs first: the tenant, a valid id, a body
+local function put_prologue()
+    if not tenant_exists() then
+        return nil, fail(404, 'not_found', 'no such tenant')
+    end
+    if not valid_id(ID) then
+        return nil, bad('id', 'must be 1-64 of A-Z a-z 0-9 _ - .')
+    end
+    local b = body()
+    if b == nil then
+        return nil, bad('body', 'must be a JSON object')
+    end
+    return b
+end
