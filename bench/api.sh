@@ -10,59 +10,16 @@
 
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-5}
 rounds=${2:-3}
 conns=${3:-64}
-nginx=${NGINX:-/usr/sbin/nginx}
-module=$root/build/ngx_http_csq_module.so
-dir=$(mktemp -d /tmp/csq-bench.XXXXXX)
 
-free_port() {
-    perl -MIO::Socket::INET -e \
-        'print IO::Socket::INET->new(Listen=>1,LocalAddr=>"127.0.0.1")->sockport'
-}
+source "$(dirname "$0")/lib.sh"
 
-redis_port=$(free_port)
-http_port=$(free_port)
-mkdir -p "$dir/logs"
-
-cleanup() {
-    [ -f "$dir/logs/nginx.pid" ] && kill "$(cat "$dir/logs/nginx.pid")" 2>/dev/null
-    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-    sleep 0.3
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
-    --appendonly no --daemonize yes --dir "$dir" >/dev/null
-for _ in $(seq 50); do
-    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1
-done
-
-cat > "$dir/nginx.conf" <<EOT
-load_module $module;
-worker_processes 1;
-error_log logs/error.log warn;
-pid logs/nginx.pid;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    csq_redis 127.0.0.1:$redis_port pool=4;
-    server {
-        listen 127.0.0.1:$http_port backlog=4096;
+bench_redis_start
+bench_nginx_start "" '
         location = /status { csq_status; }
-        location = /return { return 200 "ok\n"; }
-    }
-}
-EOT
-
-"$nginx" -p "$dir/" -c "$dir/nginx.conf"
-for _ in $(seq 50); do
-    curl -fs "http://127.0.0.1:$http_port/status" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+        location = /return { return 200 "ok\n"; }' /status -f
 
 rate() {
     wrk -t1 -c"$conns" -d"${secs}s" "http://127.0.0.1:$http_port/$1" \

@@ -8,61 +8,18 @@
 
 set -euo pipefail
 
-root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-5}
 conns=${2:-32}
 agents=1000
-nginx=${NGINX:-/usr/sbin/nginx}
-module=$root/build/ngx_http_csq_module.so
-dir=$(mktemp -d /tmp/csq-bench.XXXXXX)
 secret=bench-secret-0123456789
 
-free_port() {
-    perl -MIO::Socket::INET -e \
-        'print IO::Socket::INET->new(Listen=>1,LocalAddr=>"127.0.0.1")->sockport'
-}
+source "$(dirname "$0")/lib.sh"
 
-redis_port=$(free_port)
-http_port=$(free_port)
-mkdir -p "$dir/logs"
-
-cleanup() {
-    [ -f "$dir/logs/nginx.pid" ] && kill "$(cat "$dir/logs/nginx.pid")" 2>/dev/null
-    redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
-    sleep 0.3
-    rm -rf "$dir"
-}
-trap cleanup EXIT
-
-redis-server --port "$redis_port" --bind 127.0.0.1 --save '' \
-    --appendonly no --daemonize yes --dir "$dir" >/dev/null
-for _ in $(seq 50); do
-    redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1
-done
-
-cat > "$dir/nginx.conf" <<EOT
-load_module $module;
-worker_processes 1;
-error_log logs/error.log warn;
-pid logs/nginx.pid;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    csq_redis 127.0.0.1:$redis_port pool=4;
+bench_redis_start
+bench_nginx_start "
     csq_secret $secret;
-    csq_tick 0;
-    server {
-        listen 127.0.0.1:$http_port backlog=4096;
-        location /api/ { csq_api; }
-    }
-}
-EOT
-
-"$nginx" -p "$dir/" -c "$dir/nginx.conf"
-for _ in $(seq 50); do
-    curl -s "http://127.0.0.1:$http_port/api/" >/dev/null 2>&1 && break
-    sleep 0.1
-done
+    csq_tick 0;" '
+        location /api/ { csq_api; }' /api/
 
 token=$(perl -MDigest::SHA=hmac_sha256 -MMIME::Base64 -e '
     sub b { my $x = encode_base64(shift, ""); $x =~ tr{+/}{-_}; $x =~ s/=+$//; $x }

@@ -11,7 +11,7 @@ use warnings;
 use Test::More;
 use Time::HiRes ();
 use t::CsqUtil;
-use t::CsqApi;
+use t::CsqApi qw(:DEFAULT :routing);
 
 redis_start();
 api_nginx_start();
@@ -20,78 +20,35 @@ my $P = platform_token();
 
 # --- helpers
 
-# setup_tenant(), and a fallback queue for arrivals that name none
-sub setup {
-    my ($t, %o) = @_;
-    my $fb = delete $o{fallback} // 'q';
-    setup_tenant($t, %o);
-    my ($s, $j, $raw) = api(PUT => "tenants/$t/rules",
-                            { rules => [], fallback_queue => $fb },
-                            token => $P);
-    die "rules $t: $s " . ($raw // '') . "\n" unless $s == 200;
+# setup_tenant(), and a fallback queue for arrivals that name none ("q"
+# unless told otherwise)
+sub setup { my ($t, %o) = @_; return setup_tenant($t, fallback => 'q', %o) }
+
+# a tenant whose one queue "q" routes by $strategy (none: the default),
+# and agents in it, all of capacity $capacity: name => order, or
+# name => { order => ..., and more of the agent, capacity included }
+sub one_queue {
+    my ($t, $strategy, $capacity, @agents) = @_;
+    my %agents;
+    while (my ($name, $spec) = splice @agents, 0, 2) {
+        $agents{$name} = { queues => ['q'], capacity => $capacity,
+                        ref $spec ? %$spec : (order => $spec) };
+    }
+    setup($t, queues => { q => $strategy ? { strategy => $strategy } : {} },
+          agents => \%agents);
 }
 
-# a new customer arrives: ($status, $json, $raw)
-sub arrive {
-    my ($t, %body) = @_;
-    # distinct milliseconds: "oldest" and "longest idle" are told apart
-    Time::HiRes::sleep(0.003);
-    return api(POST => "tenants/$t/conversations", \%body);
+# an arrival that must be refused: 400 invalid_field, the message naming
+# $field (three tests named after $what)
+sub arrive_invalid {
+    my ($t, $body, $field, $what) = @_;
+    my ($s, $j, $raw) = arrive($t, %$body);
+    is $s, 400, "$what -> 400";
+    is $j && $j->{error}{code}, 'invalid_field', "$what: invalid_field"
+        or diag $raw;
+    like $j && $j->{error}{message}, qr/\b\Q$field\E\b/,
+        "$what: the message names \"$field\"";
 }
-
-# the same, but it must be accepted
-sub arrive_ok {
-    my ($t, %body) = @_;
-    my ($s, $j, $raw) = arrive($t, %body);
-    die "arrive in $t: $s " . ($raw // '') . "\n" unless $s == 201;
-    return $j;
-}
-
-sub agent_of {
-    my ($j) = @_;
-    return $j && $j->{agent} ? $j->{agent}{id} : '';
-}
-
-sub conv {
-    my ($t, $id) = @_;
-    my ($s, $j) = api(GET => "tenants/$t/conversations/$id", undef,
-                      token => $P);
-    return $j;
-}
-
-sub agent_get {
-    my ($t, $a) = @_;
-    my ($s, $j) = api(GET => "tenants/$t/agents/$a", undef, token => $P);
-    return $j;
-}
-
-sub agent_convs {
-    my ($t, $a) = @_;
-    my ($s, $j) = api(GET => "tenants/$t/agents/$a/conversations", undef,
-                      token => $P);
-    return $j;
-}
-
-sub queue_get {
-    my ($t, $q) = @_;
-    my ($s, $j) = api(GET => "tenants/$t/queues/$q", undef, token => $P);
-    return $j;
-}
-
-sub set_status {
-    my ($t, $a, %body) = @_;
-    my ($s, $j, $raw) = api(POST => "tenants/$t/agents/$a/status", \%body,
-                            token => $P);
-    die "status $a: $s " . ($raw // '') . "\n" unless $s == 200;
-    return $j;
-}
-
-sub end_conv {
-    my ($t, $id) = @_;
-    return api(POST => "tenants/$t/conversations/$id/end", {}, token => $P);
-}
-
-sub load_of { return agent_get(@_)->{load} }
 
 # everything Redis holds for a tenant, to show that nothing changed
 sub snapshot {
@@ -125,13 +82,7 @@ my ($s, $j, $raw);
 
 {
     my $t = 'rr';
-    setup($t,
-        queues => { q => { strategy => 'round-robin' } },
-        agents => {
-            zed => { queues => ['q'], capacity => 10, order => 1 },
-            bob => { queues => ['q'], capacity => 10, order => 2 },
-            amy => { queues => ['q'], capacity => 10, order => 2 },
-        });
+    one_queue($t, 'round-robin', 10, zed => 1, bob => 2, amy => 2);
 
     my @got = map { agent_of(arrive_ok($t, customer => "u$_")) } 1 .. 6;
     is_deeply \@got, [qw(zed amy bob zed amy bob)],
@@ -153,13 +104,7 @@ my ($s, $j, $raw);
 
 {
     my $t = 'seq';
-    setup($t,
-        queues => { q => { strategy => 'sequential' } },
-        agents => {
-            s1 => { queues => ['q'], capacity => 2, order => 1 },
-            s2 => { queues => ['q'], capacity => 2, order => 2 },
-            s3 => { queues => ['q'], capacity => 2, order => 3 },
-        });
+    one_queue($t, 'sequential', 2, s1 => 1, s2 => 2, s3 => 3);
 
     my @c = map { arrive_ok($t, customer => "u$_") } 1 .. 5;
     is_deeply [map { agent_of($_) } @c], [qw(s1 s1 s2 s2 s3)],
@@ -176,13 +121,7 @@ my ($s, $j, $raw);
 
 {
     my $t = 'lb';
-    setup($t,
-        queues => { q => { strategy => 'least-busy' } },
-        agents => {
-            x => { queues => ['q'], capacity => 5, order => 1 },
-            y => { queues => ['q'], capacity => 5, order => 2 },
-            z => { queues => ['q'], capacity => 5, order => 3 },
-        });
+    one_queue($t, 'least-busy', 5, x => 1, y => 2, z => 3);
 
     my @c = map { arrive_ok($t, customer => "u$_") } 1 .. 6;
     is_deeply [map { load_of($t, $_) } qw(x y z)], [2, 2, 2],
@@ -205,15 +144,9 @@ my ($s, $j, $raw);
 
 {
     my $t = 'li';
-    setup($t,
-        queues => { q => { strategy => 'longest-idle' } },
-        agents => {
-            p => { queues => ['q'], capacity => 10, order => 1 },
-            q => { queues => ['q'], capacity => 10, order => 2,
-                   status => 'offline' },
-            r => { queues => ['q'], capacity => 10, order => 3,
-                   status => 'offline' },
-        });
+    one_queue($t, 'longest-idle', 10, p => 1,
+              q => { order => 2, status => 'offline' },
+              r => { order => 3, status => 'offline' });
 
     is agent_of(arrive_ok($t, customer => 'u1')), 'p',
         'R3.1 longest-idle: only p online -> p';
@@ -234,14 +167,8 @@ my ($s, $j, $raw);
 
 {
     my $t = 'wt';
-    setup($t,
-        queues => { q => { strategy => 'weighted' } },
-        agents => {
-            heavy => { queues => ['q'], capacity => 20, weight => 3,
-                       order => 1 },
-            light => { queues => ['q'], capacity => 20, weight => 1,
-                       order => 2 },
-        });
+    one_queue($t, 'weighted', 20, heavy => { order => 1, weight => 3 },
+              light => { order => 2, weight => 1 });
 
     my %n;
     $n{ agent_of(arrive_ok($t, customer => "u$_")) }++ for 1 .. 8;
@@ -254,12 +181,7 @@ my ($s, $j, $raw);
 
 {
     my $t = 'cap';
-    setup($t,
-        queues => { q => { strategy => 'round-robin' } },
-        agents => {
-            ann => { queues => ['q'], capacity => 1, order => 1 },
-            ben => { queues => ['q'], capacity => 1, order => 2 },
-        });
+    one_queue($t, 'round-robin', 1, ann => 1, ben => 2);
 
     my $c1 = arrive_ok($t, customer => 'u1');
     my $c2 = arrive_ok($t, customer => 'u2');
@@ -368,15 +290,9 @@ my ($s, $j, $raw);
 
 {
     my $t = 'recv';
-    setup($t,
-        queues => { q => {} },
-        agents => {
-            rc => { queues => ['q'], capacity => 5, order => 1 },
-            ia => { queues => ['q'], capacity => 1, order => 2,
-                    status => 'invisible' },
-            ob => { queues => ['q'], capacity => 5, order => 3,
-                    status => 'offline' },
-        });
+    one_queue($t, undef, 5, rc => 1,
+              ia => { order => 2, capacity => 1, status => 'invisible' },
+              ob => { order => 3, status => 'offline' });
 
     my $c1 = arrive_ok($t, customer => 'u1');
     is agent_of($c1), 'rc', 'R2.2 c1 to rc';
@@ -617,15 +533,7 @@ my ($s, $j, $raw);
         [{ customer => 'u3', attributes => 'x' }, 'attributes',
          'attributes a string'],
     );
-    for my $b (@bad) {
-        my ($body, $field, $what) = @$b;
-        ($s, $j, $raw) = arrive($t, %$body);
-        is $s, 400, "$what -> 400";
-        is $j && $j->{error}{code}, 'invalid_field', "$what: invalid_field"
-            or diag $raw;
-        like $j && $j->{error}{message}, qr/\b\Q$field\E\b/,
-            "$what: the message names \"$field\"";
-    }
+    arrive_invalid($t, @$_) for @bad;
 
     ($s, $j) = arrive($t, customer => 'u3', queue => 'nosuch');
     is $s, 404, 'unknown queue -> 404';
@@ -657,19 +565,11 @@ my ($s, $j, $raw);
     setup($t, queues => { q => {} },
         agents => { ag => { queues => ['q'], capacity => 1 } });
     my $before = snapshot($t);
-    for my $b ([{ customer => 'u1', language => 7 }, 'language',
-                'language a number'],
-               [{ customer => 'u1', product => ['x'] }, 'product',
-                'product an array'])
-    {
-        my ($body, $field, $what) = @$b;
-        ($s, $j, $raw) = arrive($t, %$body);
-        is $s, 400, "$what -> 400";
-        is $j && $j->{error}{code}, 'invalid_field', "$what: invalid_field"
-            or diag $raw;
-        like $j && $j->{error}{message}, qr/\b\Q$field\E\b/,
-            "$what: the message names \"$field\"";
-    }
+    arrive_invalid($t, @$_)
+        for [{ customer => 'u1', language => 7 }, 'language',
+              'language a number'],
+            [{ customer => 'u1', product => ['x'] }, 'product',
+             'product an array'];
     is_deeply snapshot($t), $before,
         'language/product errors: nothing changed in Redis';
 }

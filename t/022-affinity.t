@@ -9,81 +9,15 @@ use warnings;
 use Test::More;
 use Time::HiRes ();
 use t::CsqUtil;
-use t::CsqApi;
+use t::CsqApi qw(:DEFAULT :routing);
 
 redis_start();
 api_nginx_start();
 
 my $P = platform_token();
 
-# --- helpers
-
 # setup_tenant(), and queue q as the fallback for every arrival
-sub setup {
-    my ($t, %o) = @_;
-    setup_tenant($t, %o);
-    my ($s, $j, $raw) = api(PUT => "tenants/$t/rules",
-                            { rules => [], fallback_queue => 'q' },
-                            token => $P);
-    die "rules $t: $s " . ($raw // '') . "\n" unless $s == 200;
-}
-
-sub arrive_ok {
-    my ($t, %body) = @_;
-    Time::HiRes::sleep(0.003);
-    my ($s, $j, $raw) = api(POST => "tenants/$t/conversations", \%body);
-    die "arrive in $t: $s " . ($raw // '') . "\n" unless $s == 201;
-    return $j;
-}
-
-sub agent_of {
-    my ($j) = @_;
-    return $j && $j->{agent} ? $j->{agent}{id} : '';
-}
-
-sub conv {
-    my ($t, $id) = @_;
-    my ($s, $j) = api(GET => "tenants/$t/conversations/$id", undef,
-                      token => $P);
-    return $j;
-}
-
-sub load_of {
-    my ($t, $a) = @_;
-    my ($s, $j) = api(GET => "tenants/$t/agents/$a", undef, token => $P);
-    return $j->{load};
-}
-
-sub agent_convs {
-    my ($t, $a) = @_;
-    my ($s, $j) = api(GET => "tenants/$t/agents/$a/conversations", undef,
-                      token => $P);
-    return $j;
-}
-
-sub set_status {
-    my ($t, $a, %body) = @_;
-    my ($s, $j, $raw) = api(POST => "tenants/$t/agents/$a/status", \%body,
-                            token => $P);
-    die "status $a: $s " . ($raw // '') . "\n" unless $s == 200;
-    return $j;
-}
-
-sub end_conv {
-    my ($t, $id) = @_;
-    my ($s, $j, $raw) = api(POST => "tenants/$t/conversations/$id/end", {},
-                            token => $P);
-    die "end $id: $s " . ($raw // '') . "\n" unless $s == 200;
-    return $j;
-}
-
-sub customer {
-    my ($t, $id, %body) = @_;
-    my ($s, $j, $raw) = api(PUT => "tenants/$t/customers/$id", \%body,
-                            token => $P);
-    die "customer $id: $s " . ($raw // '') . "\n" unless $s == 200;
-    return $j;
-}
+sub setup { my ($t, %o) = @_; return setup_tenant($t, %o, fallback => 'q') }
 
 my ($s, $j);
 my $true = JSON::PP::true();
@@ -135,7 +69,7 @@ my $false = JSON::PP::false();
         'R2.4 private: not in the other agent\'s waiting list';
 
     # other frees room, switches around: it never takes c3
-    $j = end_conv($t, $o1->{id});
+    $j = end_conv_ok($t, $o1->{id});
     is $j->{pulled}, 0, 'R2.4 private: other ending one pulls nothing';
     set_status($t, 'other', reception => $false);
     $j = set_status($t, 'other', reception => $true);
@@ -164,7 +98,7 @@ my $false = JSON::PP::false();
     is $c4->{state}, 'queued', 'R2.4 private, owner reception off: waits';
     is $c4->{bound_agent}, 'own', 'R2.4 private: bound to own';
     is load_of($t, 'other'), 0, 'R2.4 private: other (free) gets nothing';
-    $j = end_conv($t, $c1->{id});
+    $j = end_conv_ok($t, $c1->{id});
     is $j->{pulled}, 0, 'R2.4 private: owner not receiving pulls nothing';
     $j = set_status($t, 'own', reception => $true);
     is $j->{pulled}, 1, 'R2.4 private: owner reception on pulls it';
@@ -225,7 +159,7 @@ my $false = JSON::PP::false();
 
     my $c1 = arrive_ok($t, customer => 'u1');
     is agent_of($c1), 'amy', 'R3.3 u1 to amy';
-    end_conv($t, $c1->{id});
+    end_conv_ok($t, $c1->{id});
 
     my $c2 = arrive_ok($t, customer => 'u1');
     is agent_of($c2), 'amy',
@@ -248,7 +182,7 @@ my $false = JSON::PP::false();
     is agent_of($c5), 'bob', 'R3.3 returning: last agent full -> bob';
 
     # u2's last agent is bob; bob offline: normal routing
-    end_conv($t, $_->{id}) for @{ agent_convs($t, 'amy')->{active} };
+    end_conv_ok($t, $_->{id}) for @{ agent_convs($t, 'amy')->{active} };
     set_status($t, 'bob', status => 'offline');
     my $c6 = arrive_ok($t, customer => 'u2');
     is $c6->{state}, 'active', 'R3.3 returning: last agent offline -> no wait';
@@ -265,7 +199,7 @@ my $false = JSON::PP::false();
         });
     my $d1 = arrive_ok($t0, customer => 'u1');
     is agent_of($d1), 'amy', 'R3.3 return_hours 0: u1 to amy';
-    end_conv($t0, $d1->{id});
+    end_conv_ok($t0, $d1->{id});
     my $d2 = arrive_ok($t0, customer => 'u1');
     is agent_of($d2), 'bob',
         'R3.3 return_hours 0: u1 goes on in round-robin (bob)';
@@ -300,12 +234,12 @@ my $false = JSON::PP::false();
     is $w->{state}, 'queued',
         'R2.3 sb full: the new customer waits, not given to suspended sa';
     is load_of($t, 'sa'), 0, 'R2.3 sa still has none';
-    $j = end_conv($t, $c[0]{id});
+    $j = end_conv_ok($t, $c[0]{id});
     is $j->{pulled}, 1, 'R2.3 sb ends one and takes the waiting one';
     is agent_of(conv($t, $w->{id})), 'sb', 'R2.3 u4 with sb';
 
     # everyone on duty suspended (sc is offline): shared evenly
-    end_conv($t, $_->{id}) for @{ agent_convs($t, 'sb')->{active} };
+    end_conv_ok($t, $_->{id}) for @{ agent_convs($t, 'sb')->{active} };
     api(PUT => "tenants/$t/agents/sb", { capacity => 5 }, token => $P);
     set_status($t, 'sb', status => 'suspended');
     my @d = map { arrive_ok($t, customer => "v$_") } 1 .. 4;
@@ -346,7 +280,7 @@ my $false = JSON::PP::false();
         'R2.3 the waiting customer gets the suspended text';
 
     my ($first) = grep { agent_of($_) eq 'sa' } @c;
-    $j = end_conv($t, $first->{id});
+    $j = end_conv_ok($t, $first->{id});
     is $j->{pulled}, 1,
         'R3.5/R2.3 all suspended: sa ending one takes the waiting u3';
     $j = conv($t, $w->{id});

@@ -43,7 +43,8 @@ if ($pid_b == 0) {
     my @cmd = ($t::CsqUtil::NginxBinary, '-p', "$prefix_b/", '-c',
                'conf/nginx.conf');
     unshift @cmd, 'valgrind', '-q', '--leak-check=full',
-        '--trace-children=yes', "--log-file=$prefix_b/logs/valgrind.%p.log"
+        '--trace-children=yes', "--log-file=$prefix_b/logs/valgrind.%p.log",
+        "--suppressions=$t::CsqUtil::RepoRoot/t/valgrind.suppress"
         if $valgrind;
     exec @cmd or POSIX::_exit(127);
 }
@@ -242,6 +243,8 @@ kill 'TERM', $pid_b;
 waitpid $pid_b, 0;
 undef $pid_b;
 nginx_stop();
-is valgrind_report(), '', 'valgrind: clean';
+is valgrind_report(), '', 'valgrind: clean (instance A)';
+is t::CsqUtil::_valgrind_scan("$prefix_b/logs", 0), '',
+    'valgrind: clean (instance B)';
 
 done_testing();

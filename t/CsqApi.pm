@@ -10,6 +10,11 @@ package t::CsqApi;
 #     my ($status, $json) = api(PUT => 'tenants/acme', { name => 'Acme' },
 #                               token => $p);
 #
+# The routing helpers (arrivals, conversations, agents and queues of a
+# tenant, read or changed with the platform token) are exported on demand:
+#
+#     use t::CsqApi qw(:DEFAULT :routing);
+#
 # Tokens are made here exactly as the module makes them:
 # base64url("tenant|agent|role|expires") . "." . base64url(HMAC-SHA256).
 
@@ -20,10 +25,18 @@ use Exporter 'import';
 use Digest::SHA ();
 use JSON::PP ();
 use MIME::Base64 ();
+use Time::HiRes ();
 use t::CsqUtil;
 
 our @EXPORT = qw(api api_nginx_start csq_token platform_token $Secret
                  login_token setup_tenant);
+
+our %EXPORT_TAGS = (
+    routing => [qw(arrive arrive_ok agent_of conv agent_get load_of
+                   agent_convs queue_get set_status end_conv end_conv_ok
+                   customer)],
+);
+our @EXPORT_OK = @{ $EXPORT_TAGS{routing} };
 
 our $Secret = '0123456789abcdef0123';
 
@@ -86,10 +99,12 @@ sub login_token {
     return $j->{token};
 }
 
-# a tenant with queues and agents, everyone online unless told otherwise:
+# a tenant with queues and agents, everyone online unless told otherwise,
+# and (if given) a fallback queue for the arrivals that name none:
 # setup_tenant('acme', queues => { sales => { strategy => ... } },
 #              agents => { alice => { queues => ['sales'], capacity => 2,
-#                                     status => 'online' } })
+#                                     status => 'online' } },
+#              fallback => 'sales')
 sub setup_tenant {
     my ($t, %o) = @_;
     my $p = platform_token();
@@ -110,7 +125,85 @@ sub setup_tenant {
                               { status => $status }, token => $p);
         die "status $a: $s2 $raw\n" unless $s2 == 200;
     }
+    if (defined $o{fallback}) {
+        my ($s2, $j, $raw) = api(PUT => "tenants/$t/rules",
+                                 { rules => [], fallback_queue => $o{fallback} },
+                                 token => $p);
+        die "rules $t: $s2 " . ($raw // '') . "\n" unless $s2 == 200;
+    }
     return $p;
+}
+
+# --- :routing, for tenant $t; the reads and changes use the platform token
+
+# a new customer arrives: ($status, $json, $raw)
+sub arrive {
+    my ($t, %body) = @_;
+    # distinct milliseconds: "oldest" and "longest idle" are told apart
+    Time::HiRes::sleep(0.003);
+    return api(POST => "tenants/$t/conversations", \%body);
+}
+
+# the same, but it must be accepted: its json
+sub arrive_ok {
+    my ($t, %body) = @_;
+    my ($s, $j, $raw) = arrive($t, %body);
+    die "arrive in $t: $s " . ($raw // '') . "\n" unless $s == 201;
+    return $j;
+}
+
+# the agent id of a conversation ('' when it has none)
+sub agent_of {
+    my ($j) = @_;
+    return $j && $j->{agent} ? $j->{agent}{id} : '';
+}
+
+# GET tenants/$t/$path: its json
+sub _get {
+    my ($t, $path) = @_;
+    my ($s, $j) = api(GET => "tenants/$t/$path", undef,
+                      token => platform_token());
+    return $j;
+}
+
+sub conv        { return _get($_[0], "conversations/$_[1]") }
+sub agent_get   { return _get($_[0], "agents/$_[1]") }
+sub agent_convs { return _get($_[0], "agents/$_[1]/conversations") }
+sub queue_get   { return _get($_[0], "queues/$_[1]") }
+sub load_of     { return agent_get(@_)->{load} }
+
+# $method tenants/$t/$path with $body, which must answer 200: its json
+sub _change_ok {
+    my ($what, $method, $t, $path, $body) = @_;
+    my ($s, $j, $raw) = api($method => "tenants/$t/$path", $body,
+                            token => platform_token());
+    die "$what: $s " . ($raw // '') . "\n" unless $s == 200;
+    return $j;
+}
+
+# set_status($t, $agent, status => ..., reception => ...)
+sub set_status {
+    my ($t, $a, %body) = @_;
+    return _change_ok("status $a", POST => $t, "agents/$a/status", \%body);
+}
+
+# ending a conversation: ($status, $json, $raw)
+sub end_conv {
+    my ($t, $id) = @_;
+    return api(POST => "tenants/$t/conversations/$id/end", {},
+               token => platform_token());
+}
+
+# the same, but it must succeed: its json
+sub end_conv_ok {
+    my ($t, $id) = @_;
+    return _change_ok("end $id", POST => $t, "conversations/$id/end", {});
+}
+
+# customer($t, $id, owner => ..., private => ...)
+sub customer {
+    my ($t, $id, %body) = @_;
+    return _change_ok("customer $id", PUT => $t, "customers/$id", \%body);
 }
 
 1;
