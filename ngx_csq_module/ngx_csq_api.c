@@ -43,6 +43,8 @@ typedef struct {
     ngx_csq_token_t     token;
     ngx_str_t           login;      /* agent and password of a login */
     ngx_str_t           password;
+    ngx_uint_t          role;       /* the role a login gives */
+    ngx_str_t           body;       /* kept while a password is hashed */
 } ngx_csq_api_ctx_t;
 
 
@@ -62,6 +64,10 @@ static ngx_int_t ngx_csq_api_customer_token(ngx_http_request_t *r,
     redisReply *customer, ngx_str_t *json);
 static ngx_int_t ngx_csq_api_token(ngx_http_request_t *r,
     ngx_csq_token_t *tk, ngx_str_t *token);
+static void ngx_csq_api_hashed(ngx_http_request_t *r, ngx_int_t rc,
+    ngx_str_t *hash);
+static void ngx_csq_api_logged_in(ngx_http_request_t *r, ngx_int_t rc,
+    ngx_str_t *hash);
 
 
 static ngx_csq_route_t  ngx_csq_routes[] = {
@@ -391,7 +397,7 @@ ngx_csq_api_auth(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
 static ngx_int_t
 ngx_csq_api_body(ngx_http_request_t *r, ngx_csq_json_t *body)
 {
-    ngx_str_t           text, extra, *pextra;
+    ngx_str_t           text;
     ngx_csq_ctx_t      *ctx;
     ngx_csq_json_t     *v;
     ngx_csq_api_ctx_t  *actx;
@@ -407,8 +413,6 @@ ngx_csq_api_body(ngx_http_request_t *r, ngx_csq_json_t *body)
     if (ngx_csq_json_body_text(r, &text) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    pextra = NULL;
 
     if (actx->route->flags & (NGX_CSQ_API_PASSWORD|NGX_CSQ_API_LOGIN)) {
 
@@ -442,20 +446,33 @@ ngx_csq_api_body(ngx_http_request_t *r, ngx_csq_json_t *body)
             actx->login = v->value;
 
         } else if (actx->password.len) {
-
-            /* slow on purpose; at start-up of an account, not per call */
-
-            if (ngx_csq_password_hash(r->pool, &actx->password, &extra)
-                != NGX_OK)
-            {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            pextra = &extra;
+            actx->body = text;
+            return ngx_csq_password_job(r, &actx->password, NULL,
+                                        ngx_csq_api_hashed);
         }
     }
 
-    return ngx_csq_api_run(r, &text, pextra);
+    return ngx_csq_api_run(r, &text, NULL);
+}
+
+
+/* the new password is hashed: now the script stores it */
+
+static void
+ngx_csq_api_hashed(ngx_http_request_t *r, ngx_int_t rc, ngx_str_t *hash)
+{
+    ngx_csq_ctx_t      *ctx;
+    ngx_csq_api_ctx_t  *actx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    actx = ctx->data;
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_csq_api_run(r, &actx->body, hash));
 }
 
 
@@ -591,10 +608,8 @@ ngx_csq_api_reply(ngx_http_request_t *r, void *data)
 static ngx_int_t
 ngx_csq_api_login(ngx_http_request_t *r, redisReply *reply)
 {
-    yajl_gen            g;
-    ngx_str_t           role, stored, token;
+    ngx_str_t           role, stored;
     ngx_csq_ctx_t      *ctx;
-    ngx_csq_token_t     tk;
     ngx_csq_api_ctx_t  *actx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
@@ -612,26 +627,48 @@ ngx_csq_api_login(ngx_http_request_t *r, redisReply *reply)
     stored.data = (u_char *) reply->element[3]->str;
     stored.len = reply->element[3]->len;
 
-    if (ngx_csq_password_verify(&actx->password, &stored) != NGX_OK) {
-        return ngx_csq_json_error(r, NGX_HTTP_UNAUTHORIZED,
-                                  "bad_credentials",
-                                  "unknown agent or wrong password");
+    actx->role = ngx_csq_role_parse(&role);
+
+    if (actx->role == NGX_CSQ_ROLE_NONE
+        || actx->role == NGX_CSQ_ROLE_PLATFORM)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_csq_password_job(r, &actx->password, &stored,
+                                ngx_csq_api_logged_in);
+}
+
+
+/* the password is checked: a token, or 401 */
+
+static void
+ngx_csq_api_logged_in(ngx_http_request_t *r, ngx_int_t rc, ngx_str_t *hash)
+{
+    yajl_gen            g;
+    ngx_str_t           token;
+    ngx_csq_ctx_t      *ctx;
+    ngx_csq_token_t     tk;
+    ngx_csq_api_ctx_t  *actx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    actx = ctx->data;
+
+    if (rc != NGX_OK) {
+        ngx_http_finalize_request(r,
+            ngx_csq_json_error(r, NGX_HTTP_UNAUTHORIZED, "bad_credentials",
+                               "unknown agent or wrong password"));
+        return;
     }
 
     tk.agent = actx->login;
-    tk.role = ngx_csq_role_parse(&role);
-
-    if (tk.role == NGX_CSQ_ROLE_NONE || tk.role == NGX_CSQ_ROLE_PLATFORM) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (ngx_csq_api_token(r, &tk, &token) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    tk.role = actx->role;
 
     g = ngx_csq_json_gen(r);
-    if (g == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+
+    if (g == NULL || ngx_csq_api_token(r, &tk, &token) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
     }
 
     yajl_gen_map_open(g);
@@ -647,7 +684,7 @@ ngx_csq_api_login(ngx_http_request_t *r, redisReply *reply)
     (void) yajl_gen_integer(g, tk.expires);
     yajl_gen_map_close(g);
 
-    return ngx_csq_json_send(r, NGX_HTTP_OK, g);
+    ngx_http_finalize_request(r, ngx_csq_json_send(r, NGX_HTTP_OK, g));
 }
 
 

@@ -13,6 +13,9 @@
 
 
 #include "ngx_csq_auth.h"
+#if (NGX_THREADS)
+#include <ngx_thread_pool.h>
+#endif
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -52,6 +55,28 @@ ngx_csq_role_name(ngx_uint_t role)
 {
     return ngx_csq_roles[role <= NGX_CSQ_ROLE_PLATFORM ? role : 0];
 }
+
+
+static ngx_int_t ngx_csq_password_hash(ngx_str_t *password, u_char *buf,
+    size_t *len);
+static ngx_int_t ngx_csq_password_verify(ngx_str_t *password,
+    ngx_str_t *stored);
+static void ngx_csq_password_run(void *data, ngx_log_t *log);
+static void ngx_csq_password_event(ngx_event_t *ev);
+
+
+typedef struct {
+    ngx_http_request_t         *r;
+    ngx_csq_password_done_pt    done;
+    ngx_str_t                   password;
+    ngx_str_t                   stored;      /* empty: make a hash */
+    u_char                      hash[NGX_CSQ_PASSWORD_HASH_LEN];
+    size_t                      hash_len;
+    ngx_int_t                   rc;
+} ngx_csq_password_job_t;
+
+
+static ngx_str_t  ngx_csq_thread_pool = ngx_string("default");
 
 
 static void
@@ -225,8 +250,10 @@ ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
 }
 
 
-ngx_int_t
-ngx_csq_password_hash(ngx_pool_t *pool, ngx_str_t *password, ngx_str_t *out)
+/* into buf, NGX_CSQ_PASSWORD_HASH_LEN bytes: no pool in a thread */
+
+static ngx_int_t
+ngx_csq_password_hash(ngx_str_t *password, u_char *buf, size_t *len)
 {
     u_char     salt[NGX_CSQ_PBKDF2_SALT], hash[NGX_CSQ_PBKDF2_LEN];
     ngx_str_t  s, h, es, eh;
@@ -248,27 +275,20 @@ ngx_csq_password_hash(ngx_pool_t *pool, ngx_str_t *password, ngx_str_t *out)
     h.data = hash;
     h.len = sizeof(hash);
 
-    out->data = ngx_pnalloc(pool, 32 + ngx_base64_encoded_length(s.len)
-                                  + ngx_base64_encoded_length(h.len));
-    if (out->data == NULL) {
-        return NGX_ERROR;
-    }
-
-    es.data = ngx_sprintf(out->data, "pbkdf2-sha256$%d$",
-                          NGX_CSQ_PBKDF2_ITER);
+    es.data = ngx_sprintf(buf, "pbkdf2-sha256$%d$", NGX_CSQ_PBKDF2_ITER);
     ngx_encode_base64url(&es, &s);
 
     eh.data = es.data + es.len;
     *eh.data++ = '$';
     ngx_encode_base64url(&eh, &h);
 
-    out->len = eh.data + eh.len - out->data;
+    *len = eh.data + eh.len - buf;
 
     return NGX_OK;
 }
 
 
-ngx_int_t
+static ngx_int_t
 ngx_csq_password_verify(ngx_str_t *password, ngx_str_t *stored)
 {
     u_char     *p, *last, *f[3];
@@ -334,4 +354,129 @@ ngx_csq_password_verify(ngx_str_t *password, ngx_str_t *stored)
 
     return CRYPTO_memcmp(calc, h.data, sizeof(calc)) == 0 ? NGX_OK
                                                           : NGX_DECLINED;
+}
+
+
+/* at configuration: make sure the "default" thread pool exists */
+
+ngx_int_t
+ngx_csq_password_init_conf(ngx_conf_t *cf)
+{
+#if (NGX_THREADS)
+    if (ngx_thread_pool_add(cf, &ngx_csq_thread_pool) == NULL) {
+        return NGX_ERROR;
+    }
+#endif
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_csq_password_job(ngx_http_request_t *r, ngx_str_t *password,
+    ngx_str_t *stored, ngx_csq_password_done_pt done)
+{
+    ngx_event_t             *ev;
+    ngx_csq_password_job_t  *job;
+#if (NGX_THREADS)
+    ngx_thread_task_t       *task;
+    ngx_thread_pool_t       *tp;
+
+    tp = ngx_thread_pool_get((ngx_cycle_t *) ngx_cycle, &ngx_csq_thread_pool);
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_csq_password_job_t));
+    if (task == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job = task->ctx;
+    ev = &task->event;
+
+#else
+    job = ngx_pcalloc(r->pool, sizeof(ngx_csq_password_job_t));
+    ev = ngx_pcalloc(r->pool, sizeof(ngx_event_t));
+
+    if (job == NULL || ev == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+#endif
+
+    /* the thread reads only these copies, never the pool */
+
+    job->r = r;
+    job->done = done;
+    job->password.len = password->len;
+    job->password.data = ngx_pstrdup(r->pool, password);
+
+    if (stored) {
+        job->stored.len = stored->len;
+        job->stored.data = ngx_pstrdup(r->pool, stored);
+    }
+
+    if (job->password.data == NULL || (stored && job->stored.data == NULL)) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ev->handler = ngx_csq_password_event;
+    ev->data = job;
+    ev->log = r->connection->log;
+
+#if (NGX_THREADS)
+    if (tp) {
+        task->handler = ngx_csq_password_run;
+
+        if (ngx_thread_task_post(tp, task) != NGX_OK) {
+            return NGX_HTTP_SERVICE_UNAVAILABLE;
+        }
+
+        r->main->count++;
+        return NGX_DONE;
+    }
+#endif
+
+    /* no thread pool: inline, answered from the event loop all the same */
+
+    ngx_csq_password_run(job, r->connection->log);
+    ngx_post_event(ev, &ngx_posted_events);
+
+    r->main->count++;
+    return NGX_DONE;
+}
+
+
+/* in a thread: no pool, no log writes, no nginx state */
+
+static void
+ngx_csq_password_run(void *data, ngx_log_t *log)
+{
+    ngx_csq_password_job_t  *job = data;
+
+    if (job->stored.len) {
+        job->rc = ngx_csq_password_verify(&job->password, &job->stored);
+
+    } else {
+        job->rc = ngx_csq_password_hash(&job->password, job->hash,
+                                        &job->hash_len);
+    }
+}
+
+
+static void
+ngx_csq_password_event(ngx_event_t *ev)
+{
+    ngx_csq_password_job_t  *job = ev->data;
+
+    ngx_str_t            hash;
+    ngx_connection_t    *c;
+    ngx_http_request_t  *r;
+
+    r = job->r;
+    c = r->connection;
+
+    hash.data = job->hash;
+    hash.len = job->hash_len;
+
+    job->done(r, job->rc, &hash);
+
+    ngx_http_run_posted_requests(c);
 }

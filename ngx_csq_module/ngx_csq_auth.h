@@ -37,9 +37,27 @@ ngx_int_t ngx_csq_token_make(ngx_pool_t *pool, ngx_str_t *secret,
 ngx_int_t ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
     ngx_csq_token_t *tk);
 
-ngx_int_t ngx_csq_password_hash(ngx_pool_t *pool, ngx_str_t *password,
-    ngx_str_t *out);
-ngx_int_t ngx_csq_password_verify(ngx_str_t *password, ngx_str_t *stored);
+/* "pbkdf2-sha256$<iterations>$<salt>$<hash>" fits in this */
+#define NGX_CSQ_PASSWORD_HASH_LEN  128
+
+
+/*
+ * rc: NGX_OK (verified, or hashed into hash), NGX_DECLINED (no match),
+ * NGX_ERROR.  Called from the event loop; it finalizes the request.
+ */
+typedef void (*ngx_csq_password_done_pt)(ngx_http_request_t *r,
+    ngx_int_t rc, ngx_str_t *hash);
+
+/*
+ * PBKDF2 is slow on purpose: it runs in nginx's "default" thread pool,
+ * never in the worker's event loop (inline only in a build without
+ * threads).  With stored NULL the password is hashed, else checked against
+ * stored.  Returns NGX_DONE (done will be called) or an HTTP error.
+ */
+ngx_int_t ngx_csq_password_job(ngx_http_request_t *r, ngx_str_t *password,
+    ngx_str_t *stored, ngx_csq_password_done_pt done);
+
+ngx_int_t ngx_csq_password_init_conf(ngx_conf_t *cf);
 
 ngx_uint_t ngx_csq_role_parse(ngx_str_t *name);
 char *ngx_csq_role_name(ngx_uint_t role);

@@ -8,6 +8,7 @@
 
 #include "ngx_csq_module.h"
 #include "ngx_csq_redis.h"
+#include "ngx_csq_auth.h"
 
 
 #define NGX_CSQ_SECRET_MIN   16
@@ -38,6 +39,9 @@ static void ngx_csq_exit_process(ngx_cycle_t *cycle);
 
 static ngx_conf_post_handler_pt  ngx_csq_max_body_post =
     ngx_csq_check_max_body;
+
+
+ngx_connection_t  ngx_csq_timer_conn = { .fd = (ngx_socket_t) -1 };
 
 
 static ngx_command_t  ngx_csq_commands[] = {
@@ -573,6 +577,10 @@ ngx_csq_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         }
 
         cmcf->api = 1;
+
+        if (ngx_csq_password_init_conf(cf) != NGX_OK) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     return NGX_CONF_OK;

@@ -68,6 +68,13 @@ typedef struct {
 
 extern ngx_module_t  ngx_http_csq_module;
 
+/*
+ * what the data of a csq timer event points to: nginx's debug log of a
+ * timer reads ev->data as a connection; the handlers find their object
+ * from the event itself
+ */
+extern ngx_connection_t  ngx_csq_timer_conn;
+
 
 ngx_csq_ctx_t *ngx_csq_get_ctx(ngx_http_request_t *r);
 

@@ -123,7 +123,7 @@ ngx_csq_redis_init(ngx_cycle_t *cycle, ngx_csq_main_conf_t *cmcf)
 
         link->index = i;
         link->timer.handler = ngx_csq_redis_link_timer;
-        link->timer.data = link;
+        link->timer.data = &ngx_csq_timer_conn;
         link->timer.log = cycle->log;
         link->timer.cancelable = 1;
 
@@ -454,10 +454,13 @@ ngx_csq_redis_lost(ngx_csq_redis_link_t *link)
 static void
 ngx_csq_redis_link_timer(ngx_event_t *ev)
 {
-    ngx_csq_redis_link_t  *link = ev->data;
+    ngx_csq_redis_link_t  *link;
 
     redisAsyncContext     *ac;
     ngx_csq_main_conf_t   *cmcf = ngx_csq_redis_pool.cmcf;
+
+    link = (ngx_csq_redis_link_t *)
+               ((u_char *) ev - offsetof(ngx_csq_redis_link_t, timer));
 
     if (link->state == NGX_CSQ_LINK_DOWN && link->ac == NULL) {
         ngx_csq_redis_connect(link);
@@ -628,7 +631,7 @@ ngx_csq_redis_script(ngx_uint_t script, ngx_uint_t nkeys, ngx_str_t *argv,
     }
 
     cmd->timer.handler = ngx_csq_redis_cmd_timeout;
-    cmd->timer.data = cmd;
+    cmd->timer.data = &ngx_csq_timer_conn;
     cmd->timer.log = pool->log;
 
     if (link) {
@@ -737,13 +740,16 @@ ngx_csq_redis_load_reply(redisAsyncContext *ac, void *r, void *privdata)
 static void
 ngx_csq_redis_cmd_timeout(ngx_event_t *ev)
 {
-    ngx_csq_redis_cmd_t  *cmd = ev->data;
+    ngx_csq_redis_cmd_t  *cmd;
 
     void                      *data;
     redisAsyncContext         *ac;
     ngx_csq_redis_link_t      *link;
     ngx_csq_redis_pool_t      *pool = &ngx_csq_redis_pool;
     ngx_csq_redis_handler_pt   handler;
+
+    cmd = (ngx_csq_redis_cmd_t *)
+              ((u_char *) ev - offsetof(ngx_csq_redis_cmd_t, timer));
 
     ngx_log_error(NGX_LOG_WARN, pool->log, 0,
                   "csq: redis %V: \"%V\" timed out after %Mms",

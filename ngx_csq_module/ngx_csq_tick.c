@@ -37,6 +37,7 @@ ngx_csq_tick_init(ngx_cycle_t *cycle, ngx_csq_main_conf_t *cmcf)
     ngx_csq_tick_conf = cmcf;
 
     ngx_csq_tick_event.handler = ngx_csq_tick_handler;
+    ngx_csq_tick_event.data = &ngx_csq_timer_conn;
     ngx_csq_tick_event.log = cycle->log;
     ngx_csq_tick_event.cancelable = 1;
 

@@ -10,7 +10,7 @@ use t::CsqUtil;
 use t::CsqApi;
 
 redis_start();
-api_nginx_start();
+api_nginx_start(log_level => 'debug');
 
 my $p = setup_tenant('acme',
     queues => { sales => {} },
@@ -55,6 +55,11 @@ is $s, 400, 'R9.2 login without a password -> 400';
 my $sam = login_token('acme', 'sam', 'sam-pass-12');
 my $ada = login_token('acme', 'ada', 'ada-pass-123');
 my $gail = login_token('globex', 'gail');
+
+# --- PBKDF2 runs in nginx's thread pool, never in the event loop
+
+like nginx_error_log(), qr/task #\d+ added to thread pool "default"/,
+    'R9.2 password work is posted to the "default" thread pool';
 
 # --- the password is stored hashed, salted
 

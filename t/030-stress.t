@@ -22,7 +22,8 @@ my $OPS      = $valgrind ? 60 : 700;      # per client
 my @QUEUES   = qw(q1 q2 q3 q4);
 
 redis_start();
-my $port_a = api_nginx_start(http_config => "    csq_tick 300ms;\n");
+my $port_a = api_nginx_start(log_level => "info",
+                             http_config => "    csq_tick 300ms;\n");
 
 # --- a second nginx on the same Redis: the same configuration, own port
 

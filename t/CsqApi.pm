@@ -68,7 +68,7 @@ sub api_nginx_start {
 _EOC_
     $http .= $o{http_config} if $o{http_config};
     return nginx_start(workers => $o{workers} // 2,
-                       log_level => $o{log_level} // 'info',
+                       log_level => $o{log_level} // 'debug',
                        http_config => $http,
                        conf => "location /api/ { csq_api; }\n"
                                . ($o{conf} // ''),
