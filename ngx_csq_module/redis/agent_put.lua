@@ -13,9 +13,6 @@ f, err = fields(b, {
     { 'order', 'int', 0, 1000000 } })
 if err then return err end
 
-local name, avatar, role = f.name, f.avatar, f.role
-local cap, weight, order = f.capacity, f.weight, f.order
-
 local queues = b.queues
 if queues ~= nil then
     if type(queues) ~= 'table' then return bad('queues', 'must be an array') end
@@ -38,22 +35,17 @@ end
 
 if created then
     local t = hash(KEYS[1])
-    redis.call('HSET', ak, 'id', ID, 'name', name or ID, 'avatar', avatar or '',
-               'role', role or 'agent',
-               'capacity', cap or tonumber(t.default_capacity) or 5,
-               'weight', weight or 1, 'order', order or 0,
-               'status', 'offline', 'reception', '1', 'load', 0,
-               'last_assign', 0, 'password', EXTRA)
+    redis.call('HSET', ak, 'id', ID, 'name', ID, 'avatar', '', 'role', 'agent',
+               'capacity', tonumber(t.default_capacity) or 5, 'weight', 1,
+               'order', 0, 'status', 'offline', 'reception', '1', 'load', 0,
+               'last_assign', 0)
     redis.call('SADD', key('agents'), ID)
-else
-    if name then redis.call('HSET', ak, 'name', name) end
-    if avatar then redis.call('HSET', ak, 'avatar', avatar) end
-    if role then redis.call('HSET', ak, 'role', role) end
-    if cap then redis.call('HSET', ak, 'capacity', cap) end
-    if weight then redis.call('HSET', ak, 'weight', weight) end
-    if order then redis.call('HSET', ak, 'order', order) end
-    if EXTRA ~= '' then redis.call('HSET', ak, 'password', EXTRA) end
 end
+
+if EXTRA ~= '' then
+    f.password = EXTRA
+end
+hset_given(ak, f)
 
 local a = agent(ID)
 

@@ -15,9 +15,6 @@ f, err = fields(b, {
     { 'out_of_hours_text', 'string', 2000 } })
 if err then return err end
 
-local name, strategy, mode, maxlen = f.name, f.strategy, f.mode, f.max_length
-local qtext, ootext = f.queued_text, f.out_of_hours_text
-
 -- the schedule is kept with minutes of the day, checked here once
 local function minutes(hhmm)
     local h, m = string.match(type(hhmm) == 'string' and hhmm or '',
@@ -67,21 +64,14 @@ local qk = key('q', ID)
 local created = redis.call('EXISTS', qk) == 0
 
 if created then
-    redis.call('HSET', qk, 'id', ID, 'name', name or ID,
-               'strategy', strategy or 'round-robin', 'mode', mode or 'human',
-               'max_length', maxlen or 0, 'queued_text', qtext or '',
+    redis.call('HSET', qk, 'id', ID, 'name', ID, 'strategy', 'round-robin',
+               'mode', 'human', 'max_length', 0, 'queued_text', '',
                'handled', 0, 'handle_ms', 0)
     redis.call('SADD', key('queues'), ID)
-else
-    if name then redis.call('HSET', qk, 'name', name) end
-    if strategy then redis.call('HSET', qk, 'strategy', strategy) end
-    if mode then redis.call('HSET', qk, 'mode', mode) end
-    if maxlen then redis.call('HSET', qk, 'max_length', maxlen) end
-    if qtext then redis.call('HSET', qk, 'queued_text', qtext) end
 end
 
-if ootext then redis.call('HSET', qk, 'out_of_hours_text', ootext) end
-if schedule then redis.call('HSET', qk, 'schedule', schedule) end
+f.schedule = schedule
+hset_given(qk, f)
 
 event(created and 'queue_created' or 'queue_updated', { queue = ID })
 

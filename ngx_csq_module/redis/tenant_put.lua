@@ -14,27 +14,17 @@ local f, err = fields(b, {
     { 'utc_offset_minutes', 'int', -14 * 60, 14 * 60 } })
 if err then return err end
 
-local name, hours, cap, stext = f.name, f.return_hours, f.default_capacity,
-                                f.suspended_text
-local autoend, offset = f.auto_end_minutes, f.utc_offset_minutes
-
 local created = not tenant_exists()
 
 if created then
-    redis.call('HSET', KEYS[1], 'id', TENANT, 'name', name or TENANT,
-               'return_hours', hours or 48, 'default_capacity', cap or 5,
-               'suspended_text', stext or '', 'created', NOW,
-               'auto_end_minutes', autoend or 0)
+    redis.call('HSET', KEYS[1], 'id', TENANT, 'name', TENANT,
+               'return_hours', 48, 'default_capacity', 5,
+               'suspended_text', '', 'created', NOW, 'auto_end_minutes', 0,
+               'utc_offset_minutes', 0)
     redis.call('SADD', KEYS[2], TENANT)
-else
-    if name then redis.call('HSET', KEYS[1], 'name', name) end
-    if hours then redis.call('HSET', KEYS[1], 'return_hours', hours) end
-    if cap then redis.call('HSET', KEYS[1], 'default_capacity', cap) end
-    if stext then redis.call('HSET', KEYS[1], 'suspended_text', stext) end
-    if autoend then redis.call('HSET', KEYS[1], 'auto_end_minutes', autoend) end
 end
 
-if offset then redis.call('HSET', KEYS[1], 'utc_offset_minutes', offset) end
+hset_given(KEYS[1], f)
 
 event(created and 'tenant_created' or 'tenant_updated', { tenant = TENANT })
 

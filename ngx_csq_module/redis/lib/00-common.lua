@@ -145,6 +145,18 @@ local function fields(b, spec)
     return v
 end
 
+-- HSET of the fields given (nil: left as they are)
+local function hset_given(k, t)
+    local args = {}
+    for f, v in pairs(t) do
+        args[#args + 1] = f
+        args[#args + 1] = v
+    end
+    if #args > 0 then
+        redis.call('HSET', k, unpack(args))
+    end
+end
+
 -- what a tenant's PUT of <id> needs first: the tenant, a valid id, a body
 local function put_prologue()
     if not tenant_exists() then
