@@ -153,8 +153,18 @@ sleep 0.5;
 ($s, $j) = api(GET => 'tenants/globex/agents/gus', undef, token => $p);
 is $j->{load}, 0, 'R3.4 not even on a tick';
 
-unlike nginx_error_log(), qr/\[(?:error|alert|crit|emerg)\]/,
-    'nothing logged as an error';
+# --- a reload (HUP): old workers, with their Redis links and tick timer,
+# leave cleanly; the new ones serve at once
+
+my @old = nginx_worker_pids();
+ok nginx_reload(), 'reload: the new configuration is running';
+my %new = map { $_ => 1 } nginx_worker_pids();
+is scalar(grep { $new{$_} } @old), 0, 'reload: the old workers are gone';
+($s, $j) = api(GET => 'tenants/globex/agents/gus', undef, token => $p);
+is $s, 200, 'reload: the API answers';
+
+unlike nginx_error_log(), qr/\[(?:error|alert|crit|emerg)\]|open socket/,
+    'nothing logged as an error, no socket left open';
 
 nginx_stop();
 is valgrind_report(), '', 'valgrind: clean';
