@@ -113,6 +113,16 @@ is $j->{status}, 'online', 'R9.3 globex status unchanged';
 
 # --- roles (R9.1)
 
+($s) = api(PUT => 'tenants/acme/agents/alice', { capacity => 50 },
+           token => $alice);
+is $s, 403, 'R2.1 an agent cannot set its own capacity (admin only)';
+($s) = api(PUT => 'tenants/acme/agents/alice', { capacity => 50 },
+           token => $sam);
+is $s, 403, 'R2.1 nor can a supervisor';
+($s, $j) = api(PUT => 'tenants/acme/agents/alice', { capacity => 3 },
+               token => $ada);
+is $j->{capacity}, 3, 'R2.1 an admin can';
+
 ($s) = api(PUT => 'tenants/acme/queues/new', {}, token => $alice);
 is $s, 403, 'R9.1 an agent cannot change queues';
 ($s) = api(PUT => 'tenants/acme/queues/new', {}, token => $sam);

@@ -397,6 +397,11 @@ my ($s, $j, $raw);
         fallback_queue => 'general' }, token => $P);
     is $s, 200, 'R3.2 rules set' or diag $raw;
 
+    ($s, $j) = api(GET => "tenants/$t", undef, token => $P);
+    is scalar @{ $j->{rules} }, 5, 'R3.2 the rules read back, in order';
+    is $j->{rules}[4]{queue}, 'fr_mail', 'R3.2 the last rule read back';
+    is $j->{fallback_queue}, 'general', 'R3.2 the fallback reads back';
+
     my @cases = (
         [{ channel => 'whatsapp' }, 'wa', 'channel'],
         [{ language => 'es' }, 'es', 'language'],

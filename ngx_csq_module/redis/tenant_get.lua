@@ -15,5 +15,8 @@ return reply(200, {
     default_capacity = tonumber(t.default_capacity),
     suspended_text = t.suspended_text,
     fallback_queue = t.fallback_queue or cjson.null,
+    rules = arr(cjson.decode(t.rules or '[]')),
+    auto_end_minutes = tonumber(t.auto_end_minutes or 0),
+    utc_offset_minutes = tonumber(t.utc_offset_minutes or 0),
     queues = arr(queues),
     agents = arr(agents) })
