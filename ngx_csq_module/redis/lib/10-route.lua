@@ -44,12 +44,19 @@ local function agent(id)
     return a
 end
 
--- the queue's agents in configured order
+-- the queue's agents in configured order, with what routing reads of them
+local ROUTING_FIELDS = { 'status', 'reception', 'load', 'capacity', 'weight',
+                         'last_assign' }
+
 local function queue_agents(qid)
     local list = {}
     for _, id in ipairs(redis.call('ZRANGE', key('q', qid, 'agents'), 0, -1)) do
-        local a = agent(id)
-        if a then
+        local v = redis.call('HMGET', key('a', id), unpack(ROUTING_FIELDS))
+        if v[1] then
+            local a = { id = id }
+            for i, f in ipairs(ROUTING_FIELDS) do
+                a[f] = v[i] or nil
+            end
             list[#list + 1] = a
         end
     end
