@@ -4,12 +4,13 @@
 # with 1,000 agents in 4 queues, and in the same run redis-benchmark
 # running the very same script straight on Redis: the ceiling.
 #
-#   bench/route.sh [seconds] [connections]
+#   bench/route.sh [seconds] [connections] [strategy, default round-robin]
 
 set -euo pipefail
 
 secs=${1:-5}
 conns=${2:-32}
+strategy=${3:-round-robin}
 agents=1000
 secret=bench-secret-0123456789
 
@@ -31,10 +32,10 @@ api() {
         "http://127.0.0.1:$http_port/api/$2" -d "$3" >/dev/null
 }
 
-echo "setting up: 1 tenant, 4 queues, $agents agents (capacity 1000 each)"
+echo "setting up: 1 tenant, 4 $strategy queues, $agents agents (capacity 1000 each)"
 api PUT tenants/bench '{}'
 for q in 1 2 3 4; do
-    api PUT "tenants/bench/queues/q$q" '{"strategy":"round-robin"}'
+    api PUT "tenants/bench/queues/q$q" "{\"strategy\":\"$strategy\"}"
 done
 for i in $(seq "$agents"); do
     q=$(( i % 4 + 1 ))
