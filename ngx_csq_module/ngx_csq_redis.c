@@ -77,6 +77,8 @@ static void ngx_csq_redis_on_disconnect(const redisAsyncContext *ac,
     int status);
 static void ngx_csq_redis_setup_reply(redisAsyncContext *ac, void *r,
     void *privdata);
+static void ngx_csq_redis_exists_reply(redisAsyncContext *ac, void *r,
+    void *privdata);
 static void ngx_csq_redis_ready(ngx_csq_redis_link_t *link);
 static void ngx_csq_redis_lost(ngx_csq_redis_link_t *link);
 static void ngx_csq_redis_link_timer(ngx_event_t *ev);
@@ -248,8 +250,8 @@ ngx_csq_redis_on_connect(const redisAsyncContext *ac, int status)
     char                   db[NGX_INT_T_LEN];
     size_t                 argvlen[3];
     ngx_uint_t             i;
-    const char            *argv[3];
-    ngx_csq_script_t      *s;
+    size_t                 sargvlen[NGX_CSQ_SCRIPT_COUNT + 2];
+    const char            *argv[3], *sargv[NGX_CSQ_SCRIPT_COUNT + 2];
     redisAsyncContext     *c;
     ngx_csq_main_conf_t   *cmcf = ngx_csq_redis_pool.cmcf;
 
@@ -304,22 +306,23 @@ ngx_csq_redis_on_connect(const redisAsyncContext *ac, int status)
         }
     }
 
+    /* which scripts Redis lacks: usually none, after a reconnect */
+
+    sargv[0] = "SCRIPT";
+    sargvlen[0] = 6;
+    sargv[1] = "EXISTS";
+    sargvlen[1] = 6;
+
     for (i = 0; i < NGX_CSQ_SCRIPT_COUNT; i++) {
-        s = &ngx_csq_scripts[i];
+        sargv[i + 2] = (const char *) ngx_csq_scripts[i].sha1.data;
+        sargvlen[i + 2] = ngx_csq_scripts[i].sha1.len;
+    }
 
-        argv[0] = "SCRIPT";
-        argvlen[0] = 6;
-        argv[1] = "LOAD";
-        argvlen[1] = 4;
-        argv[2] = (const char *) s->text.data;
-        argvlen[2] = s->text.len;
-
-        if (redisAsyncCommandArgv(c, ngx_csq_redis_setup_reply,
-                                  "SCRIPT LOAD", 3, argv, argvlen)
-            == REDIS_OK)
-        {
-            link->setup++;
-        }
+    if (redisAsyncCommandArgv(c, ngx_csq_redis_exists_reply, NULL,
+                              NGX_CSQ_SCRIPT_COUNT + 2, sargv, sargvlen)
+        == REDIS_OK)
+    {
+        link->setup++;
     }
 
     if (link->setup == 0) {
@@ -355,6 +358,66 @@ ngx_csq_redis_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
         redisAsyncDisconnect(ac);
         return;
     }
+
+    if (--link->setup == 0) {
+        ngx_csq_redis_ready(link);
+    }
+}
+
+
+/* SCRIPT EXISTS answered: load what is missing, still before ready */
+
+static void
+ngx_csq_redis_exists_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redisReply  *reply = r;
+
+    size_t                 argvlen[3];
+    ngx_uint_t             i;
+    const char            *argv[3];
+    ngx_csq_script_t      *s;
+    ngx_csq_redis_link_t  *link;
+
+    if (reply == NULL) {
+        return;     /* the context is being freed */
+    }
+
+    link = ac->data;
+
+    if (link->ac != ac || link->state != NGX_CSQ_LINK_CONNECTING) {
+        return;
+    }
+
+    if (reply->type != REDIS_REPLY_ARRAY
+        || reply->elements != NGX_CSQ_SCRIPT_COUNT)
+    {
+        ngx_csq_redis_setup_reply(ac, r, "SCRIPT EXISTS");
+        return;
+    }
+
+    for (i = 0; i < NGX_CSQ_SCRIPT_COUNT; i++) {
+        if (reply->element[i]->integer == 1) {
+            continue;
+        }
+
+        s = &ngx_csq_scripts[i];
+
+        argv[0] = "SCRIPT";
+        argvlen[0] = 6;
+        argv[1] = "LOAD";
+        argvlen[1] = 4;
+        argv[2] = (const char *) s->text.data;
+        argvlen[2] = s->text.len;
+
+        if (redisAsyncCommandArgv(ac, ngx_csq_redis_setup_reply,
+                                  "SCRIPT LOAD", 3, argv, argvlen)
+            == REDIS_OK)
+        {
+            link->setup++;
+        }
+    }
+
+    /* this reply's own share of the setup */
 
     if (--link->setup == 0) {
         ngx_csq_redis_ready(link);

@@ -62,8 +62,11 @@ sub platform_token { return csq_token('*', '', 'platform') }
 # nginx with the API on /api/ (extra http-level lines may be given)
 sub api_nginx_start {
     my (%o) = @_;
+    # valgrind slows a starting worker down: give its connects more time
+    my $timeout = 2 * $t::CsqUtil::TimeoutFactor;
     my $http = <<"_EOC_";
     csq_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT pool=2;
+    csq_redis_timeout ${timeout}s;
     csq_secret $Secret;
 _EOC_
     $http .= $o{http_config} if $o{http_config};
