@@ -30,7 +30,7 @@ SOURCES      := config $(wildcard ngx_csq_module/*.[ch]) \
 PROVE        := prove -I$(ROOT) -I$(ROOT)/t/runner -r
 
 .PHONY: all deps deps-run deps-test deps-bench run test test-valgrind \
-        bench clean
+        bench fuzz clean
 
 all: $(MODULE)
 
@@ -95,6 +95,21 @@ test-valgrind: deps-test $(MODULE)
 bench: deps-bench $(MODULE)
 	@bash bench/api.sh
 	@bash bench/route.sh
+
+# libFuzzer on the WebSocket frame parser: FUZZ_SECONDS (default 60)
+FUZZ_SECONDS ?= 60
+FUZZ_INCS    := $(addprefix -I$(NGX_TREE)/, src/core src/event \
+                src/event/modules src/os/unix objs) -Ingx_csq_module
+
+fuzz: $(MODULE)
+	$(call install,clang)
+	@mkdir -p $(BUILD)/fuzz/corpus
+	@clang -g -O1 -fsanitize=fuzzer,address,undefined $(FUZZ_INCS) \
+	    ngx_csq_module/ngx_csq_ws_frame.c \
+	    ngx_csq_module/fuzz/ngx_csq_ws_fuzz.c -o $(BUILD)/fuzz/ws_fuzz
+	@$(BUILD)/fuzz/ws_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	    -print_final_stats=1 $(BUILD)/fuzz/corpus 2>&1 \
+	    | grep -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|crash|Done'
 
 clean:
 	rm -rf $(BUILD) t/servroot*
