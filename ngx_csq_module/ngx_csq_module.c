@@ -181,7 +181,7 @@ ngx_csq_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_uint_value(cmcf->redis_pool, 4);
     ngx_conf_init_msec_value(cmcf->redis_timeout, 2000);
-    ngx_conf_init_msec_value(cmcf->token_ttl, 12 * 60 * 60 * 1000);
+    ngx_conf_init_msec_value(cmcf->token_ttl, NGX_CSQ_TOKEN_TTL * 1000);
     ngx_conf_init_msec_value(cmcf->tick, 1000);
 
     if (cmcf->token_ttl < 60 * 1000) {
