@@ -18,25 +18,8 @@ if not own_or_supervisor(c) then
     return fail(403, 'forbidden', 'not your conversation')
 end
 
-local ck = key('c', ID)
-redis.call('HSET', ck, 'state', 'ended', 'ended', NOW,
-           'end_reason', reason or 'agent')
+local from = end_conversation(ID, c, reason or 'agent')
 
-unqueue(ID, c)
-redis.call('ZREM', key('activity'), ID)
-
-local from = release(ID, c)
-
-if from and c.queue and c.queue ~= ''
-   and redis.call('EXISTS', key('q', c.queue)) == 1 then
-    redis.call('HINCRBY', key('q', c.queue), 'handled', 1)
-    redis.call('HINCRBY', key('q', c.queue), 'handle_ms',
-               math.max(0, NOW - num(c.assigned, NOW)))
-end
-
-event('ended', { conversation = ID, agent = c.agent or '',
-                 reason = reason or 'agent' })
-
-local v = conversation_view(ID, hash(ck))
+local v = conversation_view(ID, hash(key('c', ID)))
 v.pulled = from and pull(from) or 0
 return reply(200, v)

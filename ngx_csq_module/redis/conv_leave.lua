@@ -12,25 +12,20 @@ end
 if ended(c) then return fail(409, 'conflict', 'the conversation has ended') end
 
 local ck = key('c', ID)
-local from = release(ID, c)
-unqueue(ID, c)
-redis.call('ZREM', key('activity'), ID)
+local from
 
 if c.state == 'queued' or c.state == 'new' then
+    unqueue(ID, c)
+    redis.call('ZREM', key('activity'), ID)
     redis.call('HSET', ck, 'state', 'abandoned', 'ended', NOW,
                'end_reason', 'abandoned')
     redis.call('ZADD', key('abandoned'), NOW, ID)
     event('abandoned', { conversation = ID, customer = c.customer,
                          queue = c.queue or '' })
 else
-    redis.call('HSET', ck, 'state', 'ended', 'ended', NOW,
-               'end_reason', 'customer')
-    event('ended', { conversation = ID, agent = c.agent or '',
-                     reason = 'customer' })
+    from = end_conversation(ID, c, 'customer')
 end
 
-local pulled = from and pull(from) or 0
-
 local v = conversation_view(ID, hash(ck))
-v.pulled = pulled
+v.pulled = from and pull(from) or 0
 return reply(200, v)

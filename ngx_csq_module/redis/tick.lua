@@ -21,11 +21,7 @@ if minutes > 0 then
         redis.call('ZREM', key('activity'), cid)
         local c = hash(key('c', cid))
         if c and c.state == 'active' then
-            redis.call('HSET', key('c', cid), 'state', 'ended', 'ended', NOW,
-                       'end_reason', 'timeout')
-            local from = release(cid, c)
-            event('ended', { conversation = cid, agent = c.agent or '',
-                             reason = 'timeout' })
+            local from = end_conversation(cid, c, 'timeout')
             ended_n = ended_n + 1
             if from then
                 assigned = assigned + pull(from)

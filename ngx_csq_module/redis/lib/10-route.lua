@@ -463,6 +463,29 @@ local function route_in_queue(cid, c, qid, q, t)
     return q.queued_text
 end
 
+-- a conversation ends (by its agent, its customer or the clock): out of
+-- every list, its agent's room freed and the queue's handling time
+-- counted; returns the agent that has room now, for the caller to pull
+local function end_conversation(cid, c, reason)
+    redis.call('HSET', key('c', cid), 'state', 'ended', 'ended', NOW,
+               'end_reason', reason)
+    unqueue(cid, c)
+    redis.call('ZREM', key('activity'), cid)
+
+    local from = release(cid, c)
+
+    if from and c.queue and c.queue ~= ''
+       and redis.call('EXISTS', key('q', c.queue)) == 1 then
+        redis.call('HINCRBY', key('q', c.queue), 'handled', 1)
+        redis.call('HINCRBY', key('q', c.queue), 'handle_ms',
+                   math.max(0, NOW - num(c.assigned, NOW)))
+    end
+
+    event('ended', { conversation = cid, agent = c.agent or '',
+                     reason = reason })
+    return from
+end
+
 local function ended(c)
     return c.state == 'ended' or c.state == 'abandoned'
 end
