@@ -22,6 +22,7 @@
 #define NGX_CSQ_API_PASSWORD   0x08    /* body.password is hashed here */
 #define NGX_CSQ_API_CUSTOMER   0x10    /* answers with a customer token */
 #define NGX_CSQ_API_REGISTRY   0x20    /* KEYS[2] is the tenant registry */
+#define NGX_CSQ_API_WS         0x40    /* a socket handshake */
 
 #define NGX_CSQ_API_ARGS       8
 #define NGX_CSQ_ID_MAX         64
@@ -148,6 +149,12 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/end",
       NGX_CSQ_ROLE_AGENT, NGX_CSQ_SCRIPT_CONV_END, NGX_CSQ_API_BODY },
 
+    { NGX_HTTP_GET, "tenants/:t/chat/ws", NGX_CSQ_ROLE_CUSTOMER,
+      NGX_CSQ_SCRIPT_WS_OPEN, NGX_CSQ_API_WS },
+
+    { NGX_HTTP_GET, "tenants/:t/agent/ws", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_SCRIPT_WS_OPEN, NGX_CSQ_API_WS },
+
     { 0, NULL, 0, 0, 0 }
 };
 
@@ -202,6 +209,12 @@ ngx_csq_api_handler(ngx_http_request_t *r)
         return ngx_csq_json_error(r, status,
                                   status == NGX_HTTP_UNAUTHORIZED
                                   ? "unauthorized" : "forbidden", message);
+    }
+
+    if (actx->route->flags & NGX_CSQ_API_WS) {
+        return ngx_csq_chat_handler(r, &actx->tenant, &actx->token,
+                                    actx->route->role
+                                    == NGX_CSQ_ROLE_CUSTOMER);
     }
 
     if (actx->route->flags & NGX_CSQ_API_BODY) {

@@ -151,17 +151,27 @@ ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
     h = r->headers_in.authorization;
 
     if (h == NULL) {
-        return NGX_DECLINED;
+
+        /* a browser cannot set headers on a WebSocket: ?token= there */
+
+        if (r->headers_in.upgrade == NULL
+            || ngx_http_arg(r, (u_char *) "token", 5, &v) != NGX_OK)
+        {
+            return NGX_DECLINED;
+        }
+
+    } else {
+        v = h->value;
+
+        if (v.len < 7
+            || ngx_strncasecmp(v.data, (u_char *) "Bearer ", 7) != 0)
+        {
+            return NGX_ERROR;
+        }
+
+        v.data += 7;
+        v.len -= 7;
     }
-
-    v = h->value;
-
-    if (v.len < 7 || ngx_strncasecmp(v.data, (u_char *) "Bearer ", 7) != 0) {
-        return NGX_ERROR;
-    }
-
-    v.data += 7;
-    v.len -= 7;
 
     if (v.len > NGX_CSQ_TOKEN_MAX) {
         return NGX_ERROR;

@@ -11,6 +11,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include "ngx_csq_module.h"
 
 
 /* roles, in order of power: a higher role may do what a lower one may */
@@ -24,12 +25,12 @@
 #define NGX_CSQ_TOKEN_TTL         (12 * 60 * 60)
 
 
-typedef struct {
+struct ngx_csq_token_s {
     ngx_str_t    tenant;       /* "*" for the platform role */
     ngx_str_t    agent;
     ngx_uint_t   role;
     time_t       expires;
-} ngx_csq_token_t;
+};
 
 
 ngx_int_t ngx_csq_token_make(ngx_pool_t *pool, ngx_str_t *secret,

@@ -74,6 +74,11 @@ ngx_csq_call_done(void *data, ngx_int_t rc, redisReply *reply)
         }
 
         status = ctx->reply_handler(r, reply);
+
+        if (status == NGX_CSQ_GONE) {
+            return;     /* the request became a socket */
+        }
+
         break;
 
     case NGX_CSQ_REDIS_TIMEOUT:

@@ -9,6 +9,7 @@
 #include "ngx_csq_module.h"
 #include "ngx_csq_redis.h"
 #include "ngx_csq_auth.h"
+#include "ngx_csq_sub.h"
 
 
 #define NGX_CSQ_SECRET_MIN   16
@@ -39,6 +40,14 @@ static void ngx_csq_exit_process(ngx_cycle_t *cycle);
 
 static ngx_conf_post_handler_pt  ngx_csq_max_body_post =
     ngx_csq_check_max_body;
+
+static char *ngx_csq_check_ws_size(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_csq_check_ws_ping(ngx_conf_t *cf, void *post, void *data);
+
+static ngx_conf_post_handler_pt  ngx_csq_ws_size_post =
+    ngx_csq_check_ws_size;
+static ngx_conf_post_handler_pt  ngx_csq_ws_ping_post =
+    ngx_csq_check_ws_ping;
 
 
 ngx_connection_t  ngx_csq_timer_conn = { .fd = (ngx_socket_t) -1 };
@@ -80,6 +89,34 @@ static ngx_command_t  ngx_csq_commands[] = {
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_csq_loc_conf_t, max_body),
       &ngx_csq_max_body_post },
+
+    { ngx_string("csq_ws_max_message"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_csq_loc_conf_t, ws.max_message),
+      &ngx_csq_ws_size_post },
+
+    { ngx_string("csq_ws_send_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_csq_loc_conf_t, ws.send_queue),
+      &ngx_csq_ws_size_post },
+
+    { ngx_string("csq_ws_ping"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_csq_loc_conf_t, ws.ping),
+      &ngx_csq_ws_ping_post },
+
+    { ngx_string("csq_presence_grace"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_csq_loc_conf_t, presence_grace),
+      NULL },
 
     { ngx_string("csq_token_ttl"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
@@ -231,6 +268,10 @@ ngx_csq_create_loc_conf(ngx_conf_t *cf)
      */
 
     clcf->max_body = NGX_CONF_UNSET_SIZE;
+    clcf->ws.max_message = NGX_CONF_UNSET_SIZE;
+    clcf->ws.send_queue = NGX_CONF_UNSET_SIZE;
+    clcf->ws.ping = NGX_CONF_UNSET_MSEC;
+    clcf->presence_grace = NGX_CONF_UNSET_MSEC;
 
     return clcf;
 }
@@ -245,6 +286,19 @@ ngx_csq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_core_loc_conf_t  *hclcf;
 
     ngx_conf_merge_size_value(conf->max_body, prev->max_body, 64 * 1024);
+    ngx_conf_merge_size_value(conf->ws.max_message, prev->ws.max_message,
+                              64 * 1024);
+    ngx_conf_merge_size_value(conf->ws.send_queue, prev->ws.send_queue,
+                              256 * 1024);
+    ngx_conf_merge_msec_value(conf->ws.ping, prev->ws.ping, 30000);
+    ngx_conf_merge_msec_value(conf->presence_grace, prev->presence_grace,
+                              30000);
+
+    /* a full queue must still take one whole message */
+
+    if (conf->ws.send_queue < conf->ws.max_message + 16) {
+        conf->ws.send_queue = conf->ws.max_message + 16;
+    }
 
     if (!conf->handler) {
         return NGX_CONF_OK;
@@ -587,6 +641,32 @@ ngx_csq_handler_directive(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static char *
+ngx_csq_check_ws_size(ngx_conf_t *cf, void *post, void *data)
+{
+    size_t  *sp = data;
+
+    if (*sp < 128 || *sp > 64 * 1024 * 1024) {
+        return "must be between 128 and 64m";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_csq_check_ws_ping(ngx_conf_t *cf, void *post, void *data)
+{
+    ngx_msec_t  *mp = data;
+
+    if (*mp < 100) {
+        return "must be at least 100ms";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static ngx_int_t
 ngx_csq_init_process(ngx_cycle_t *cycle)
 {
@@ -608,7 +688,15 @@ ngx_csq_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
-    return cmcf->api ? ngx_csq_tick_init(cycle, cmcf) : NGX_OK;
+    if (!cmcf->api) {
+        return NGX_OK;
+    }
+
+    if (ngx_csq_sub_init(cycle, cmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_csq_tick_init(cycle, cmcf);
 }
 
 
@@ -616,6 +704,7 @@ static void
 ngx_csq_exit_process(ngx_cycle_t *cycle)
 {
     ngx_csq_tick_done_process();
+    ngx_csq_sub_done(cycle);
     ngx_csq_redis_done(cycle);
 }
 

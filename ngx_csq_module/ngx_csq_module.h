@@ -11,6 +11,7 @@
 #include <ngx_config.h>
 #include <ngx_core.h>
 #include <ngx_http.h>
+#include "ngx_csq_ws.h"
 
 
 #define NGX_CSQ_VERSION       "0.1.0"
@@ -43,9 +44,15 @@ typedef struct {
 
 
 typedef struct {
-    size_t       max_body;
-    unsigned     handler:1;
+    size_t              max_body;
+    ngx_csq_ws_conf_t   ws;
+    ngx_msec_t          presence_grace;
+    unsigned            handler:1;
 } ngx_csq_loc_conf_t;
+
+
+/* a reply handler took the request's connection over: r is gone */
+#define NGX_CSQ_GONE  -100
 
 
 typedef struct ngx_csq_redis_cmd_s  ngx_csq_redis_cmd_t;
@@ -89,6 +96,12 @@ ngx_int_t ngx_csq_call(ngx_http_request_t *r, ngx_uint_t script,
 
 ngx_int_t ngx_csq_status_handler(ngx_http_request_t *r);
 ngx_int_t ngx_csq_api_handler(ngx_http_request_t *r);
+
+typedef struct ngx_csq_token_s  ngx_csq_token_t;
+
+/* a socket handshake (chat/ws, agent/ws) whose token is checked */
+ngx_int_t ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
+    ngx_csq_token_t *tk, ngx_uint_t customer);
 
 ngx_int_t ngx_csq_tick_init(ngx_cycle_t *cycle, ngx_csq_main_conf_t *cmcf);
 void ngx_csq_tick_done_process(void);

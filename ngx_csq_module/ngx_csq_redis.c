@@ -173,6 +173,91 @@ ngx_csq_redis_done(ngx_cycle_t *cycle)
 }
 
 
+redisAsyncContext *
+ngx_csq_redis_open(ngx_log_t *log, ngx_uint_t level)
+{
+    redisAsyncContext    *ac;
+    ngx_csq_main_conf_t  *cmcf = ngx_csq_redis_pool.cmcf;
+
+    /* both only start a non-blocking connect: the address is numeric */
+
+    if (cmcf->redis_unix.len) {
+        ac = redisAsyncConnectUnix((char *) cmcf->redis_unix.data);
+
+    } else {
+        ac = redisAsyncConnect((char *) cmcf->redis_host.data,
+                               cmcf->redis_port);
+    }
+
+    if (ac == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0,
+                      "csq: redis %V: no memory for a connection",
+                      &cmcf->redis_addr);
+        return NULL;
+    }
+
+    if (ac->err) {
+        ngx_log_error(level, log, 0, "csq: redis %V: connect failed: %s",
+                      &cmcf->redis_addr, ac->errstr);
+        redisAsyncFree(ac);
+        return NULL;
+    }
+
+    if (ngx_csq_redis_event_attach(ac, log) != NGX_OK) {
+        redisAsyncFree(ac);
+        return NULL;
+    }
+
+    /* hiredis learns that the connect finished from the first write event */
+
+    ac->ev.addWrite(ac->ev.data);
+
+    return ac;
+}
+
+
+ngx_uint_t
+ngx_csq_redis_login(redisAsyncContext *ac, redisCallbackFn *fn)
+{
+    char                  db[NGX_INT_T_LEN];
+    size_t                argvlen[2];
+    ngx_uint_t            n;
+    const char           *argv[2];
+    ngx_csq_main_conf_t  *cmcf = ngx_csq_redis_pool.cmcf;
+
+    n = 0;
+
+    if (cmcf->redis_password.len) {
+        argv[0] = "AUTH";
+        argvlen[0] = 4;
+        argv[1] = (const char *) cmcf->redis_password.data;
+        argvlen[1] = cmcf->redis_password.len;
+
+        if (redisAsyncCommandArgv(ac, fn, "AUTH", 2, argv, argvlen)
+            == REDIS_OK)
+        {
+            n++;
+        }
+    }
+
+    if (cmcf->redis_db) {
+        argv[0] = "SELECT";
+        argvlen[0] = 6;
+        argv[1] = db;
+        argvlen[1] = ngx_sprintf((u_char *) db, "%i", cmcf->redis_db)
+                     - (u_char *) db;
+
+        if (redisAsyncCommandArgv(ac, fn, "SELECT", 2, argv, argvlen)
+            == REDIS_OK)
+        {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
 static void
 ngx_csq_redis_connect(ngx_csq_redis_link_t *link)
 {
@@ -187,33 +272,8 @@ ngx_csq_redis_connect(ngx_csq_redis_link_t *link)
     link->last_attempt = ngx_current_msec;
     link->failures++;
 
-    /* both only start a non-blocking connect: the address is numeric */
-
-    if (cmcf->redis_unix.len) {
-        ac = redisAsyncConnectUnix((char *) cmcf->redis_unix.data);
-
-    } else {
-        ac = redisAsyncConnect((char *) cmcf->redis_host.data,
-                               cmcf->redis_port);
-    }
-
+    ac = ngx_csq_redis_open(pool->log, NGX_CSQ_FAIL_LEVEL(link));
     if (ac == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, pool->log, 0,
-                      "csq: redis %V: no memory for a connection",
-                      &cmcf->redis_addr);
-        goto failed;
-    }
-
-    if (ac->err) {
-        ngx_log_error(NGX_CSQ_FAIL_LEVEL(link),
-                      pool->log, 0, "csq: redis %V: connect failed: %s",
-                      &cmcf->redis_addr, ac->errstr);
-        redisAsyncFree(ac);
-        goto failed;
-    }
-
-    if (ngx_csq_redis_event_attach(ac, pool->log) != NGX_OK) {
-        redisAsyncFree(ac);
         goto failed;
     }
 
@@ -226,10 +286,6 @@ ngx_csq_redis_connect(ngx_csq_redis_link_t *link)
     link->setup = 0;
     link->inflight = 0;
     link->timeouts = 0;
-
-    /* hiredis learns that the connect finished from the first write event */
-
-    ac->ev.addWrite(ac->ev.data);
 
     ngx_add_timer(&link->timer, cmcf->redis_timeout);
 
@@ -246,12 +302,9 @@ ngx_csq_redis_on_connect(const redisAsyncContext *ac, int status)
 {
     ngx_csq_redis_link_t  *link = ac->data;
 
-    int                    argc;
-    char                   db[NGX_INT_T_LEN];
-    size_t                 argvlen[3];
     ngx_uint_t             i;
     size_t                 sargvlen[NGX_CSQ_SCRIPT_COUNT + 2];
-    const char            *argv[3], *sargv[NGX_CSQ_SCRIPT_COUNT + 2];
+    const char            *sargv[NGX_CSQ_SCRIPT_COUNT + 2];
     redisAsyncContext     *c;
     ngx_csq_main_conf_t   *cmcf = ngx_csq_redis_pool.cmcf;
 
@@ -276,35 +329,7 @@ ngx_csq_redis_on_connect(const redisAsyncContext *ac, int status)
 
     /* pipelined: the link is ready when the last of these succeeded */
 
-    if (cmcf->redis_password.len) {
-        argv[0] = "AUTH";
-        argvlen[0] = 4;
-        argv[1] = (const char *) cmcf->redis_password.data;
-        argvlen[1] = cmcf->redis_password.len;
-        argc = 2;
-
-        if (redisAsyncCommandArgv(c, ngx_csq_redis_setup_reply, "AUTH",
-                                  argc, argv, argvlen)
-            == REDIS_OK)
-        {
-            link->setup++;
-        }
-    }
-
-    if (cmcf->redis_db) {
-        argv[0] = "SELECT";
-        argvlen[0] = 6;
-        argv[1] = db;
-        argvlen[1] = ngx_sprintf((u_char *) db, "%i", cmcf->redis_db)
-                     - (u_char *) db;
-
-        if (redisAsyncCommandArgv(c, ngx_csq_redis_setup_reply, "SELECT",
-                                  2, argv, argvlen)
-            == REDIS_OK)
-        {
-            link->setup++;
-        }
-    }
+    link->setup = ngx_csq_redis_login(c, ngx_csq_redis_setup_reply);
 
     /* which scripts Redis lacks: usually none, after a reconnect */
 

@@ -42,6 +42,14 @@ ngx_csq_redis_cmd_t *ngx_csq_redis_script(ngx_uint_t script,
     ngx_uint_t nkeys, ngx_str_t *argv, ngx_uint_t argc,
     ngx_csq_redis_handler_pt handler, void *data);
 
+/*
+ * A new hiredis context on the event loop, connecting (NULL: failed, logged
+ * at level); ngx_csq_redis_login() queues its AUTH and SELECT and returns
+ * how many replies fn will get (privdata names the command).
+ */
+redisAsyncContext *ngx_csq_redis_open(ngx_log_t *log, ngx_uint_t level);
+ngx_uint_t ngx_csq_redis_login(redisAsyncContext *ac, redisCallbackFn *fn);
+
 ngx_int_t ngx_csq_redis_event_attach(redisAsyncContext *ac, ngx_log_t *log);
 
 /* the caller lost interest (its request went away): never call back */

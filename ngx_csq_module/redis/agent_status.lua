@@ -18,16 +18,10 @@ if status == nil and reception == nil then
 end
 
 local ak = key('a', ID)
-local before = a.status
 
-if status and status ~= before then
-    -- time spent suspended or offline today (R2.5)
-    local since = num(a.status_since, NOW)
-    if before == 'suspended' or before == 'offline' then
-        redis.call('HINCRBY', today(ID), before .. '_ms', math.max(0, NOW - since))
-    end
-    redis.call('HSET', ak, 'status', status, 'status_since', NOW)
-    event('status', { agent = ID, status = status, before = before })
+if status then
+    set_status(ID, a, status)
+    redis.call('HDEL', ak, 'auto_offline')   -- a choice, not presence
 end
 
 if reception ~= nil then

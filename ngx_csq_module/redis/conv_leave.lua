@@ -15,13 +15,7 @@ local ck = key('c', ID)
 local from
 
 if c.state == 'queued' or c.state == 'new' then
-    unqueue(ID, c)
-    redis.call('ZREM', key('activity'), ID)
-    redis.call('HSET', ck, 'state', 'abandoned', 'ended', NOW,
-               'end_reason', 'abandoned')
-    redis.call('ZADD', key('abandoned'), NOW, ID)
-    event('abandoned', { conversation = ID, customer = c.customer,
-                         queue = c.queue or '' })
+    abandon(ID, c)
 else
     from = end_conversation(ID, c, 'customer')
 end

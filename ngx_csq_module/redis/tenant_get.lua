@@ -18,5 +18,6 @@ return reply(200, {
     rules = arr(cjson.decode(t.rules or '[]')),
     auto_end_minutes = tonumber(t.auto_end_minutes or 0),
     utc_offset_minutes = tonumber(t.utc_offset_minutes or 0),
+    origins = arr(cjson.decode(t.origins or '[]')),
     queues = arr(queues),
     agents = arr(agents) })

@@ -14,6 +14,19 @@ local f, err = fields(b, {
     { 'utc_offset_minutes', 'int', -14 * 60, 14 * 60 } })
 if err then return err end
 
+-- pages that may open sockets (R1.3): exact origins, empty = any
+if b.origins ~= nil then
+    if type(b.origins) ~= 'table' or #b.origins > 100 then
+        return bad('origins', 'must be an array of at most 100 origins')
+    end
+    for _, o in ipairs(b.origins) do
+        if type(o) ~= 'string' or not string.match(o, '^https?://[^/%s]+$') then
+            return bad('origins', 'must hold origins like https://example.com')
+        end
+    end
+    f.origins = cjson.encode(b.origins)
+end
+
 local created = not tenant_exists()
 
 if created then
@@ -34,4 +47,5 @@ return reply(created and 201 or 200, {
     default_capacity = tonumber(t.default_capacity),
     suspended_text = t.suspended_text,
     auto_end_minutes = tonumber(t.auto_end_minutes),
-    utc_offset_minutes = tonumber(t.utc_offset_minutes or 0) })
+    utc_offset_minutes = tonumber(t.utc_offset_minutes or 0),
+    origins = arr(cjson.decode(t.origins or '[]')) })

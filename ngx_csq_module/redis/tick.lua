@@ -5,6 +5,11 @@
 --  - settle: waiting conversations go to agents that have room now, e.g.
 --    when a schedule slot opens (R3.4, R3.5), by the same rule as an
 --    arrival (suspended agents too, when every on-duty agent is, R2.3).
+--  - presence (R2.6): an agent whose socket leases all ran out (its
+--    sockets closed longer than the grace ago, or their worker died) is
+--    set offline, remembering its status for when it comes back; a waiting
+--    customer whose sockets all closed longer than the grace ago is
+--    abandoned.
 -- Returns { ended, assigned }.
 
 if not tenant_exists() then return { 0, 0 } end
@@ -26,6 +31,41 @@ if minutes > 0 then
             if from then
                 assigned = assigned + pull(from)
             end
+        end
+    end
+end
+
+for _, who in ipairs(redis.call('ZRANGEBYSCORE', key('presence'), '-inf', NOW,
+                                'LIMIT', 0, 100)) do
+    local kind, id = string.match(who, '^(%a):(.*)$')
+    if kind == 'a' then
+        local sk = key('a', id, 'socks')
+        local socks = hash(sk) or {}
+        local next_due = nil
+        for s, lease in pairs(socks) do
+            if tonumber(lease) <= NOW then
+                redis.call('HDEL', sk, s)
+            elseif next_due == nil or tonumber(lease) < next_due then
+                next_due = tonumber(lease)
+            end
+        end
+        if next_due then
+            redis.call('ZADD', key('presence'), next_due, who)
+        else
+            redis.call('ZREM', key('presence'), who)
+            local a = agent(id)
+            if a and a.status ~= 'offline' then
+                redis.call('HSET', key('a', id), 'auto_offline', '1',
+                           'prev_status', a.status)
+                set_status(id, a, 'offline')
+            end
+        end
+    else
+        redis.call('ZREM', key('presence'), who)
+        local c = hash(key('c', id))
+        if c and num(c.socks, 0) <= 0
+           and (c.state == 'queued' or c.state == 'new') then
+            abandon(id, c)
         end
     end
 end

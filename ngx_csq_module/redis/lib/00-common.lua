@@ -76,17 +76,6 @@ local function body()
     return v
 end
 
--- an event on the tenant's stream; later issues push and count these
-local function event(kind, fields)
-    local args = { 'XADD', key('events'), 'MAXLEN', '~', 10000, '*',
-                   'type', kind, 'at', tostring(NOW) }
-    for k, v in pairs(fields) do
-        args[#args + 1] = k
-        args[#args + 1] = tostring(v)
-    end
-    redis.call(unpack(args))
-end
-
 local function valid_id(s)
     return type(s) == 'string' and #s >= 1 and #s <= 64
            and string.match(s, '^[%w_%-%.]+$') ~= nil

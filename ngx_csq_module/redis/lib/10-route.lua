@@ -240,6 +240,64 @@ local function today(aid)
     return key('a', aid, 'day', tostring(math.floor(NOW / 86400000)))
 end
 
+-- a status change (R2.2): the time suspended or offline today is counted
+-- (R2.5) and the agent's sockets hear of it
+local function set_status(aid, a, status)
+    local before = a.status
+    if status == before then
+        return
+    end
+    local since = num(a.status_since, NOW)
+    if before == 'suspended' or before == 'offline' then
+        redis.call('HINCRBY', today(aid), before .. '_ms',
+                   math.max(0, NOW - since))
+    end
+    redis.call('HSET', key('a', aid), 'status', status, 'status_since', NOW)
+    a.status = status
+    event('status', { agent = aid, status = status, before = before })
+end
+
+-- how fast a waiting list moves: the queue's mean handling time and the
+-- room of its agents (one agent for an agent's own list)
+local function wait_rate(bound, qid)
+    local avg = 180000
+    if qid and qid ~= '' then
+        local q = redis.call('HMGET', key('q', qid), 'handled', 'handle_ms')
+        if num(q[1], 0) > 0 then
+            avg = num(q[2], 0) / num(q[1], 1)
+        end
+    end
+
+    local agents = 1
+    if not (bound and bound ~= '') and qid and qid ~= '' then
+        agents = 0
+        for _, a in ipairs(queue_agents(qid)) do
+            if a.status ~= 'offline' then
+                agents = agents + num(a.capacity, 1)
+            end
+        end
+        if agents < 1 then
+            agents = 1
+        end
+    end
+
+    return avg, agents
+end
+
+-- the first 50 customers of a waiting list learn their place (R3.6);
+-- the others when they get there, or from their socket's hello
+local function positions(where, bound, qid)
+    local ids = redis.call('ZRANGE', where, 0, 49)
+    if #ids == 0 then
+        return
+    end
+    local avg, agents = wait_rate(bound, qid)
+    for i, cid in ipairs(ids) do
+        live('c', cid, { type = 'queue', conversation = cid, position = i,
+                         estimated_wait = math.ceil(i * avg / agents / 1000) })
+    end
+end
+
 local function assign(cid, c, a, how)
     local ck = key('c', cid)
 
@@ -252,14 +310,18 @@ local function assign(cid, c, a, how)
     redis.call('HINCRBY', today(a.id), 'taken', 1)
 
     if c.queue and c.queue ~= '' then
-        redis.call('ZREM', key('q', c.queue, 'wait'), cid)
+        if redis.call('ZREM', key('q', c.queue, 'wait'), cid) == 1 then
+            positions(key('q', c.queue, 'wait'), nil, c.queue)
+        end
         if how == 'distributed' then
             redis.call('HSET', key('q', c.queue), 'rr', a.id)
         end
     end
 
     if c.bound and c.bound ~= '' then
-        redis.call('ZREM', key('a', c.bound, 'wait'), cid)
+        if redis.call('ZREM', key('a', c.bound, 'wait'), cid) == 1 then
+            positions(key('a', c.bound, 'wait'), c.bound, c.queue)
+        end
     end
 
     if c.customer and c.customer ~= '' then
@@ -285,6 +347,7 @@ local function enqueue(cid, c, where)
     c.state = 'queued'
     event('queued', { conversation = cid, queue = c.queue or '',
                       bound = c.bound or '' })
+    positions(where, c.bound, c.queue)
 end
 
 -- every agent of the queue on duty now is suspended (R2.3): then the
@@ -364,26 +427,7 @@ local function position(cid, c)
         return nil
     end
 
-    local avg = 180000
-    if c.queue and c.queue ~= '' then
-        local q = hash(key('q', c.queue)) or {}
-        if num(q.handled, 0) > 0 then
-            avg = num(q.handle_ms, 0) / num(q.handled, 1)
-        end
-    end
-
-    local agents = 1
-    if not (c.bound and c.bound ~= '') and c.queue and c.queue ~= '' then
-        agents = 0
-        for _, a in ipairs(queue_agents(c.queue)) do
-            if a.status ~= 'offline' then
-                agents = agents + num(a.capacity, 1)
-            end
-        end
-        if agents < 1 then
-            agents = 1
-        end
-    end
+    local avg, agents = wait_rate(c.bound, c.queue)
 
     return rank + 1, math.ceil((rank + 1) * avg / agents / 1000)
 end
@@ -426,12 +470,26 @@ end
 
 -- out of every waiting list it may be in
 local function unqueue(cid, c)
-    if c.queue and c.queue ~= '' then
-        redis.call('ZREM', key('q', c.queue, 'wait'), cid)
+    if c.queue and c.queue ~= ''
+       and redis.call('ZREM', key('q', c.queue, 'wait'), cid) == 1 then
+        positions(key('q', c.queue, 'wait'), nil, c.queue)
     end
-    if c.bound and c.bound ~= '' then
-        redis.call('ZREM', key('a', c.bound, 'wait'), cid)
+    if c.bound and c.bound ~= ''
+       and redis.call('ZREM', key('a', c.bound, 'wait'), cid) == 1 then
+        positions(key('a', c.bound, 'wait'), c.bound, c.queue)
     end
+end
+
+-- a waiting customer goes away: abandoned, kept on the callback list (R4.9)
+local function abandon(cid, c)
+    unqueue(cid, c)
+    redis.call('ZREM', key('activity'), cid)
+    redis.call('HSET', key('c', cid), 'state', 'abandoned', 'ended', NOW,
+               'end_reason', 'abandoned')
+    redis.call('ZADD', key('abandoned'), NOW, cid)
+    c.state = 'abandoned'
+    event('abandoned', { conversation = cid, customer = c.customer,
+                         queue = c.queue or '' })
 end
 
 -- a conversation (new or transferred) enters a queue: an agent now, or
