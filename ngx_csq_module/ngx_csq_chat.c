@@ -1261,7 +1261,10 @@ ngx_csq_chat_error(ngx_csq_chat_t *chat, ngx_str_t *ref, char *code,
     char *message)
 {
     u_char  *p;
+    size_t   len;
     u_char   buf[512];
+
+    len = ngx_strlen(message);
 
     p = ngx_sprintf(buf, "{\"type\":\"error\"");
 
@@ -1269,9 +1272,15 @@ ngx_csq_chat_error(ngx_csq_chat_t *chat, ngx_str_t *ref, char *code,
         p = ngx_sprintf(p, ",\"ref\":\"%V\"", ref);
     }
 
-    p = ngx_snprintf(p, buf + sizeof(buf) - p,
-                     ",\"error\":{\"code\":\"%s\",\"message\":\"%s\"}}",
-                     code, message);
+    p = ngx_sprintf(p, ",\"error\":{\"code\":\"%s\",\"message\":\"", code);
+
+    if (len + ngx_escape_json(NULL, (u_char *) message, len)
+        < (size_t) (buf + sizeof(buf) - p) - 3)
+    {
+        p = (u_char *) ngx_escape_json(p, (u_char *) message, len);
+    }
+
+    p = ngx_cpymem(p, "\"}}", 3);
 
     (void) ngx_csq_ws_send(chat->ws, buf, p - buf);
 }

@@ -27,35 +27,7 @@ my $port_a = api_nginx_start(log_level => "info",
 
 # --- a second nginx on the same Redis: the same configuration, own port
 
-my $prefix_b = "$t::CsqUtil::RepoRoot/t/servroot-stress-b";
-File::Path::remove_tree($prefix_b);
-File::Path::make_path("$prefix_b/conf", "$prefix_b/logs");
-my $port_b = free_port();
-{
-    open my $in, '<', nginx_prefix() . '/conf/nginx.conf' or die $!;
-    my $conf = do { local $/; <$in> };
-    $conf =~ s/listen 127\.0\.0\.1:\d+;/listen 127.0.0.1:$port_b;/ or die;
-    open my $out, '>', "$prefix_b/conf/nginx.conf" or die $!;
-    print $out $conf;
-}
-my $pid_b = fork() // die;
-if ($pid_b == 0) {
-    open STDERR, '>>', "$prefix_b/logs/stderr.log";
-    my @cmd = ($t::CsqUtil::NginxBinary, '-p', "$prefix_b/", '-c',
-               'conf/nginx.conf');
-    unshift @cmd, 'valgrind', '-q', '--leak-check=full',
-        '--trace-children=yes', "--log-file=$prefix_b/logs/valgrind.%p.log",
-        "--suppressions=$t::CsqUtil::RepoRoot/t/valgrind.suppress"
-        if $valgrind;
-    exec @cmd or POSIX::_exit(127);
-}
-END { kill 'TERM', $pid_b if $pid_b; waitpid $pid_b, 0 if $pid_b; }
-
-my $deadline = time + 10 * $t::CsqUtil::TimeoutFactor;
-until ((http_get('/api/x', -port => $port_b))[0]) {
-    die "second nginx did not start" if time > $deadline;
-    sleep 0.1;
-}
+my ($port_b, $prefix_b) = nginx_twin('stress-b');
 pass 'two nginx instances, two workers each, one Redis';
 
 # --- the tenant: 4 queues (one pick-up), hundreds of agents
@@ -240,9 +212,7 @@ my $log_b = do { local $/; open my $fh, '<', "$prefix_b/logs/error.log"; <$fh> /
 unlike $log_b, qr/\[(?:alert|crit|emerg)\]|exited on signal/,
     'instance B: no alert, no crash';
 
-kill 'TERM', $pid_b;
-waitpid $pid_b, 0;
-undef $pid_b;
+nginx_twin_stop($prefix_b);
 nginx_stop();
 is valgrind_report(), '', 'valgrind: clean (instance A)';
 is t::CsqUtil::_valgrind_scan("$prefix_b/logs", 0), '',

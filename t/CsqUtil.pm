@@ -48,6 +48,7 @@ our @EXPORT = qw(
     redis_cmd redis_port redis_socket redis_pid redis_status
     nginx_start nginx_stop nginx_reload nginx_port nginx_pid nginx_prefix
     nginx_worker_pids nginx_error_log nginx_error_log_size valgrind_report
+    nginx_twin nginx_twin_stop
     http_get http_request http_error
     free_port expand_env
 );
@@ -439,6 +440,47 @@ sub nginx_stop {
 # and send SIGHUP; waits until new workers run and the old ones exited.
 # Returns 1 on success, 0 if nginx rejected the new configuration (or
 # timed out).
+# a second nginx on the same Redis with the running one's configuration,
+# in t/servroot-<name>: returns ($port, $prefix); stopped by
+# nginx_twin_stop($prefix) or at exit
+my %Twins;
+
+sub nginx_twin {
+    my ($name) = @_;
+    my $prefix = "$RepoRoot/t/servroot-$name";
+    File::Path::remove_tree($prefix);
+    File::Path::make_path("$prefix/conf", "$prefix/logs");
+    my $port = free_port();
+    my $conf = _slurp("$Nginx{prefix}/conf/nginx.conf");
+    $conf =~ s/listen 127\.0\.0\.1:\d+;/listen 127.0.0.1:$port;/
+        or die "nginx_twin: no listen line\n";
+    _write_file("$prefix/conf/nginx.conf", $conf);
+
+    my @cmd = ($NginxBinary, '-p', "$prefix/", '-c', 'conf/nginx.conf');
+    unshift @cmd, _valgrind_cmd("$prefix/logs", 1, $RepoRoot)
+        if $Nginx{valgrind};
+    my $pid = _spawn(\@cmd, "$prefix/logs/stderr.log", pgroup => 1,
+                     pdeathsig => !$ENV{TEST_NGINX_NO_CLEAN});
+    $Twins{$prefix} = $pid;
+
+    my $deadline = Time::HiRes::time() + ($Nginx{valgrind} ? 30 : 5);
+    until (_port_accepts('127.0.0.1', $port, 0.2)) {
+        die "nginx_twin $name did not start\n"
+            if Time::HiRes::time() > $deadline;
+        Time::HiRes::sleep(0.05);
+    }
+    Time::HiRes::sleep($Nginx{valgrind} ? 1 : 0.1);
+    return ($port, $prefix);
+}
+
+sub nginx_twin_stop {
+    my ($prefix) = @_;
+    my $pid = delete $Twins{$prefix} or return;
+    _stop_group($pid, 'TERM', 10);
+}
+
+END { _stop_group($_, 'TERM', 10) for values %Twins; }
+
 sub nginx_reload {
     my %o = @_;
     my $pid = $Nginx{pid} or die "nginx_reload: nginx is not running\n";

@@ -11,7 +11,8 @@ package t::CsqWs;
 #     $ws->close;
 #
 # Every JSON frame received is kept in $ws->{seen} (in order); wait_json
-# looks only at frames not yet taken by an earlier wait.
+# takes the first frame it accepts among those no earlier wait took, and
+# leaves the others for later waits.
 
 use strict;
 use warnings;
@@ -64,7 +65,7 @@ sub ws_open {
     $sock->blocking(0);
 
     my $self = bless { sock => $sock, sel => IO::Select->new($sock),
-                       buf => '', seen => [], taken => 0, closed => 0,
+                       buf => '', seen => [], pending => [], closed => 0,
                        timeout => $timeout,
                        frame => Protocol::WebSocket::Frame->new(
                            max_payload_size => 0) }, __PACKAGE__;
@@ -145,22 +146,27 @@ sub next_json {
             return undef;
         }
         next unless $op == 1;
-        my $j = eval { $Json->decode($payload) };
-        push @{ $self->{seen} }, $j // { raw => $payload };
-        return $j // { raw => $payload };
+        my $j = eval { $Json->decode($payload) } // { raw => $payload };
+        push @{ $self->{seen} }, $j;
+        push @{ $self->{pending} }, $j;
+        return $j;
     }
 }
 
-# the first frame not yet taken that $match accepts (frames before it are
-# passed over for good); undef on timeout
+# the first frame not yet taken that $match accepts, taken out of the
+# pending ones; undef on timeout
 sub wait_json {
     my ($self, $match, $timeout) = @_;
     my $deadline = Time::HiRes::time() + ($timeout // $self->{timeout});
+    my $checked = 0;
     while (1) {
-        while ($self->{taken} < @{ $self->{seen} }) {
-            my $j = $self->{seen}[ $self->{taken}++ ];
-            return $j if $match->($j);
+        my $p = $self->{pending};
+        for my $i ($checked .. $#$p) {
+            if ($match->($p->[$i])) {
+                return splice(@$p, $i, 1);
+            }
         }
+        $checked = @$p;
         my $left = $deadline - Time::HiRes::time();
         return undef if $left <= 0;
         return undef unless defined $self->next_json($left);

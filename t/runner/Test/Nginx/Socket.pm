@@ -1035,16 +1035,22 @@ sub _parse_response {
             }
         }
 
-        # Skip interim 1xx responses (e.g. 100 Continue).
+        # Skip interim 1xx responses (e.g. 100 Continue); after a 101
+        # the connection speaks another protocol.
         last unless defined $res{status} && $res{status} =~ /^1/
-                    && $raw =~ m{\AHTTP/\d};
+                    && $res{status} != 101 && $raw =~ m{\AHTTP/\d};
     }
 
     my $status = $res{status} // 0;
     my $te = _header(\%res, 'Transfer-Encoding') // '';
     my $cl = _header(\%res, 'Content-Length');
 
-    if ($meth eq 'HEAD' || $status =~ /^(?:1\d\d|204|304)$/) {
+    if ($status == 101) {
+        # the upgraded stream (WebSocket frames) is the body, as
+        # HTTP::Response->parse gives it
+        $res{body} = $raw;
+        $raw = '';
+    } elsif ($meth eq 'HEAD' || $status =~ /^(?:1\d\d|204|304)$/) {
         # no body
     } elsif ($te =~ /chunked/i) {
         ($res{body}, $raw, $res{chunk_error}) = _dechunk($raw);
