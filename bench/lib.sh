@@ -10,6 +10,14 @@
 # bench_nginx_start writes nginx.conf (1 worker, csq_redis on the private
 # redis; $http: more lines of http {}, $server: the lines of server {}),
 # starts nginx and waits until /path answers (with -f: answers 2xx).
+# Set before it, both optional: nginx_main (main-context lines, default
+# "worker_processes 1;"), nginx_events (default "worker_connections 4096;").
+#
+#   bench_nginx_conf NAME PORT "$conf" /path   # any other nginx, own prefix
+#   bench_install pkg...       # Debian packages, only those missing
+#   bench_node                 # bench/node_modules from package-lock.json
+#
+# Background jobs of the calling script are stopped on exit too.
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 nginx=${NGINX:-/usr/sbin/nginx}
@@ -26,7 +34,11 @@ http_port=$(free_port)
 mkdir -p "$dir/logs"
 
 cleanup() {
-    [ -f "$dir/logs/nginx.pid" ] && kill "$(cat "$dir/logs/nginx.pid")" 2>/dev/null
+    local pid
+    for pid in $(jobs -p); do kill "$pid" 2>/dev/null; done
+    for pid in "$dir"/logs/nginx.pid "$dir"/*/logs/nginx.pid; do
+        [ -f "$pid" ] && kill "$(cat "$pid")" 2>/dev/null
+    done
     redis-cli -p "$redis_port" shutdown nosave >/dev/null 2>&1 || true
     sleep 0.3
     rm -rf "$dir"
@@ -45,10 +57,10 @@ bench_nginx_start() {
     local http=$1 server=$2 path=$3 fail=${4:-}
     cat > "$dir/nginx.conf" <<EOT
 load_module $module;
-worker_processes 1;
+${nginx_main:-worker_processes 1;}
 error_log logs/error.log warn;
 pid logs/nginx.pid;
-events { worker_connections 4096; }
+events { ${nginx_events:-worker_connections 4096;} }
 http {
     access_log off;
     csq_redis 127.0.0.1:$redis_port pool=4;
@@ -60,8 +72,47 @@ $server
 }
 EOT
     "$nginx" -p "$dir/" -c "$dir/nginx.conf"
+    bench_wait_http "$http_port" "$path" "$fail"
+}
+
+bench_wait_http() {
     for _ in $(seq 50); do
-        curl -s $fail "http://127.0.0.1:$http_port$path" >/dev/null 2>&1 && break
+        curl -s $3 "http://127.0.0.1:$1$2" >/dev/null 2>&1 && return 0
         sleep 0.1
     done
+    echo "nothing answers on 127.0.0.1:$1$2" >&2
+    return 1
+}
+
+# an nginx of its own (a baseline), in $dir/NAME, with the whole config
+bench_nginx_conf() {
+    local name=$1 port=$2 conf=$3 path=$4
+    mkdir -p "$dir/$name/logs"
+    printf '%s\n' "$conf" > "$dir/$name/nginx.conf"
+    "$nginx" -p "$dir/$name/" -c "$dir/$name/nginx.conf"
+    bench_wait_http "$port" "$path"
+}
+
+# the Makefile's way: apt-get only for what is missing, silent otherwise
+bench_install() {
+    local p missing=""
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null \
+            | grep -q '^install ok installed' || missing="$missing $p"
+    done
+    [ -z "$missing" ] && return 0
+    echo "installing:$missing"
+    if [ "$(id -u)" != 0 ]; then
+        echo "run as root to install these packages" >&2; exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+# the Node load clients' packages (ws), as package-lock.json pins them
+bench_node() {
+    command -v npm >/dev/null || bench_install nodejs npm
+    [ -d "$root/bench/node_modules/ws" ] && return 0
+    (cd "$root/bench" && npm ci --silent --no-audit --no-fund >/dev/null)
 }

@@ -1,0 +1,234 @@
+# issue #5, R5.1: nothing acknowledged is lost, nothing is sent twice.
+#  - a customer that drops and comes back with the last id it saw gets
+#    exactly what it missed, in order; an agent device does the same with
+#    a sync frame;
+#  - Redis restarts (AOF on) mid-conversation: the sockets stay, their
+#    subscriptions come back, and every acknowledged message is there;
+#  - nginx reloads (HUP) with live sockets: they are closed with 1001, the
+#    clients reconnect and resume with nothing lost or duplicated, while
+#    the other side keeps talking through a second nginx;
+#  - a client that never reads is closed once its send queue is full; the
+#    others keep their latency.
+
+use strict;
+use warnings;
+
+use Socket qw(SOL_SOCKET SO_RCVBUF);
+use Test::More;
+use Time::HiRes qw(sleep time);
+use t::CsqUtil;
+use t::CsqApi qw(:DEFAULT :routing);
+use t::CsqWs;
+
+my @aof = (args => ['--appendonly', 'yes', '--appendfsync', 'always']);
+redis_start(@aof);
+my $port_a = api_nginx_start(workers => 2, log_level => 'info');
+my ($port_b, $prefix_b) = nginx_twin('resume-b');
+
+setup_tenant('acme', queues => { sales => {} },
+             agents => { alice => { queues => ['sales'], capacity => 5 } },
+             fallback => 'sales');
+my $alice = login_token('acme', 'alice');
+my $apath = "/api/tenants/acme/agent/ws?token=$alice";
+
+my $c = arrive_ok('acme', customer => 'u1');
+my $cid = $c->{id};
+my $cbase = "/api/tenants/acme/chat/ws?token=$c->{customer_token}"
+          . "&conversation=$cid";
+
+sub open_hello {
+    my ($path, $port) = @_;
+    my $ws = ws_open($path, port => $port // $port_a) or return undef;
+    return $ws->wait_json(sub { $_[0]{type} eq 'hello' }) ? $ws : undef;
+}
+
+# sends a message and waits for its ack: the id (undef: refused)
+sub say_ok {
+    my ($ws, $text, %o) = @_;
+    my $ref = "r" . int(rand(1e9));
+    $ws->send_json({ type => 'message', text => $text, ref => $ref,
+                     ($o{conversation} ? (conversation => $o{conversation})
+                                       : ()) });
+    my $a = $ws->wait_json(sub { ($_[0]{ref} // '') eq $ref
+                                 && $_[0]{type} =~ /^(ack|error)$/ },
+                           $o{timeout});
+    return $a && $a->{type} eq 'ack' ? $a->{id} : undef;
+}
+
+# the text messages a socket gets within $secs, or until $n came
+sub texts {
+    my ($ws, $n, $secs) = @_;
+    my @got;
+    while (!defined $n || @got < $n) {
+        my $m = $ws->wait_json(sub { $_[0]{type} eq 'message'
+                                     && ($_[0]{kind} // '') eq 'text' },
+                               $secs // 3);
+        last unless $m;
+        push @got, $m;
+    }
+    return @got;
+}
+
+my $cust = open_hello($cbase);
+my $agent = open_hello($apath, $port_b);
+ok $cust && $agent, 'a customer and its agent are connected';
+
+# --- a customer drops and resumes
+
+my @before = map { say_ok($agent, "before $_", conversation => $cid) } 1 .. 3;
+my @seen = texts($cust, 3);
+is scalar(@seen), 3, 'the customer gets three messages';
+my $last = $seen[-1]{id};
+$cust->drop;
+
+my @missed = map { say_ok($agent, "missed $_", conversation => $cid) } 1 .. 5;
+ok 5 == grep({ defined } @missed), 'five more are acknowledged meanwhile';
+
+$cust = open_hello("$cbase&after=$last");
+ok $cust, 'the customer comes back with the last id it saw';
+my @got = texts($cust, undef, 1);
+is_deeply [map { $_->{id} } @got], \@missed,
+    'R5.1 resume: exactly the missed messages, in order';
+
+my $live = say_ok($agent, 'live again', conversation => $cid);
+@got = texts($cust, 1);
+is $got[0]{id}, $live, '... then live ones, once';
+is scalar(texts($cust, undef, 0.5)), 0, '... and no duplicate';
+
+# the whole history from the start (a new tab): everything, in order
+my $tab = open_hello($cbase);
+my @all = texts($tab, undef, 1);
+is_deeply [map { $_->{id} } @all], [@before, @missed, $live],
+    'a tab without an id gets the whole history';
+$tab->close;
+
+# --- an agent device drops and syncs
+
+$agent->drop;
+my @cmissed = map { say_ok($cust, "to agent $_") } 1 .. 4;
+$agent = open_hello($apath, $port_b);
+ok $agent, 'the agent comes back';
+$agent->send_json({ type => 'sync', conversation => $cid, after => $live,
+                    ref => 's1' });
+my $synced = $agent->wait_json(sub { ($_[0]{ref} // '') eq 's1' });
+@got = texts($agent, undef, 0.5);
+is_deeply [map { $_->{id} } @got], \@cmissed,
+    'R5.1 agent sync: exactly what it missed';
+ok $synced && $synced->{type} eq 'ack' && !$synced->{more},
+    '... and the sync is acknowledged, nothing more left';
+
+# --- Redis restarts, AOF on
+
+my $pre = say_ok($cust, 'before the restart');
+texts($agent, 1);
+redis_restart(@aof);
+sleep 0.5;
+
+# the first sends may meet the reconnect: a client sends again on error
+my ($id1, $tries) = (undef, 0);
+until ($id1 || $tries++ > 50) {
+    $id1 = say_ok($cust, 'after the restart', timeout => 2);
+    sleep 0.1 unless $id1;
+}
+ok $id1, 'the customer writes again after the Redis restart';
+@got = texts($agent, 1, 5);
+is $got[0] && $got[0]{id}, $id1,
+    'R5.1 the agent socket, opened before the restart, gets it live';
+my $id2 = say_ok($agent, 'and back', conversation => $cid);
+ok $cust->wait_json(sub { ($_[0]{id} // '') eq ($id2 // '-') }, 5),
+   '... and the customer socket too';
+
+my $ids = redis_cmd('XRANGE', "csq:{acme}:log:$cid", '-', '+');
+my %in_log = map { $_->[0] => 1 } @$ids;
+ok !(grep { !$in_log{$_} } @before, @missed, $live, @cmissed, $pre),
+    'every message acknowledged before the restart is in the log (AOF)';
+
+# --- nginx reloads with live sockets
+
+my @tabs = map { open_hello($cbase) } 1 .. 3;
+ok 3 == grep({ $_ } @tabs), 'three customer tabs on the reloading nginx';
+my $tab_last = $id2;
+
+# the agent (on the other nginx) keeps writing during the reload
+my $pid = fork() // die;
+if ($pid == 0) {
+    my $ws = open_hello($apath, $port_b) or POSIX::_exit(1);
+    my $n = 0;
+    for my $i (1 .. 40) {
+        $n++ if say_ok($ws, "during $i", conversation => $cid);
+        sleep 0.02;
+    }
+    $ws->close;
+    POSIX::_exit($n == 40 ? 0 : 2);
+}
+sleep 0.2;
+ok nginx_reload(), 'nginx reloads (HUP) with the sockets open';
+my $codes = 0;
+for my $t (@tabs) {
+    $t->next_json(3) while !$t->{closed};
+    $codes++ if ($t->close_code // 0) == 1001;
+}
+is $codes, 3, 'each socket is closed with 1001 (going away)';
+
+waitpid $pid, 0;
+is $? >> 8, 0, 'the agent had its 40 messages acknowledged meanwhile';
+
+my $expect = redis_cmd('XRANGE', "csq:{acme}:log:$cid",
+                       "($tab_last", '+');
+my @expect = map { $_->[0] } @$expect;
+for my $i (0 .. 2) {
+    my $ws = open_hello("$cbase&after=$tab_last");
+    ok $ws, "tab $i reconnects to the new workers";
+    my @m;
+    while (my $f = $ws->wait_json(sub { $_[0]{type} eq 'message' }, 1)) {
+        push @m, $f->{id};
+    }
+    is_deeply \@m, \@expect,
+        "tab $i resumes: all " . scalar(@expect) . " entries since, once";
+    $ws->close;
+}
+
+# --- a client that never reads
+
+my $slow = ws_open($cbase, port => $port_a);
+ok $slow, 'a slow reader connects';
+setsockopt($slow->{sock}, SOL_SOCKET, SO_RCVBUF, 4096);
+my $fast = open_hello($cbase);
+
+my $big = 'x' x 9000;
+my $flood = open_hello($apath, $port_b);
+my ($acked, $flood_last) = (0, '');
+for my $i (1 .. 800) {
+    my $id = say_ok($flood, "$big $i", conversation => $cid);
+    $acked++, $flood_last = $id if $id;
+    $fast->drain(0.002);                  # the fast one reads as it goes
+    $flood->drain(0.02) if $i % 50 == 0;
+}
+is $acked, 800, 'the agent floods the conversation with 7 MB';
+ok $fast->wait_json(sub { ($_[0]{id} // '') eq $flood_last }, 10),
+   'the reading tab gets all of it';
+
+my $t0 = time;
+my $ping = say_ok($flood, 'ping', conversation => $cid);
+my $m = $fast->wait_json(sub { ($_[0]{id} // '') eq ($ping // '-') }, 3);
+my $lat = time - $t0;
+ok $m, 'the reading tab still gets messages';
+cmp_ok $lat, '<', 1, sprintf('... promptly (%.0f ms)', $lat * 1000);
+
+my $found = 0;
+for (1 .. 50) {
+    $found = nginx_error_log() =~ /reads too slowly/;
+    last if $found;
+    sleep 0.1;
+}
+ok $found, 'the slow reader is closed once its send queue is full';
+
+$_->close for grep { $_ } $cust, $agent, $fast, $flood;
+$slow->drop;
+
+unlike nginx_error_log(), qr/\[(alert|crit|emerg)\]/,
+    'no alert in the error log';
+nginx_twin_stop($prefix_b);
+is valgrind_report(), '', 'valgrind: clean' if $t::CsqUtil::UseValgrind;
+
+done_testing();
