@@ -84,13 +84,28 @@ bench_wait_http() {
     return 1
 }
 
-# an nginx of its own (a baseline), in $dir/NAME, with the whole config
+# an nginx of its own (a baseline), in $dir/NAME, with the whole config;
+# BINARY defaults to the one csq runs in
 bench_nginx_conf() {
-    local name=$1 port=$2 conf=$3 path=$4
+    local name=$1 port=$2 conf=$3 path=$4 binary=${5:-$nginx}
     mkdir -p "$dir/$name/logs"
     printf '%s\n' "$conf" > "$dir/$name/nginx.conf"
-    "$nginx" -p "$dir/$name/" -c "$dir/$name/nginx.conf"
+    "$binary" -p "$dir/$name/" -c "$dir/$name/nginx.conf"
     bench_wait_http "$port" "$path"
+}
+
+# stops the nginx of prefix DIR (default: csq's) and waits for its end
+bench_nginx_stop() {
+    local pidf=${1:-$dir}/logs/nginx.pid pid
+    [ -f "$pidf" ] || return 0
+    pid=$(cat "$pidf")
+    kill "$pid" 2>/dev/null
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+}
+
+# the pids of an nginx's workers (prefix DIR, default csq's)
+bench_nginx_workers() {
+    pgrep -P "$(cat "${1:-$dir}/logs/nginx.pid")" | tr '\n' ' '
 }
 
 # the Makefile's way: apt-get only for what is missing, silent otherwise

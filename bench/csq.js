@@ -1,0 +1,96 @@
+// Helpers the Node load clients of bench/ share: csq tokens, JSON API
+// calls, a bounded-concurrency loop, a WebSocket open that waits for a
+// first frame, percentiles and the CPU time of other processes.
+'use strict';
+
+const crypto = require('crypto');
+const fs = require('fs');
+const WebSocket = require('ws');
+
+// base64url("tenant|agent|role|expires") "." base64url(HMAC-SHA256), as
+// ngx_csq_auth.c checks it (t/CsqApi.pm csq_token)
+function token(secret, tenant, agent, role, ttl = 3 * 3600) {
+    const payload = [tenant, agent || '', role,
+                     Math.floor(Date.now() / 1000) + ttl].join('|');
+    const mac = crypto.createHmac('sha256', secret).update(payload).digest();
+    return Buffer.from(payload).toString('base64url') + '.'
+         + mac.toString('base64url');
+}
+
+// one API call; resolves to the decoded JSON, throws on a non-2xx status
+async function api(base, method, path, body, tok) {
+    const headers = { 'Content-Type': 'application/json' };
+    if (tok) headers.Authorization = 'Bearer ' + tok;
+    const res = await fetch(base + '/api/' + path, {
+        method, headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
+    return text ? JSON.parse(text) : null;
+}
+
+// fn(i) for i in [0, n), at most `width` at once; results in order
+async function parallel(n, width, fn) {
+    const out = new Array(n);
+    let next = 0;
+    async function lane() {
+        while (next < n) {
+            const i = next++;
+            out[i] = await fn(i);
+        }
+    }
+    await Promise.all(Array.from({ length: Math.min(width, n) }, lane));
+    return out;
+}
+
+// a client socket, resolved once its first frame for which first(text)
+// is true has come (csq's hello); opts: ws options (headers,
+// localAddress); no compression, as a browser against nginx gets none
+function open(url, first, opts = {}, timeoutMs = 20000) {
+    return new Promise((resolve, reject) => {
+        const ws = new WebSocket(url, { perMessageDeflate: false, ...opts });
+        const timer = setTimeout(() => {
+            ws.terminate();
+            reject(new Error('no first frame in time: ' + url));
+        }, timeoutMs);
+        ws.on('error', (e) => { clearTimeout(timer); reject(e); });
+        ws.on('unexpected-response', (req, res) => {
+            clearTimeout(timer);
+            reject(new Error(`${res.statusCode} on ${url}`));
+            ws.terminate();
+        });
+        const onFirst = (data) => {
+            if (first && !first(data.toString())) return;
+            clearTimeout(timer);
+            ws.off('message', onFirst);
+            ws.removeAllListeners('error');
+            ws.on('error', () => {});      // counted by the caller on close
+            resolve(ws);
+        };
+        ws.on('message', onFirst);
+        if (!first) ws.on('open', () => onFirst(''));
+    });
+}
+
+// the p-th percentile (0..100) of a sorted array
+function pct(sorted, p) {
+    if (sorted.length === 0) return NaN;
+    return sorted[Math.min(sorted.length - 1,
+                           Math.floor(sorted.length * p / 100))];
+}
+
+// user + system CPU seconds used so far by these pids (from /proc)
+function cpuSeconds(pids) {
+    let ticks = 0;
+    for (const pid of pids) {
+        try {
+            const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+            const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+            ticks += Number(f[11]) + Number(f[12]);   // utime, stime
+        } catch (e) { /* gone */ }
+    }
+    return ticks / 100;
+}
+
+module.exports = { token, api, parallel, open, pct, cpuSeconds };
