@@ -13,7 +13,10 @@
 # Set before it, both optional: nginx_main (main-context lines, default
 # "worker_processes 1;"), nginx_events (default "worker_connections 4096;").
 #
-#   bench_nginx_conf NAME PORT "$conf" /path   # any other nginx, own prefix
+#   bench_nginx_conf NAME PORT "$conf" /path [binary]
+#                              # any other nginx, in $dir/NAME
+#   bench_nginx_stop [prefix]  # stop one (default: csq's) and wait
+#   bench_nginx_workers [prefix]   # its workers' pids
 #   bench_install pkg...       # Debian packages, only those missing
 #   bench_node                 # bench/node_modules from package-lock.json
 #

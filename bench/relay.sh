@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Relay benchmark (issue #5, engineering.md §6): customer -> agent chat
+# messages over WebSocket, stored in Redis and delivered across workers,
+# against nchan with its Redis store doing the same publish -> subscriber
+# delivery, in the same run, on the same Redis.
+#
+#   bench/relay.sh [seconds per run] [pairs]     (WORKERS=2 by default)
+#
+# For each server: <pairs> sender sockets (csq: customers; nchan: a
+# WebSocket publisher each) and <pairs> receiver sockets (csq: the
+# conversations' agents; nchan: subscribers), at most 8 messages in
+# flight per sender (not yet acknowledged: csq's ack, nchan's channel
+# info).  First as fast as that allows (the max), then rate-limited at
+# half of that max (FRACTIONS="0.5" by default, e.g. "0.5,0.25").
+# Latency: from the send to the receiver's socket, in one client process.
+# Goals: csq / nchan messages/s >= 1.5; csq p99 at half load < 5 ms.
+
+set -euo pipefail
+
+secs=${1:-10}
+pairs=${2:-50}
+workers=${WORKERS:-2}
+fractions=${FRACTIONS:-0.5}
+secret=bench-secret-0123456789
+
+source "$(dirname "$0")/lib.sh"
+
+bench_install libnginx-mod-nchan
+bench_node
+nchan_so=$(dpkg -L libnginx-mod-nchan | grep 'ngx_nchan_module\.so$')
+ulimit -n "$(ulimit -Hn)"
+
+client="node $root/bench/relay-client.js"
+nginx_main="worker_processes $workers;
+worker_rlimit_nofile 20000;"
+nginx_events="worker_connections 10000;"
+
+bench_redis_start
+redis_pid=$(redis-cli -p "$redis_port" info server \
+            | awk -F: '/^process_id/ { print $2 + 0 }')
+
+# a run of the client against one server: its RESULT lines, renamed
+run_client() {
+    local name=$1; shift
+    SERVER_PIDS="$server_pids $redis_pid" $client "$@" \
+        | awk -v n="$name" '$1 == "RESULT" { $1 = n; print }'
+}
+
+# the error log's complaints, for the report
+log_check() {
+    local name=$1 log=$2 n
+    n=$(grep -cE '\[(error|crit|alert|emerg)\]' "$log" || true)
+    echo "$name error.log: $n lines at error or worse"
+    grep -E '\[(error|crit|alert|emerg)\]' "$log" | sed 's/^/    /' \
+        | sort | uniq -c | sort -rn | head -5 || true
+}
+
+# --- csq
+
+bench_nginx_start "
+    csq_secret $secret;" '
+        location /api/ { csq_api; }' /api/
+
+echo "csq: $workers workers, $pairs customer/agent pairs, ${secs}s per run"
+$client setup "http://127.0.0.1:$http_port" "$secret" "$pairs" > "$dir/plan.json"
+server_pids=$(bench_nginx_workers)
+csq=$(run_client csq csq "http://127.0.0.1:$http_port" "$dir/plan.json" \
+      "$secs" "$fractions")
+log_check csq "$dir/logs/error.log"
+bench_nginx_stop
+
+# --- nchan, its Redis store, publishing over WebSocket
+
+nchan_port=$(free_port)
+bench_nginx_conf nchan "$nchan_port" "load_module $nchan_so;
+$nginx_main
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { $nginx_events }
+http {
+    access_log off;
+    upstream nchan_redis { nchan_redis_server redis://127.0.0.1:$redis_port; }
+    server {
+        listen 127.0.0.1:$nchan_port backlog=4096;
+        location = /up { return 200; }
+        location ~ ^/pub/(\w+)\$ {
+            nchan_publisher websocket http;
+            nchan_channel_id \$1;
+            nchan_redis_pass nchan_redis;
+        }
+        location ~ ^/sub/(\w+)\$ {
+            nchan_subscriber websocket;
+            nchan_channel_id \$1;
+            nchan_redis_pass nchan_redis;
+        }
+    }
+}" /up /usr/sbin/nginx
+
+echo "nchan: $workers workers, $pairs publisher/subscriber pairs, ${secs}s per run"
+server_pids=$(bench_nginx_workers "$dir/nchan")
+nchan=$(run_client nchan nchan "http://127.0.0.1:$nchan_port" "$pairs" \
+        "$secs" "$fractions")
+log_check nchan "$dir/nchan/logs/error.log"
+
+# --- the table
+
+printf '\n%-6s %-5s %10s %12s %8s %8s %9s %6s %6s %7s %7s\n' server load \
+    "target/s" "delivered/s" "p50 ms" "p99 ms" sent lost errors \
+    "client%" "server%"
+printf '%s\n%s\n' "$csq" "$nchan" | awk '{
+    printf "%-6s %-5s %10s %12s %8s %8s %9s %6s %6s %7s %7s\n",
+        $1, $2, ($3 == 0 ? "-" : $3), $4, $5, $6, $7, $8, $9, $10, $11 }'
+echo "(server%: CPU of nginx workers + redis-server, 100 = one core;"
+echo " client%: the load client's; the machine has $(nproc) cores)"
+
+awk -v c="$(echo "$csq" | awk '$2 == "max" { print $4 }')" \
+    -v n="$(echo "$nchan" | awk '$2 == "max" { print $4 }')" \
+    -v h="$(echo "$csq" | awk '$2 == "0.5" { print $6 }')" 'BEGIN {
+    printf "\nratio csq / nchan messages/s at max: %.2f (goal >= 1.5)\n", c / n
+    if (h != "") printf "csq p99 at half load: %s ms (goal < 5)\n", h }'
