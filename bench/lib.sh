@@ -10,8 +10,9 @@
 # bench_nginx_start writes nginx.conf (1 worker, csq_redis on the private
 # redis; $http: more lines of http {}, $server: the lines of server {}),
 # starts nginx and waits until /path answers (with -f: answers 2xx).
-# Set before it, both optional: nginx_main (main-context lines, default
-# "worker_processes 1;"), nginx_events (default "worker_connections 4096;").
+# Set before it, all optional: nginx_main (main-context lines, default
+# "worker_processes 1;"), nginx_events (default "worker_connections 4096;"),
+# nginx_listen (more parameters of listen, e.g. reuseport).
 #
 #   bench_nginx_conf NAME PORT "$conf" /path [binary]
 #                              # any other nginx, in $dir/NAME
@@ -69,7 +70,7 @@ http {
     csq_redis 127.0.0.1:$redis_port pool=4;
 $http
     server {
-        listen 127.0.0.1:$http_port backlog=4096;
+        listen 127.0.0.1:$http_port backlog=4096${nginx_listen:+ $nginx_listen};
 $server
     }
 }
@@ -80,7 +81,7 @@ EOT
 
 bench_wait_http() {
     for _ in $(seq 50); do
-        curl -s $3 "http://127.0.0.1:$1$2" >/dev/null 2>&1 && return 0
+        curl -s ${3:-} "http://127.0.0.1:$1$2" >/dev/null 2>&1 && return 0
         sleep 0.1
     done
     echo "nothing answers on 127.0.0.1:$1$2" >&2

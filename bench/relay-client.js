@@ -63,7 +63,7 @@ async function setup(secret, n) {
 
 // csq: the customer sends, the conversation's agent receives
 async function csqPairs(plan, hooks) {
-    const hello = (t) => t.startsWith('{"type":"hello"');
+    const hello = (t) => JSON.parse(t).type === 'hello';
     const agents = new Map();    // agent id -> its socket (one per agent)
     await parallel(plan.length, 32, async (i) => {
         const p = plan[i];

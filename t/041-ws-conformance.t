@@ -63,13 +63,15 @@ sub agent_path {
 # the handshake of alice's agent socket (extra headers may be given)
 sub hs { t::CsqWs::ws_handshake_request(agent_path(), @_) }
 
-# a handshake to break: headers replaced or (undef) left out
+# a handshake to break: headers replaced or (undef) left out.  It asks
+# for "Connection: Upgrade, close": nginx may keep a refused connection
+# alive, and the block reads until the server closes.
 sub bad_hs {
     my ($path, %h) = @_;
     my $proto = delete $h{proto} // 'HTTP/1.1';
     my @order = ('Upgrade', 'Connection', 'Sec-WebSocket-Key',
                  'Sec-WebSocket-Version');
-    my %v = ('Upgrade' => 'websocket', 'Connection' => 'Upgrade',
+    my %v = ('Upgrade' => 'websocket', 'Connection' => 'Upgrade, close',
              'Sec-WebSocket-Key' => 'dGhlIHNhbXBsZSBub25jZQ==',
              'Sec-WebSocket-Version' => '13');
     for my $k (sort keys %h) {
@@ -79,6 +81,14 @@ sub bad_hs {
     my $req = "GET $path $proto\r\nHost: localhost\r\n";
     $req .= "$_: $v{$_}\r\n" for grep { defined $v{$_} } @order;
     return "$req\r\n";
+}
+
+# a refusal's body: {"error":{"code":CODE,"message":"..."}} (any key order)
+sub json_error {
+    my ($code) = @_;
+    return qr/\A\{"error":\{(?=(?:[^{}]*,)?"code":"\Q$code\E"[,}])
+              (?=(?:[^{}]*,)?"message":"(?:[^"\\]|\\.)+"[,}])
+              [^{}]*\}\}\n?\z/x;
 }
 
 # the tenant acme and its agent alice (Redis is flushed before each block)
@@ -1159,7 +1169,7 @@ silent for two ping intervals
 
 
 
-=== TEST 55: R5.1 handshake refused: a GET without Upgrade -> 426 with Sec-WebSocket-Version: 13
+=== TEST 55: R5.1 handshake refused: a plain GET (no Upgrade; bearer token) -> 426 with Sec-WebSocket-Version: 13
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1167,8 +1177,10 @@ silent for two ping intervals
     location /api/ { csq_api; }
 --- init
 main::setup_acme();
---- request eval
-"GET " . ::agent_path()
+--- request
+GET /api/tenants/acme/agent/ws
+--- more_headers eval
+"Authorization: Bearer " . t::CsqApi::csq_token('acme', 'alice', 'agent')
 --- error_code: 426
 --- response_headers
 Sec-WebSocket-Version: 13
@@ -1178,7 +1190,25 @@ Content-Type: application/json
 
 
 
-=== TEST 56: R5.1 handshake refused: Sec-WebSocket-Version 8 -> 426 with Sec-WebSocket-Version: 13
+=== TEST 56: R5.1 handshake refused: Upgrade to another protocol (h2c; ?token=) -> 426 with Sec-WebSocket-Version: 13
+--- http_config
+    csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    csq_secret 0123456789abcdef0123;
+--- config
+    location /api/ { csq_api; }
+--- init
+main::setup_acme();
+--- raw_request eval
+::bad_hs(::agent_path(), Upgrade => 'h2c')
+--- error_code: 426
+--- response_headers
+Sec-WebSocket-Version: 13
+--- response_body_like eval
+::json_error('upgrade_required')
+
+
+
+=== TEST 57: R5.1 handshake refused: Sec-WebSocket-Version 8 -> 426 with Sec-WebSocket-Version: 13
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1196,7 +1226,7 @@ Sec-WebSocket-Version: 13
 
 
 
-=== TEST 57: R5.1 handshake refused: no Sec-WebSocket-Key -> 400
+=== TEST 58: R5.1 handshake refused: no Sec-WebSocket-Key -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1212,7 +1242,7 @@ main::setup_acme();
 
 
 
-=== TEST 58: R5.1 handshake refused: a Sec-WebSocket-Key that is not 16 bytes in base64 -> 400
+=== TEST 59: R5.1 handshake refused: a Sec-WebSocket-Key that is not 16 bytes in base64 -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1228,7 +1258,7 @@ main::setup_acme();
 
 
 
-=== TEST 59: R5.1 handshake refused: a 24-character Sec-WebSocket-Key that is not base64 -> 400
+=== TEST 60: R5.1 handshake refused: a 24-character Sec-WebSocket-Key that is not base64 -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1244,7 +1274,7 @@ main::setup_acme();
 
 
 
-=== TEST 60: R5.1 handshake refused: no Connection: upgrade -> 400
+=== TEST 61: R5.1 handshake refused: no Connection: upgrade -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1260,7 +1290,7 @@ main::setup_acme();
 
 
 
-=== TEST 61: R5.1 handshake refused: HTTP/1.0 -> 400
+=== TEST 62: R5.1 handshake refused: HTTP/1.0 -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1276,7 +1306,7 @@ main::setup_acme();
 
 
 
-=== TEST 62: R5.1 handshake refused: no token -> 401
+=== TEST 63: R5.1 handshake refused: no token -> 401
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1292,7 +1322,7 @@ main::setup_acme();
 
 
 
-=== TEST 63: R5.1 handshake refused: a token signed with another secret -> 401
+=== TEST 64: R5.1 handshake refused: a token signed with another secret -> 401
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1310,7 +1340,7 @@ main::setup_acme();
 
 
 
-=== TEST 64: R5.1 handshake refused: a customer token on the agent socket -> 403
+=== TEST 65: R5.1 handshake refused: a customer token on the agent socket -> 403
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1327,7 +1357,7 @@ main::setup_acme();
 
 
 
-=== TEST 65: R5.1 handshake refused: an unknown tenant -> 404
+=== TEST 66: R5.1 handshake refused: an unknown tenant -> 404
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1343,7 +1373,7 @@ main::setup_acme();
 
 
 
-=== TEST 66: R5.1 handshake refused: an Origin not in the tenant's origins -> 403 origin_not_allowed
+=== TEST 67: R5.1 handshake refused: an Origin not in the tenant's origins -> 403 origin_not_allowed
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1359,7 +1389,7 @@ main::setup_acme(origins => '["https://ok.example"]');
 
 
 
-=== TEST 67: R5.1 handshake: an Origin in the tenant's origins -> 101
+=== TEST 68: R5.1 handshake: an Origin in the tenant's origins -> 101
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;

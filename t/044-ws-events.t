@@ -20,13 +20,14 @@ use t::CsqUtil;
 use t::CsqApi qw(:DEFAULT :routing);
 use t::CsqWs;
 
+my $factor = $t::CsqUtil::TimeoutFactor;
+my ($grace, $ping) = (600 * $factor, 1000 * $factor);
+
 redis_start();
 api_nginx_start(workers => 2, log_level => 'info',
                 http_config => "    csq_tick 100ms;\n"
-                               . "    csq_presence_grace 600ms;\n"
-                               . "    csq_ws_ping 1s;\n");
-
-my $factor = $t::CsqUtil::TimeoutFactor;
+                               . "    csq_presence_grace ${grace}ms;\n"
+                               . "    csq_ws_ping ${ping}ms;\n");
 
 sub wait_for {
     my ($what, $secs) = @_;
@@ -45,10 +46,13 @@ setup_tenant('acme', queues => { sales => {}, vip => {} },
                  bob => { queues => ['vip'], capacity => 2 } },
              fallback => 'sales');
 
+my %tokens;
+
 sub agent_ws {
     my ($who) = @_;
-    my $ws = ws_open("/api/tenants/acme/agent/ws?token="
-                     . login_token('acme', $who)) or return undef;
+    $tokens{$who} //= login_token('acme', $who);
+    my $ws = ws_open("/api/tenants/acme/agent/ws?token=$tokens{$who}")
+        or return undef;
     my $h = $ws->wait_json(sub { $_[0]{type} eq 'hello' });
     $ws->{hello} = $h;
     return $h ? $ws : undef;
@@ -152,10 +156,9 @@ $a1->wait_json(sub { ($_[0]{ref} // '') eq 's3' });
 # back within the grace: nothing changes
 $a1->drop;
 $a2->drop;
-sleep 0.2;
 $a1 = agent_ws('alice');
 ok $a1 && !$a1->{hello}{restored}, 'alice reconnects within the grace';
-sleep 1;
+sleep 1.5 * $grace / 1000;
 is agent_get('acme', 'alice')->{status}, 'online',
    '... and stays online';
 
@@ -197,7 +200,7 @@ ok $w5, 'its page is open';
 # a reload: the socket closes and comes back within the grace
 $w5->close;
 $w5 = customer_ws($c5);
-sleep 1;
+sleep 1.5 * $grace / 1000;
 is conv('acme', $c5->{id})->{state}, 'queued',
    'a page reload does not abandon the customer';
 
