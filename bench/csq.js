@@ -5,6 +5,7 @@
 
 const crypto = require('crypto');
 const fs = require('fs');
+const http = require('http');
 const WebSocket = require('ws');
 
 // base64url("tenant|agent|role|expires") "." base64url(HMAC-SHA256), as
@@ -17,17 +18,33 @@ function token(secret, tenant, agent, role, ttl = 3 * 3600) {
          + mac.toString('base64url');
 }
 
-// one API call; resolves to the decoded JSON, throws on a non-2xx status
-async function api(base, method, path, body, tok) {
-    const headers = { 'Content-Type': 'application/json' };
+// one API call over kept-alive connections (lighter than fetch at
+// thousands of calls); resolves to the decoded JSON, throws on non-2xx
+const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+
+function api(base, method, path, body, tok) {
+    const data = body === undefined ? '' : JSON.stringify(body);
+    const headers = { 'Content-Type': 'application/json',
+                      'Content-Length': Buffer.byteLength(data) };
     if (tok) headers.Authorization = 'Bearer ' + tok;
-    const res = await fetch(base + '/api/' + path, {
-        method, headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+    return new Promise((resolve, reject) => {
+        const req = http.request(base + '/api/' + path,
+                                 { method, headers, agent }, (res) => {
+            const chunks = [];
+            res.on('data', (c) => chunks.push(c));
+            res.on('end', () => {
+                const text = Buffer.concat(chunks).toString();
+                if (res.statusCode >= 300) {
+                    reject(new Error(`${method} ${path}: ${res.statusCode} `
+                                     + text));
+                } else {
+                    resolve(text ? JSON.parse(text) : null);
+                }
+            });
+        });
+        req.on('error', reject);
+        req.end(data);
     });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${text}`);
-    return text ? JSON.parse(text) : null;
 }
 
 // fn(i) for i in [0, n), at most `width` at once; results in order

@@ -63,10 +63,10 @@ sub agent_path {
 # the handshake of alice's agent socket (extra headers may be given)
 sub hs { t::CsqWs::ws_handshake_request(agent_path(), @_) }
 
-# a handshake to break: headers replaced or (undef) left out.  It asks
+# a handshake with headers replaced or (undef) left out.  It asks
 # for "Connection: Upgrade, close": nginx may keep a refused connection
 # alive, and the block reads until the server closes.
-sub bad_hs {
+sub hs_with {
     my ($path, %h) = @_;
     my $proto = delete $h{proto} // 'HTTP/1.1';
     my @order = ('Upgrade', 'Connection', 'Sec-WebSocket-Key',
@@ -90,6 +90,9 @@ sub json_error {
               (?=(?:[^{}]*,)?"message":"(?:[^"\\]|\\.)+"[,}])
               [^{}]*\}\}\n?\z/x;
 }
+
+# the hello text frame ($::HELLO in the patterns)
+our $HELLO = qr/\x81(?:[\x00-\x7d]|\x7e..)\{[^\x81]*"type":"hello"[^\x81]*\}/s;
 
 # the tenant acme and its agent alice (Redis is flushed before each block)
 sub setup_acme {
@@ -128,7 +131,7 @@ qr/\A\x88\x02\x03\xe8\z/
 
 
 
-=== TEST 2: R5.1 unmasked client frame -> close 1002
+=== TEST 2: R5.1 unmasked client frame -> close 1002 (a ping after it is not answered)
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -137,7 +140,7 @@ qr/\A\x88\x02\x03\xe8\z/
 --- init
 main::setup_acme();
 --- raw_request eval
-::hs() . ::wsf(0x81, '{"type":"ping"}', nomask => 1)
+::hs() . ::wsf(0x81, '{"type":"ping"}', nomask => 1) . ::ping('late')
 --- error_code: 101
 --- response_body_like eval
 qr/\A\x88\x02\x03\xea\z/
@@ -175,7 +178,7 @@ qr/\A\x88\x02\x03\xea\z/
 --- init
 main::setup_acme();
 --- raw_request eval
-::hs() . ::wsf(0xc1, '{"type":"ping"}')
+::hs() . ::wsf(0xc1, '{"type":"ping"}') . ::ping('late')
 --- error_code: 101
 --- response_body_like eval
 qr/\A\x88\x02\x03\xea\z/
@@ -232,7 +235,7 @@ qr/\A\x88\x02\x03\xea\z/
 --- init
 main::setup_acme();
 --- raw_request eval
-::hs() . ::wsf(0x83, 'x')
+::hs() . ::wsf(0x83, 'x') . ::ping('late')
 --- error_code: 101
 --- response_body_like eval
 qr/\A\x88\x02\x03\xea\z/
@@ -563,7 +566,7 @@ die "length " . length($m) unless length($m) == 1024;
 ::hs() . ::text($m) . ::wsclose(1000)
 --- error_code: 101
 --- response_body_like eval
-qr/\A\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/
+qr/\A(?:$::HELLO)?\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/s
 --- no_error_log
 [alert]
 [crit]
@@ -586,7 +589,7 @@ my $m = '{"type":"ping","pad":"' . ('x' x (1025 - 24)) . '"}';
 ::hs() . ::text($m) . ::wsclose(1000)
 --- error_code: 101
 --- response_body_like eval
-qr/\A\x88\x02\x03\xf1\z/
+qr/\A(?:$::HELLO)?\x88\x02\x03\xf1\z/s
 --- no_error_log
 [alert]
 [crit]
@@ -611,7 +614,7 @@ main::setup_acme();
        . ::wsclose(1000)
 --- error_code: 101
 --- response_body_like eval
-qr/\A\x88\x02\x03\xf1\z/
+qr/\A(?:$::HELLO)?\x88\x02\x03\xf1\z/s
 --- no_error_log
 [alert]
 [crit]
@@ -628,6 +631,7 @@ qr/\A\x88\x02\x03\xf1\z/
 main::setup_acme();
 --- raw_request eval
 ::hs() . ::text("{\"type\":\"ping\",\"x\":\"\xc0\xaf\"}")
+       . ::ping('late')
 --- error_code: 101
 --- response_body_like eval
 qr/\A\x88\x02\x03\xef\z/
@@ -1095,7 +1099,7 @@ main::setup_acme();
        . ::ping('still') . ::wsclose(1000)
 --- error_code: 101
 --- response_body_like eval
-qr/\A\x81[\x01-\x7d]\{"type":"error",[^\x81]*"code":"invalid_json"[^\x81]*\}\x81\x0f\{"type":"pong"\}\x8a\x05still\x88\x02\x03\xe8\z/
+qr/\A\x81[\x01-\x7d]\{(?=[^\x81]*"type":"error")(?=[^\x81]*"code":"invalid_json")[^\x81]*\}\x81\x0f\{"type":"pong"\}\x8a\x05still\x88\x02\x03\xe8\z/
 --- no_error_log
 [alert]
 [crit]
@@ -1115,7 +1119,7 @@ main::setup_acme();
 --- raw_request_middle_delay: 0.2
 --- error_code: 101
 --- response_body_like eval
-qr/\A\x81(?:[\x00-\x7d]|\x7e..)\{[^\x81]*"type":"hello".*\x8a\x02p1\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/s
+qr/\A$::HELLO\x8a\x02p1\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/s
 --- no_error_log
 [error]
 [alert]
@@ -1123,7 +1127,30 @@ qr/\A\x81(?:[\x00-\x7d]|\x7e..)\{[^\x81]*"type":"hello".*\x8a\x02p1\x81\x0f\{"ty
 
 
 
-=== TEST 53: R5.1 a frame cut over several packets (header and payload split) is read whole
+=== TEST 53: R5.1 a protocol error in a later packet (after the hello) -> close 1002
+--- http_config
+    csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    csq_secret 0123456789abcdef0123;
+--- config
+    location /api/ { csq_api; }
+--- init
+main::setup_acme();
+--- raw_request eval
+[::hs(), ::ping('p1') . ::wsf(0x81, '{"type":"ping"}', nomask => 1)
+         . ::ping('late')]
+--- raw_request_middle_delay: 0.2
+--- error_code: 101
+--- response_body_like eval
+qr/\A$::HELLO\x8a\x02p1\x88\x02\x03\xea\z/s
+--- error_log
+websocket protocol error, closing with 1002
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 54: R5.1 a frame cut over several packets (header and payload split) is read whole
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1144,7 +1171,7 @@ qr/\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/
 
 
 
-=== TEST 54: R5.1 keepalive: csq_ws_ping 200ms, a silent client is pinged, then dropped
+=== TEST 55: R5.1 keepalive: csq_ws_ping 200ms, a silent client is pinged, then dropped
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1160,7 +1187,7 @@ main::setup_acme();
 --- timeout: 1.5
 --- error_code: 101
 --- response_body_like eval
-qr/\A\x81(?:[\x00-\x7d]|\x7e..)\{[^\x81]*"type":"hello".*\x89\x00\z/s
+qr/\A$::HELLO\x89\x00\z/s
 --- error_log
 silent for two ping intervals
 --- no_error_log
@@ -1169,7 +1196,7 @@ silent for two ping intervals
 
 
 
-=== TEST 55: R5.1 handshake refused: a plain GET (no Upgrade; bearer token) -> 426 with Sec-WebSocket-Version: 13
+=== TEST 56: R5.1 handshake refused: a plain GET (no Upgrade; bearer token) -> 426 with Sec-WebSocket-Version: 13
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1190,7 +1217,7 @@ Content-Type: application/json
 
 
 
-=== TEST 56: R5.1 handshake refused: Upgrade to another protocol (h2c; ?token=) -> 426 with Sec-WebSocket-Version: 13
+=== TEST 57: R5.1 handshake refused: Upgrade to another protocol (h2c; ?token=) -> 426 with Sec-WebSocket-Version: 13
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1199,7 +1226,7 @@ Content-Type: application/json
 --- init
 main::setup_acme();
 --- raw_request eval
-::bad_hs(::agent_path(), Upgrade => 'h2c')
+::hs_with(::agent_path(), Upgrade => 'h2c')
 --- error_code: 426
 --- response_headers
 Sec-WebSocket-Version: 13
@@ -1208,7 +1235,7 @@ Sec-WebSocket-Version: 13
 
 
 
-=== TEST 57: R5.1 handshake refused: Sec-WebSocket-Version 8 -> 426 with Sec-WebSocket-Version: 13
+=== TEST 58: R5.1 handshake refused: Sec-WebSocket-Version 8 -> 426 with Sec-WebSocket-Version: 13
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1217,7 +1244,7 @@ Sec-WebSocket-Version: 13
 --- init
 main::setup_acme();
 --- raw_request eval
-::bad_hs(::agent_path(), 'Sec-WebSocket-Version' => '8')
+::hs_with(::agent_path(), 'Sec-WebSocket-Version' => '8')
 --- error_code: 426
 --- response_headers
 Sec-WebSocket-Version: 13
@@ -1226,7 +1253,7 @@ Sec-WebSocket-Version: 13
 
 
 
-=== TEST 58: R5.1 handshake refused: no Sec-WebSocket-Key -> 400
+=== TEST 59: R5.1 handshake refused: no Sec-WebSocket-Key -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1235,14 +1262,14 @@ Sec-WebSocket-Version: 13
 --- init
 main::setup_acme();
 --- raw_request eval
-::bad_hs(::agent_path(), 'Sec-WebSocket-Key' => undef)
+::hs_with(::agent_path(), 'Sec-WebSocket-Key' => undef)
 --- error_code: 400
 --- response_body_like eval
 ::json_error('bad_handshake')
 
 
 
-=== TEST 59: R5.1 handshake refused: a Sec-WebSocket-Key that is not 16 bytes in base64 -> 400
+=== TEST 60: R5.1 handshake refused: a Sec-WebSocket-Key that is not 16 bytes in base64 -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1251,14 +1278,14 @@ main::setup_acme();
 --- init
 main::setup_acme();
 --- raw_request eval
-::bad_hs(::agent_path(), 'Sec-WebSocket-Key' => 'c2hvcnQ=')
+::hs_with(::agent_path(), 'Sec-WebSocket-Key' => 'c2hvcnQ=')
 --- error_code: 400
 --- response_body_like eval
 ::json_error('bad_handshake')
 
 
 
-=== TEST 60: R5.1 handshake refused: a 24-character Sec-WebSocket-Key that is not base64 -> 400
+=== TEST 61: R5.1 handshake refused: a 24-character Sec-WebSocket-Key that is not base64 -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1267,14 +1294,14 @@ main::setup_acme();
 --- init
 main::setup_acme();
 --- raw_request eval
-::bad_hs(::agent_path(), 'Sec-WebSocket-Key' => '!!!!!!!!!!!!!!!!!!!!!!==')
+::hs_with(::agent_path(), 'Sec-WebSocket-Key' => '!!!!!!!!!!!!!!!!!!!!!!==')
 --- error_code: 400
 --- response_body_like eval
 ::json_error('bad_handshake')
 
 
 
-=== TEST 61: R5.1 handshake refused: no Connection: upgrade -> 400
+=== TEST 62: R5.1 handshake refused: no Connection: upgrade -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1283,14 +1310,14 @@ main::setup_acme();
 --- init
 main::setup_acme();
 --- raw_request eval
-::bad_hs(::agent_path(), 'Connection' => 'close')
+::hs_with(::agent_path(), 'Connection' => 'close')
 --- error_code: 400
 --- response_body_like eval
 ::json_error('bad_handshake')
 
 
 
-=== TEST 62: R5.1 handshake refused: HTTP/1.0 -> 400
+=== TEST 63: R5.1 handshake refused: HTTP/1.0 -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1299,14 +1326,14 @@ main::setup_acme();
 --- init
 main::setup_acme();
 --- raw_request eval
-::bad_hs(::agent_path(), proto => 'HTTP/1.0')
+::hs_with(::agent_path(), proto => 'HTTP/1.0')
 --- error_code: 400
 --- response_body_like eval
 ::json_error('bad_handshake')
 
 
 
-=== TEST 63: R5.1 handshake refused: no token -> 401
+=== TEST 64: R5.1 handshake refused: no token -> 401
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1315,14 +1342,14 @@ main::setup_acme();
 --- init
 main::setup_acme();
 --- raw_request eval
-::bad_hs('/api/tenants/acme/agent/ws')
+::hs_with('/api/tenants/acme/agent/ws')
 --- error_code: 401
 --- response_body_like eval
 ::json_error('unauthorized')
 
 
 
-=== TEST 64: R5.1 handshake refused: a token signed with another secret -> 401
+=== TEST 65: R5.1 handshake refused: a token signed with another secret -> 401
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1331,7 +1358,7 @@ main::setup_acme();
 --- init
 main::setup_acme();
 --- raw_request eval
-::bad_hs('/api/tenants/acme/agent/ws?token='
+::hs_with('/api/tenants/acme/agent/ws?token='
          . t::CsqApi::csq_token('acme', 'alice', 'agent', 3600,
                                 'another secret of 20b'))
 --- error_code: 401
@@ -1340,7 +1367,7 @@ main::setup_acme();
 
 
 
-=== TEST 65: R5.1 handshake refused: a customer token on the agent socket -> 403
+=== TEST 66: R5.1 handshake refused: a customer token on the agent socket -> 403
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1349,7 +1376,7 @@ main::setup_acme();
 --- init
 main::setup_acme();
 --- raw_request eval
-::bad_hs('/api/tenants/acme/agent/ws?token='
+::hs_with('/api/tenants/acme/agent/ws?token='
          . t::CsqApi::csq_token('acme', 'u1', 'customer'))
 --- error_code: 403
 --- response_body_like eval
@@ -1357,7 +1384,7 @@ main::setup_acme();
 
 
 
-=== TEST 66: R5.1 handshake refused: an unknown tenant -> 404
+=== TEST 67: R5.1 handshake refused: an unknown tenant -> 404
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1366,14 +1393,14 @@ main::setup_acme();
 --- init
 main::setup_acme();
 --- raw_request eval
-::bad_hs(::agent_path('nope'))
+::hs_with(::agent_path('nope'))
 --- error_code: 404
 --- response_body_like eval
 ::json_error('not_found')
 
 
 
-=== TEST 67: R5.1 handshake refused: an Origin not in the tenant's origins -> 403 origin_not_allowed
+=== TEST 68: R5.1 handshake refused: an Origin not in the tenant's origins -> 403 origin_not_allowed
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1382,14 +1409,14 @@ main::setup_acme();
 --- init
 main::setup_acme(origins => '["https://ok.example"]');
 --- raw_request eval
-::bad_hs(::agent_path(), Origin => 'https://evil.example')
+::hs_with(::agent_path(), Origin => 'https://evil.example')
 --- error_code: 403
 --- response_body_like eval
 ::json_error('origin_not_allowed')
 
 
 
-=== TEST 68: R5.1 handshake: an Origin in the tenant's origins -> 101
+=== TEST 69: R5.1 handshake: an Origin in the tenant's origins -> 101
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;

@@ -8,7 +8,7 @@
 
 local b = body()
 if b == nil then return bad('body', 'must be a JSON object') end
-local limit = tonumber(b.limit) or 100
+local limit = math.max(1, math.min(math.floor(tonumber(b.limit) or 100), 500))
 if b.after ~= nil and b.after ~= '' and not valid_entry_id(b.after) then
     return bad('after', 'must be a message id')
 end
