@@ -107,7 +107,7 @@ open_s=$(( SECONDS - t ))
 
 sleep 5    # idle
 read -r opened failed ready <<< "$(status)"
-held=$(ss -Htn state established "( sport = :$http_port )" | wc -l)
+held=$(ss -Htn state established "( sport = :$http_port and not dst 127.0.0.1 )" | wc -l)
 read -r pd1 rss1 <<< "$(nginx_mem)"
 redis1=$(redis_mem); tcp1=$(tcp_mem)
 cat "$dir"/client*.err >&2
@@ -120,14 +120,14 @@ echo
 printf '%-34s %12s\n' "sockets asked" "$count" \
     "sockets open (hello received)" "$opened" \
     "failed or dropped" "$failed" \
-    "established at nginx (ss)" "$held" \
+    "established at nginx (ss, clients)" "$held" \
     "seconds to open them" "$open_s"
 echo
 row memory "before kB" "after kB" "delta kB" "B/socket"
 row "nginx workers Private_Dirty" "$pd0" "$pd1" $(( pd1 - pd0 )) "$(per "$pd0" "$pd1")"
 row "nginx workers RSS" "$rss0" "$rss1" $(( rss1 - rss0 )) "$(per "$rss0" "$rss1")"
 row "redis used_memory" "$redis0" "$redis1" $(( redis1 - redis0 )) "$(per "$redis0" "$redis1")"
-row "kernel TCP buffers (both ends)" "$tcp0" "$tcp1" $(( tcp1 - tcp0 )) "$(per "$tcp0" "$tcp1")"
+row "kernel TCP buffer pages (both ends)" "$tcp0" "$tcp1" $(( tcp1 - tcp0 )) "$(per "$tcp0" "$tcp1")"
 echo
 echo "per worker, sockets held: $(for p in $(bench_nginx_workers); do
     ls "/proc/$p/fd" | wc -l; done | tr '\n' ' ')(open files, incl. Redis links)"

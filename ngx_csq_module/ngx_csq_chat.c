@@ -72,8 +72,10 @@ struct ngx_csq_chat_s {
     ngx_queue_t                calls;
     ngx_uint_t                 ncalls;
     unsigned                   hello_sent:1;
+    unsigned                   hello_pending:1;
     unsigned                   started:1;     /* the hello is out */
-    unsigned                   resync:1;
+    unsigned                   resync:1;      /* catch up after the hello */
+    unsigned                   again:1;       /* another hello after it */
     unsigned                   closed:1;
 };
 
@@ -527,7 +529,6 @@ ngx_csq_chat_cursor(ngx_csq_chat_t *chat, u_char *conversation, size_t len,
 static void
 ngx_csq_chat_ready(ngx_csq_sub_t *sub)
 {
-    ngx_uint_t       i;
     ngx_csq_chat_t  *chat = sub->data;
 
     if (chat->closed) {
@@ -542,19 +543,15 @@ ngx_csq_chat_ready(ngx_csq_sub_t *sub)
         return;
     }
 
-    if (!chat->started || chat->resync) {
-        chat->resync = 1;      /* again once the hello under way is in */
+    if (chat->hello_pending) {
+        chat->again = 1;       /* it may have read before the resubscribe */
         return;
     }
 
+    /* the hello's answer has the conversations catch up */
+
     chat->resync = 1;
     ngx_csq_chat_hello(chat);
-
-    if (chat->role != NGX_CSQ_ROLE_CUSTOMER) {
-        for (i = 0; i < chat->cursors.nelts; i++) {
-            ngx_csq_chat_sync(chat, i);
-        }
-    }
 }
 
 
@@ -567,6 +564,7 @@ ngx_csq_chat_hello(ngx_csq_chat_t *chat)
     u_char              buf[256];
 
     chat->hello_sent = 1;
+    chat->hello_pending = 1;
 
     ngx_str_null(&id);
     cur = NULL;
@@ -1089,6 +1087,8 @@ ngx_csq_chat_reply(void *data, ngx_int_t rc, redisReply *reply)
 
     case NGX_CSQ_CALL_HELLO:
 
+        chat->hello_pending = 0;
+
         if (status != NGX_HTTP_OK) {
             ngx_csq_ws_close(chat->ws, NGX_CSQ_WS_POLICY, "gone");
             break;
@@ -1109,6 +1109,12 @@ ngx_csq_chat_reply(void *data, ngx_int_t rc, redisReply *reply)
                     ngx_csq_chat_sync(chat, i);
                 }
             }
+        }
+
+        if (chat->again) {
+            chat->again = 0;
+            chat->resync = 1;
+            ngx_csq_chat_hello(chat);
         }
 
         break;

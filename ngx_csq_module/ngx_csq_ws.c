@@ -243,7 +243,8 @@ ngx_csq_ws_accept(ngx_http_request_t *r, ngx_csq_ws_conf_t *conf)
     if (pre_len) {
         pre = ngx_alloc(pre_len, c->log);
         if (pre == NULL) {
-            ngx_csq_ws_finish(ws);
+            ngx_free(ws->out);
+            ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
             return NULL;
         }
 

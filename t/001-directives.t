@@ -245,3 +245,65 @@ csq locations need "csq_redis" in the http block
 --- must_die
 --- error_log
 "csq_status" directive is not allowed here
+
+
+
+=== TEST 22: csq_ws_max_message: too small
+--- http_config
+    csq_redis 127.0.0.1:6379;
+    csq_ws_max_message 100;
+--- config
+--- must_die
+--- error_log
+"csq_ws_max_message" directive must be between 128 and 64m
+
+
+
+=== TEST 23: csq_ws_send_queue: not a size
+--- http_config
+    csq_redis 127.0.0.1:6379;
+    csq_ws_send_queue lots;
+--- config
+--- must_die
+--- error_log
+"csq_ws_send_queue" directive invalid value
+
+
+
+=== TEST 24: csq_ws_ping: too short
+--- http_config
+    csq_redis 127.0.0.1:6379;
+    csq_ws_ping 10ms;
+--- config
+--- must_die
+--- error_log
+"csq_ws_ping" directive must be at least 100ms
+
+
+
+=== TEST 25: csq_presence_grace: not a time
+--- http_config
+    csq_redis 127.0.0.1:6379;
+    csq_presence_grace soon;
+--- config
+--- must_die
+--- error_log
+"csq_presence_grace" directive invalid value
+
+
+
+=== TEST 26: the socket directives at every level
+--- http_config
+    csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    csq_secret 0123456789abcdef0123;
+    csq_ws_max_message 1m;
+    csq_ws_ping 5s;
+--- config
+    csq_ws_send_queue 2m;
+    location /api/ {
+        csq_presence_grace 1m;
+        csq_api;
+    }
+--- request
+GET /api/tenants/acme/agent/ws
+--- error_code: 401

@@ -22,18 +22,20 @@ use t::CsqWs ();
 # --- helpers for the blocks (called as ::name from "eval" sections)
 
 # a client frame: its first byte (FIN, RSV, opcode) and payload, masked
-# unless nomask; len64 => 8 raw bytes forces the 64-bit length form
+# unless nomask; form => 16 or 64 forces that length form, len64 => 8 raw
+# bytes gives the 64-bit length as is
 sub wsf {
     my ($b0, $payload, %o) = @_;
     $payload //= '';
     my $n = length $payload;
     my $m = $o{nomask} ? 0 : 0x80;
+    my $form = $o{form} // 0;
     my $h = chr($b0);
     if (defined $o{len64}) {
         $h .= chr($m | 127) . $o{len64};
-    } elsif ($n < 126) {
+    } elsif ($n < 126 && !$form) {
         $h .= chr($m | $n);
-    } elsif ($n < 65536) {
+    } elsif ($n < 65536 && $form != 64) {
         $h .= chr($m | 126) . pack('n', $n);
     } else {
         $h .= chr($m | 127) . pack('NN', 0, $n);
@@ -104,6 +106,7 @@ sub setup_acme {
 }
 
 repeat_each(1);
+log_level("info");
 no_shuffle();
 run_tests();
 
@@ -131,7 +134,33 @@ qr/\A\x88\x02\x03\xe8\z/
 
 
 
-=== TEST 2: R5.1 unmasked client frame -> close 1002 (a ping after it is not answered)
+=== TEST 2: R5.1 handshake: header tokens in any case and lists (Connection: keep-alive, Upgrade); extensions and subprotocols offered are not accepted
+--- http_config
+    csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    csq_secret 0123456789abcdef0123;
+--- config
+    location /api/ { csq_api; }
+--- init
+main::setup_acme();
+--- raw_request eval
+::hs_with(::agent_path(), Upgrade => 'WebSocket',
+          Connection => 'keep-alive, Upgrade',
+          'Sec-WebSocket-Extensions'
+              => 'permessage-deflate; client_max_window_bits',
+          'Sec-WebSocket-Protocol' => 'chat, superchat')
+    . ::wsclose(1000)
+--- error_code: 101
+--- raw_response_headers_unlike eval
+qr/Sec-WebSocket-(?:Extensions|Protocol)/i
+--- response_body_like eval
+qr/\A\x88\x02\x03\xe8\z/
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 3: R5.1 unmasked client frame -> close 1002 (a ping after it is not answered)
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -150,7 +179,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 3: R5.1 unmasked client control frame (ping) -> close 1002, no pong
+=== TEST 4: R5.1 unmasked client control frame (ping) -> close 1002, no pong
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -169,7 +198,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 4: R5.1 RSV1 set (no extension negotiated) -> close 1002
+=== TEST 5: R5.1 RSV1 set (no extension negotiated) -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -188,7 +217,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 5: R5.1 RSV2 set -> close 1002
+=== TEST 6: R5.1 RSV2 set -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -207,7 +236,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 6: R5.1 RSV3 set, on a control frame -> close 1002, no pong
+=== TEST 7: R5.1 RSV3 set, on a control frame -> close 1002, no pong
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -226,7 +255,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 7: R5.1 reserved opcode 3 -> close 1002
+=== TEST 8: R5.1 reserved opcode 3 -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -245,7 +274,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 8: R5.1 reserved opcode 4 -> close 1002
+=== TEST 9: R5.1 reserved opcode 4 -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -264,7 +293,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 9: R5.1 reserved opcode 5 -> close 1002
+=== TEST 10: R5.1 reserved opcode 5 -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -283,7 +312,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 10: R5.1 reserved opcode 6 -> close 1002
+=== TEST 11: R5.1 reserved opcode 6 -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -302,7 +331,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 11: R5.1 reserved opcode 7 (without FIN) -> close 1002
+=== TEST 12: R5.1 reserved opcode 7 (without FIN) -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -321,7 +350,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 12: R5.1 reserved opcode 11 -> close 1002
+=== TEST 13: R5.1 reserved opcode 11 -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -340,7 +369,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 13: R5.1 reserved opcode 12 -> close 1002
+=== TEST 14: R5.1 reserved opcode 12 -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -359,7 +388,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 14: R5.1 reserved opcode 13 -> close 1002
+=== TEST 15: R5.1 reserved opcode 13 -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -378,7 +407,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 15: R5.1 reserved opcode 14 -> close 1002
+=== TEST 16: R5.1 reserved opcode 14 -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -397,7 +426,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 16: R5.1 reserved opcode 15 -> close 1002
+=== TEST 17: R5.1 reserved opcode 15 -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -416,7 +445,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 17: R5.1 control frame over 125 bytes (ping of 126) -> close 1002, no pong
+=== TEST 18: R5.1 control frame over 125 bytes (ping of 126) -> close 1002, no pong
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -435,7 +464,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 18: R5.1 fragmented control frame (ping with FIN=0) -> close 1002, no pong
+=== TEST 19: R5.1 fragmented control frame (ping with FIN=0) -> close 1002, no pong
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -454,7 +483,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 19: R5.1 continuation frame without a message started -> close 1002
+=== TEST 20: R5.1 continuation frame without a message started -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -473,7 +502,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 20: R5.1 continuation after a finished message -> close 1002 (the message before is answered)
+=== TEST 21: R5.1 continuation after a finished message -> close 1002 (the message before is answered)
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -492,7 +521,7 @@ qr/\A\x81\x0f\{"type":"pong"\}\x88\x02\x03\xea\z/
 
 
 
-=== TEST 21: R5.1 a new text message inside a fragmented one -> close 1002
+=== TEST 22: R5.1 a new text message inside a fragmented one -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -511,7 +540,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 22: R5.1 a binary frame inside a fragmented text message -> close 1002
+=== TEST 23: R5.1 a binary frame inside a fragmented text message -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -530,7 +559,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 23: R5.1 64-bit payload length with the most significant bit set -> close 1002
+=== TEST 24: R5.1 64-bit payload length with the most significant bit set -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -549,7 +578,27 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 24: R5.1 message size: a message of exactly csq_ws_max_message (1k) is taken
+=== TEST 25: R5.1 the 16-bit and 64-bit length forms are read (small payloads)
+--- http_config
+    csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    csq_secret 0123456789abcdef0123;
+--- config
+    location /api/ { csq_api; }
+--- init
+main::setup_acme();
+--- raw_request eval
+::hs() . ::wsf(0x81, '{"type":"ping"}', form => 16)
+       . ::wsf(0x81, '{"type":"ping"}', form => 64) . ::wsclose(1000)
+--- error_code: 101
+--- response_body_like eval
+qr/\A\x81\x0f\{"type":"pong"\}\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 26: R5.1 message size: a message of exactly csq_ws_max_message (1k) is taken
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -573,7 +622,7 @@ qr/\A(?:$::HELLO)?\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/s
 
 
 
-=== TEST 25: R5.1 message size: one frame over csq_ws_max_message (1k + 1) -> close 1009
+=== TEST 27: R5.1 message size: one frame over csq_ws_max_message (1k + 1) -> close 1009
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -596,7 +645,7 @@ qr/\A(?:$::HELLO)?\x88\x02\x03\xf1\z/s
 
 
 
-=== TEST 26: R5.1 message size: fragments adding up to over csq_ws_max_message -> close 1009
+=== TEST 28: R5.1 message size: fragments adding up to over csq_ws_max_message -> close 1009
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -621,7 +670,7 @@ qr/\A(?:$::HELLO)?\x88\x02\x03\xf1\z/s
 
 
 
-=== TEST 27: R5.1 invalid UTF-8: overlong form (C0 AF) -> close 1007
+=== TEST 29: R5.1 invalid UTF-8: overlong form (C0 AF) -> close 1007
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -641,7 +690,7 @@ qr/\A\x88\x02\x03\xef\z/
 
 
 
-=== TEST 28: R5.1 invalid UTF-8: surrogate (ED A0 80) -> close 1007
+=== TEST 30: R5.1 invalid UTF-8: surrogate (ED A0 80) -> close 1007
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -660,7 +709,7 @@ qr/\A\x88\x02\x03\xef\z/
 
 
 
-=== TEST 29: R5.1 invalid UTF-8: code point over U+10FFFF (F4 90 80 80) -> close 1007
+=== TEST 31: R5.1 invalid UTF-8: code point over U+10FFFF (F4 90 80 80) -> close 1007
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -679,7 +728,7 @@ qr/\A\x88\x02\x03\xef\z/
 
 
 
-=== TEST 30: R5.1 invalid UTF-8: a character cut at the end of the message -> close 1007
+=== TEST 32: R5.1 invalid UTF-8: a character cut at the end of the message -> close 1007
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -698,7 +747,7 @@ qr/\A\x88\x02\x03\xef\z/
 
 
 
-=== TEST 31: R5.1 valid UTF-8: a 3-byte character split over two fragments is fine (no 1007)
+=== TEST 33: R5.1 valid UTF-8: a 3-byte character split over two fragments is fine (no 1007)
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -719,7 +768,7 @@ qr/\A\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/
 
 
 
-=== TEST 32: R5.1 invalid UTF-8 across fragments (E2 then 28 A1) -> close 1007
+=== TEST 34: R5.1 invalid UTF-8 across fragments (E2 then 28 A1) -> close 1007
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -740,7 +789,26 @@ qr/\A\x88\x02\x03\xef\z/
 
 
 
-=== TEST 33: R5.1 a binary message -> close 1003 (only text is taken)
+=== TEST 35: R5.1 invalid UTF-8 in a first fragment fails at once (no waiting for the end of the message) -> close 1007
+--- http_config
+    csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    csq_secret 0123456789abcdef0123;
+--- config
+    location /api/ { csq_api; }
+--- init
+main::setup_acme();
+--- raw_request eval
+::hs() . ::wsf(0x01, "{\"type\":\"ping\",\"x\":\"\xc0\xaf")
+--- error_code: 101
+--- response_body_like eval
+qr/\A\x88\x02\x03\xef\z/
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 36: R5.1 a binary message -> close 1003 (only text is taken)
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -759,7 +827,7 @@ qr/\A\x88[\x02-\x7d]\x03\xeb[\x20-\x7e]*\z/
 
 
 
-=== TEST 34: R5.1 close with an invalid code (999) -> close 1002
+=== TEST 37: R5.1 close with an invalid code (999) -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -778,7 +846,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 35: R5.1 close with an invalid code (1004, reserved) -> close 1002
+=== TEST 38: R5.1 close with an invalid code (1004, reserved) -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -797,7 +865,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 36: R5.1 close with an invalid code (1005, never sent) -> close 1002
+=== TEST 39: R5.1 close with an invalid code (1005, never sent) -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -816,7 +884,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 37: R5.1 close with an invalid code (1006, never sent) -> close 1002
+=== TEST 40: R5.1 close with an invalid code (1006, never sent) -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -835,7 +903,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 38: R5.1 close with an invalid code (1015, never sent) -> close 1002
+=== TEST 41: R5.1 close with an invalid code (1015, never sent) -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -854,7 +922,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 39: R5.1 close with an invalid code (5000) -> close 1002
+=== TEST 42: R5.1 close with an invalid code (5000) -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -873,7 +941,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 40: R5.1 close with an application code (4999) -> echoed
+=== TEST 43: R5.1 close with an application code (4999) -> echoed
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -892,7 +960,7 @@ qr/\A\x88\x02\x13\x87\z/
 
 
 
-=== TEST 41: R5.1 close with a 1-byte payload -> close 1002
+=== TEST 44: R5.1 close with a 1-byte payload -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -911,7 +979,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 42: R5.1 close with a reason over 123 bytes (control frame of 126) -> close 1002
+=== TEST 45: R5.1 close with a reason over 123 bytes (control frame of 126) -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -930,7 +998,7 @@ qr/\A\x88\x02\x03\xea\z/
 
 
 
-=== TEST 43: R5.1 close with a reason of exactly 123 bytes -> echo of 1000
+=== TEST 46: R5.1 close with a reason of exactly 123 bytes -> echo of 1000
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -949,7 +1017,7 @@ qr/\A\x88\x02\x03\xe8\z/
 
 
 
-=== TEST 44: R5.1 close 1000 with a reason -> echo of the code 1000 (2-byte payload)
+=== TEST 47: R5.1 close 1000 with a reason -> echo of the code 1000 (2-byte payload)
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -968,7 +1036,7 @@ qr/\A\x88\x02\x03\xe8\z/
 
 
 
-=== TEST 45: R5.1 an empty close -> an empty close back
+=== TEST 48: R5.1 an empty close -> an empty close back
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -987,7 +1055,26 @@ qr/\A\x88\x00\z/
 
 
 
-=== TEST 46: R5.1 close with a reason that is not UTF-8 -> close 1007
+=== TEST 49: R5.1 nothing is answered after the client's close
+--- http_config
+    csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    csq_secret 0123456789abcdef0123;
+--- config
+    location /api/ { csq_api; }
+--- init
+main::setup_acme();
+--- raw_request eval
+::hs() . ::wsclose(1001) . ::ping('after') . ::text('{"type":"ping"}')
+--- error_code: 101
+--- response_body_like eval
+qr/\A\x88\x02\x03\xe9\z/
+--- no_error_log
+[alert]
+[crit]
+
+
+
+=== TEST 50: R5.1 close with a reason that is not UTF-8 -> close 1007
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1006,7 +1093,7 @@ qr/\A\x88\x02\x03\xef\z/
 
 
 
-=== TEST 47: R5.1 ping with a payload -> pong with the same payload (also 125 bytes, and empty)
+=== TEST 51: R5.1 ping with a payload -> pong with the same payload (also 125 bytes, and empty)
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1027,7 +1114,7 @@ qr/\A\x8a\x0bhi \x00\xff there\x8a\x7d$big\x8a\x00\x88\x02\x03\xe8\z/
 
 
 
-=== TEST 48: R5.1 an unsolicited pong is ignored
+=== TEST 52: R5.1 an unsolicited pong is ignored
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1046,7 +1133,7 @@ qr/\A\x8a\x01x\x88\x02\x03\xe8\z/
 
 
 
-=== TEST 49: R5.1 a fragmented text message is reassembled ({"type":"ping"} in 3 fragments -> pong)
+=== TEST 53: R5.1 a fragmented text message is reassembled ({"type":"ping"} in 3 fragments -> pong)
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1066,7 +1153,7 @@ qr/\A\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/
 
 
 
-=== TEST 50: R5.1 control frames between fragments are answered; the message is still whole (and empty fragments are fine)
+=== TEST 54: R5.1 control frames between fragments are answered; the message is still whole (and empty fragments are fine)
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1086,7 +1173,7 @@ qr/\A\x8a\x03mid\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/
 
 
 
-=== TEST 51: R5.1 a text frame that is not JSON -> error invalid_json, the socket stays open
+=== TEST 55: R5.1 a text frame that is not JSON -> error invalid_json, the socket stays open
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1106,7 +1193,7 @@ qr/\A\x81[\x01-\x7d]\{(?=[^\x81]*"type":"error")(?=[^\x81]*"code":"invalid_json"
 
 
 
-=== TEST 52: R5.1 the handshake and the frames in separate packets: hello, pong, close echo
+=== TEST 56: R5.1 the handshake and the frames in separate packets: hello, pong, close echo
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1127,7 +1214,7 @@ qr/\A$::HELLO\x8a\x02p1\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/s
 
 
 
-=== TEST 53: R5.1 a protocol error in a later packet (after the hello) -> close 1002
+=== TEST 57: R5.1 a protocol error in a later packet (after the hello) -> close 1002
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1150,7 +1237,7 @@ websocket protocol error, closing with 1002
 
 
 
-=== TEST 54: R5.1 a frame cut over several packets (header and payload split) is read whole
+=== TEST 58: R5.1 a frame cut over several packets (header and payload split) is read whole
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1171,7 +1258,7 @@ qr/\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/
 
 
 
-=== TEST 55: R5.1 keepalive: csq_ws_ping 200ms, a silent client is pinged, then dropped
+=== TEST 59: R5.1 keepalive: csq_ws_ping 200ms, a silent client is pinged, then dropped
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1196,7 +1283,7 @@ silent for two ping intervals
 
 
 
-=== TEST 56: R5.1 handshake refused: a plain GET (no Upgrade; bearer token) -> 426 with Sec-WebSocket-Version: 13
+=== TEST 60: R5.1 handshake refused: a plain GET (no Upgrade; bearer token) -> 426 with Sec-WebSocket-Version: 13
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1217,7 +1304,7 @@ Content-Type: application/json
 
 
 
-=== TEST 57: R5.1 handshake refused: Upgrade to another protocol (h2c; ?token=) -> 426 with Sec-WebSocket-Version: 13
+=== TEST 61: R5.1 handshake refused: Upgrade to another protocol (h2c; ?token=) -> 426 with Sec-WebSocket-Version: 13
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1235,7 +1322,7 @@ Sec-WebSocket-Version: 13
 
 
 
-=== TEST 58: R5.1 handshake refused: Sec-WebSocket-Version 8 -> 426 with Sec-WebSocket-Version: 13
+=== TEST 62: R5.1 handshake refused: Sec-WebSocket-Version 8 -> 426 with Sec-WebSocket-Version: 13
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1253,7 +1340,7 @@ Sec-WebSocket-Version: 13
 
 
 
-=== TEST 59: R5.1 handshake refused: no Sec-WebSocket-Key -> 400
+=== TEST 63: R5.1 handshake refused: no Sec-WebSocket-Key -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1269,7 +1356,7 @@ main::setup_acme();
 
 
 
-=== TEST 60: R5.1 handshake refused: a Sec-WebSocket-Key that is not 16 bytes in base64 -> 400
+=== TEST 64: R5.1 handshake refused: a Sec-WebSocket-Key that is not 16 bytes in base64 -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1285,7 +1372,7 @@ main::setup_acme();
 
 
 
-=== TEST 61: R5.1 handshake refused: a 24-character Sec-WebSocket-Key that is not base64 -> 400
+=== TEST 65: R5.1 handshake refused: a 24-character Sec-WebSocket-Key that is not base64 -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1301,7 +1388,7 @@ main::setup_acme();
 
 
 
-=== TEST 62: R5.1 handshake refused: no Connection: upgrade -> 400
+=== TEST 66: R5.1 handshake refused: no Connection: upgrade -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1317,7 +1404,7 @@ main::setup_acme();
 
 
 
-=== TEST 63: R5.1 handshake refused: HTTP/1.0 -> 400
+=== TEST 67: R5.1 handshake refused: HTTP/1.0 -> 400
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1333,7 +1420,7 @@ main::setup_acme();
 
 
 
-=== TEST 64: R5.1 handshake refused: no token -> 401
+=== TEST 68: R5.1 handshake refused: no token -> 401
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1349,7 +1436,7 @@ main::setup_acme();
 
 
 
-=== TEST 65: R5.1 handshake refused: a token signed with another secret -> 401
+=== TEST 69: R5.1 handshake refused: a token signed with another secret -> 401
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1367,7 +1454,7 @@ main::setup_acme();
 
 
 
-=== TEST 66: R5.1 handshake refused: a customer token on the agent socket -> 403
+=== TEST 70: R5.1 handshake refused: a customer token on the agent socket -> 403
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1384,7 +1471,7 @@ main::setup_acme();
 
 
 
-=== TEST 67: R5.1 handshake refused: an unknown tenant -> 404
+=== TEST 71: R5.1 handshake refused: an unknown tenant -> 404
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1400,7 +1487,7 @@ main::setup_acme();
 
 
 
-=== TEST 68: R5.1 handshake refused: an Origin not in the tenant's origins -> 403 origin_not_allowed
+=== TEST 72: R5.1 handshake refused: an Origin not in the tenant's origins -> 403 origin_not_allowed
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1416,7 +1503,7 @@ main::setup_acme(origins => '["https://ok.example"]');
 
 
 
-=== TEST 69: R5.1 handshake: an Origin in the tenant's origins -> 101
+=== TEST 73: R5.1 handshake: an Origin in the tenant's origins -> 101
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;

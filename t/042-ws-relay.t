@@ -187,6 +187,30 @@ $tabs[0]->send_json({ type => 'dance', ref => 'd1' });
 $e = $tabs[0]->wait_json(sub { ($_[0]{ref} // '') eq 'd1' });
 is $e && $e->{error}{code}, 'invalid_field', 'an unknown type';
 
+# ?token= is for socket handshakes only
+my ($st) = api(GET => "tenants/acme/agents/alice?token=$alice");
+is $st, 401, 'a token in the query is not taken by the API';
+my $nok = ws_open("/api/tenants/acme/agent/ws");
+ok !$nok && ws_error() =~ /^401 /, 'a socket without a token: 401';
+$nok = ws_open("/api/tenants/acme/agent/ws?token=$c->{customer_token}");
+ok !$nok && ws_error() =~ /^403 /, 'a customer token on the agent socket: 403';
+$nok = ws_open("/api/tenants/acme/chat/ws?token=$alice&conversation=$cid");
+ok !$nok && ws_error() =~ /^403 /, 'an agent token on the customer socket: 403';
+
+# Origin: any page until the tenant lists its own
+api(PUT => 'tenants/acme', { origins => ['https://shop.example'] },
+    token => platform_token());
+$nok = ws_open($cpath, origin => 'https://evil.example');
+ok !$nok && ws_error() =~ /^403 .*origin_not_allowed/,
+   'R1.3 a page of another origin: 403';
+my $okws = ws_open($cpath, origin => 'https://shop.example');
+ok $okws, 'a page of a listed origin opens';
+$okws->close if $okws;
+my ($bs, $bj) = api(PUT => 'tenants/acme', { origins => ['shop.example'] },
+                    token => platform_token());
+is $bs, 400, 'origins must be http(s) origins';
+api(PUT => 'tenants/acme', { origins => [] }, token => platform_token());
+
 # a customer token for another conversation cannot open this one
 my $other = ws_open("/api/tenants/acme/chat/ws?token=$c2->{customer_token}"
                     . "&conversation=$cid");

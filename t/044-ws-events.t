@@ -91,6 +91,12 @@ ok event_of($a2, 'assigned', $c1->{id}), '... on both devices';
 my $c2 = arrive_ok('acme', customer => 'u2', queue => 'sales');
 my $c3 = arrive_ok('acme', customer => 'u3', queue => 'sales');
 is $c3->{state}, 'queued', 'alice is full: c2 and c3 wait';
+my $q = $a2->wait_json(sub { $_[0]{type} eq 'queue'
+                             && ($_[0]{conversation} // '') eq $c3->{id} });
+ok $q && $q->{queue} eq 'sales' && $q->{event} eq 'queued',
+   "the agents of the queue hear that c3 waits there";
+ok !$b1->wait_json(sub { $_[0]{type} eq 'queue' }, 0.3),
+   '... not the agents of another queue';
 my $w2 = customer_ws($c2);
 my $w3 = customer_ws($c3);
 is $w3->{hello}{conversation}{position}, 2, "c3's hello: position 2";
