@@ -23,6 +23,7 @@
 #define NGX_CSQ_API_CUSTOMER   0x10    /* answers with a customer token */
 #define NGX_CSQ_API_REGISTRY   0x20    /* KEYS[2] is the tenant registry */
 #define NGX_CSQ_API_WS         0x40    /* a socket handshake */
+#define NGX_CSQ_API_IDENTITY   0x80    /* answered here, no script */
 
 #define NGX_CSQ_API_ARGS       8
 #define NGX_CSQ_ID_MAX         64
@@ -65,6 +66,10 @@ static ngx_int_t ngx_csq_api_customer_token(ngx_http_request_t *r,
     redisReply *customer, ngx_str_t *json);
 static ngx_int_t ngx_csq_api_token(ngx_http_request_t *r,
     ngx_csq_token_t *tk, ngx_str_t *token);
+static ngx_int_t ngx_csq_api_verify(ngx_http_request_t *r,
+    ngx_csq_json_t *body, ngx_str_t *text);
+static ngx_int_t ngx_csq_api_identity(ngx_http_request_t *r,
+    ngx_str_t *tenant);
 static void ngx_csq_api_hashed(ngx_http_request_t *r, ngx_int_t rc,
     ngx_str_t *hash);
 static void ngx_csq_api_logged_in(ngx_http_request_t *r, ngx_int_t rc,
@@ -149,6 +154,9 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/end",
       NGX_CSQ_ROLE_AGENT, NGX_CSQ_SCRIPT_CONV_END, NGX_CSQ_API_BODY },
 
+    { NGX_HTTP_GET, "tenants/:t/identity", NGX_CSQ_ROLE_ADMIN,
+      0, NGX_CSQ_API_IDENTITY },
+
     { NGX_HTTP_GET, "tenants/:t/chat/ws", NGX_CSQ_ROLE_CUSTOMER,
       NGX_CSQ_SCRIPT_WS_OPEN, NGX_CSQ_API_WS },
 
@@ -209,6 +217,15 @@ ngx_csq_api_handler(ngx_http_request_t *r)
         return ngx_csq_json_error(r, status,
                                   status == NGX_HTTP_UNAUTHORIZED
                                   ? "unauthorized" : "forbidden", message);
+    }
+
+    if (actx->route->flags & NGX_CSQ_API_IDENTITY) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ngx_csq_api_identity(r, &actx->tenant);
     }
 
     if (actx->route->flags & NGX_CSQ_API_WS) {
@@ -465,7 +482,85 @@ ngx_csq_api_body(ngx_http_request_t *r, ngx_csq_json_t *body)
         }
     }
 
+    if (actx->route->flags & NGX_CSQ_API_CUSTOMER) {
+        return ngx_csq_api_verify(r, body, &text);
+    }
+
     return ngx_csq_api_run(r, &text, NULL);
+}
+
+
+/*
+ * R1.5: an arriving customer with "customer_hash" is one the tenant's site
+ * signed in; the script learns it ("verified") and refuses the others
+ * when the tenant requires login
+ */
+
+static ngx_int_t
+ngx_csq_api_verify(ngx_http_request_t *r, ngx_csq_json_t *body,
+    ngx_str_t *text)
+{
+    ngx_str_t             verified;
+    ngx_csq_ctx_t        *ctx;
+    ngx_csq_json_t       *customer, *hash;
+    ngx_csq_api_ctx_t    *actx;
+    ngx_csq_main_conf_t  *cmcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    actx = ctx->data;
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
+
+    hash = ngx_csq_json_get(body, "customer_hash");
+
+    if (hash == NULL) {
+        return ngx_csq_api_run(r, text, NULL);
+    }
+
+    customer = ngx_csq_json_get(body, "customer");
+
+    if (hash->type != NGX_CSQ_JSON_STRING || customer == NULL
+        || customer->type != NGX_CSQ_JSON_STRING
+        || ngx_csq_identity_check(&cmcf->secret, &actx->tenant,
+                                  &customer->value, &hash->value)
+           != NGX_OK)
+    {
+        return ngx_csq_json_error(r, NGX_HTTP_UNAUTHORIZED, "bad_identity",
+                                  "\"customer_hash\" is not the site's "
+                                  "signature of \"customer\"");
+    }
+
+    ngx_str_set(&verified, "verified");
+
+    return ngx_csq_api_run(r, text, &verified);
+}
+
+
+/* GET tenants/<t>/identity: the key the tenant's site signs ids with */
+
+static ngx_int_t
+ngx_csq_api_identity(ngx_http_request_t *r, ngx_str_t *tenant)
+{
+    ngx_str_t             json;
+    ngx_csq_main_conf_t  *cmcf;
+    u_char                key[NGX_CSQ_IDENTITY_KEY_LEN];
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
+
+    ngx_csq_identity_key(&cmcf->secret, tenant, key);
+
+    json.data = ngx_pnalloc(r->pool, sizeof("{\"tenant\":\"\","
+                                            "\"identity_key\":\"\"}")
+                                     + tenant->len + sizeof(key));
+    if (json.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    json.len = ngx_sprintf(json.data,
+                           "{\"tenant\":\"%V\",\"identity_key\":\"%*s\"}",
+                           tenant, sizeof(key), key)
+               - json.data;
+
+    return ngx_csq_json_send_text(r, NGX_HTTP_OK, &json);
 }
 
 

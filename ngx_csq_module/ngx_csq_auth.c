@@ -260,6 +260,61 @@ ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
 }
 
 
+/*
+ * R1.5: the key a tenant's site signs its customer ids with,
+ * hex(HMAC-SHA256(csq_secret, "csq-identity|<tenant>")): derived, never
+ * stored, shown to the tenant's admins (GET tenants/<t>/identity).
+ */
+
+void
+ngx_csq_identity_key(ngx_str_t *secret, ngx_str_t *tenant, u_char *hex)
+{
+    u_char  md[EVP_MAX_MD_SIZE], buf[sizeof("csq-identity|") + 64];
+
+    if (tenant->len > 64) {
+        ngx_memzero(hex, NGX_CSQ_IDENTITY_KEY_LEN);
+        return;
+    }
+
+    ngx_csq_hmac(secret, buf,
+                 ngx_sprintf(buf, "csq-identity|%V", tenant) - buf, md);
+
+    ngx_hex_dump(hex, md, 32);
+}
+
+
+/* the site's customer_hash: hex(HMAC-SHA256(identity key, customer)) */
+
+ngx_int_t
+ngx_csq_identity_check(ngx_str_t *secret, ngx_str_t *tenant,
+    ngx_str_t *customer, ngx_str_t *hash)
+{
+    ngx_str_t   key;
+    ngx_uint_t  i;
+    u_char      hex[NGX_CSQ_IDENTITY_KEY_LEN], md[EVP_MAX_MD_SIZE];
+    u_char      want[NGX_CSQ_IDENTITY_KEY_LEN], got[NGX_CSQ_IDENTITY_KEY_LEN];
+
+    if (hash->len != NGX_CSQ_IDENTITY_KEY_LEN) {
+        return NGX_DECLINED;
+    }
+
+    ngx_csq_identity_key(secret, tenant, hex);
+
+    key.data = hex;
+    key.len = sizeof(hex);
+
+    ngx_csq_hmac(&key, customer->data, customer->len, md);
+    ngx_hex_dump(want, md, 32);
+
+    for (i = 0; i < sizeof(got); i++) {
+        got[i] = ngx_tolower(hash->data[i]);
+    }
+
+    return CRYPTO_memcmp(want, got, sizeof(got)) == 0 ? NGX_OK
+                                                      : NGX_DECLINED;
+}
+
+
 /* into buf, NGX_CSQ_PASSWORD_HASH_LEN bytes: no pool in a thread */
 
 static ngx_int_t

@@ -38,6 +38,13 @@ ngx_int_t ngx_csq_token_make(ngx_pool_t *pool, ngx_str_t *secret,
 ngx_int_t ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
     ngx_csq_token_t *tk);
 
+/* R1.5: customer ids signed by the tenant's site */
+#define NGX_CSQ_IDENTITY_KEY_LEN  64
+
+void ngx_csq_identity_key(ngx_str_t *secret, ngx_str_t *tenant, u_char *hex);
+ngx_int_t ngx_csq_identity_check(ngx_str_t *secret, ngx_str_t *tenant,
+    ngx_str_t *customer, ngx_str_t *hash);
+
 /* "pbkdf2-sha256$<iterations>$<salt>$<hash>" fits in this */
 #define NGX_CSQ_PASSWORD_HASH_LEN  128
 

@@ -106,7 +106,6 @@ sub setup_acme {
 }
 
 repeat_each(1);
-log_level("info");
 no_shuffle();
 run_tests();
 

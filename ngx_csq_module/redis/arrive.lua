@@ -1,6 +1,6 @@
 -- POST tenants/<t>/conversations: a customer arrives (R3.2, R3.3, R3.6)
 -- body: { customer, channel, queue, priority, language, product,
---         attributes: {...} }
+--         attributes: {...}, customer_hash }  (R1.5: ARGV[6] "verified")
 -- Returns the conversation: assigned to an agent, or waiting with its
 -- position and estimated wait.
 
@@ -27,6 +27,13 @@ if attrs ~= nil and type(attrs) ~= 'table' then
 end
 
 local t = hash(KEYS[1])
+
+-- R1.5: a tenant that requires login serves only customers its site
+-- signed in (nginx checked customer_hash and says 'verified')
+if t.require_login == '1' and EXTRA ~= 'verified' then
+    return fail(401, 'login_required',
+                'sign the customer in: "customer_hash" is required')
+end
 
 -- rules: the first whose every field matches names the queue (R3.2)
 if qid == nil then
@@ -84,6 +91,7 @@ local c = { customer = b.customer, channel = channel, queue = qid,
 redis.call('HSET', key('c', cid), 'id', cid, 'customer', c.customer,
            'channel', c.channel, 'queue', qid, 'priority', c.priority,
            'created', NOW, 'state', 'new',
+           'verified', EXTRA == 'verified' and '1' or '0',
            'attributes', cjson.encode(attrs or {}))
 redis.call('HSET', key('cust', b.customer), 'id', b.customer,
            'last_seen', NOW, 'last_channel', c.channel)

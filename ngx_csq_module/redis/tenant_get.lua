@@ -19,5 +19,6 @@ return reply(200, {
     auto_end_minutes = tonumber(t.auto_end_minutes or 0),
     utc_offset_minutes = tonumber(t.utc_offset_minutes or 0),
     origins = arr(cjson.decode(t.origins or '[]')),
+    require_login = t.require_login == '1',
     queues = arr(queues),
     agents = arr(agents) })

@@ -14,6 +14,14 @@ local f, err = fields(b, {
     { 'utc_offset_minutes', 'int', -14 * 60, 14 * 60 } })
 if err then return err end
 
+-- R1.5: only customers signed in by the tenant's site
+if b.require_login ~= nil then
+    if type(b.require_login) ~= 'boolean' then
+        return bad('require_login', 'must be true or false')
+    end
+    f.require_login = b.require_login and '1' or '0'
+end
+
 -- pages that may open sockets (R1.3): exact origins, empty = any
 if b.origins ~= nil then
     if type(b.origins) ~= 'table' or #b.origins > 100 then
@@ -48,4 +56,5 @@ return reply(created and 201 or 200, {
     suspended_text = t.suspended_text,
     auto_end_minutes = tonumber(t.auto_end_minutes),
     utc_offset_minutes = tonumber(t.utc_offset_minutes or 0),
-    origins = arr(cjson.decode(t.origins or '[]')) })
+    origins = arr(cjson.decode(t.origins or '[]')),
+    require_login = t.require_login == '1' })
