@@ -335,6 +335,9 @@ ngx_csq_ws_start(ngx_csq_ws_t *ws)
             }
 
             if (rc == NGX_ERROR) {
+                ngx_log_error(NGX_LOG_INFO, c->log, 0,
+                              "csq: websocket protocol error, closing "
+                              "with %ui", ws->parser.close_code);
                 ngx_csq_ws_close(ws, ws->parser.close_code, NULL);
                 break;
             }
