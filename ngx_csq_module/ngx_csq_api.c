@@ -206,6 +206,10 @@ ngx_csq_api_handler(ngx_http_request_t *r)
                                   "no such endpoint");
     }
 
+    if (actx->route->flags & NGX_CSQ_API_WS) {
+        r->keepalive = 0;   /* a refused handshake ends the connection */
+    }
+
     status = ngx_csq_api_auth(r, actx, &message);
 
     if (status != NGX_OK) {
