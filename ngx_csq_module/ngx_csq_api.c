@@ -26,7 +26,6 @@
 #define NGX_CSQ_API_IDENTITY   0x80    /* answered here, no script */
 
 #define NGX_CSQ_API_ARGS       8
-#define NGX_CSQ_ID_MAX         64
 
 
 typedef struct {
@@ -344,15 +343,28 @@ ngx_csq_api_match(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
 static ngx_int_t
 ngx_csq_api_segment(ngx_str_t *seg, ngx_str_t *out)
 {
-    u_char      c;
-    ngx_uint_t  i;
-
-    if (seg->len == 0 || seg->len > NGX_CSQ_ID_MAX) {
+    if (ngx_csq_valid_id(seg) != NGX_OK) {
         return NGX_DECLINED;
     }
 
-    for (i = 0; i < seg->len; i++) {
-        c = seg->data[i];
+    *out = *seg;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_csq_valid_id(ngx_str_t *id)
+{
+    u_char      c;
+    ngx_uint_t  i;
+
+    if (id->len == 0 || id->len > NGX_CSQ_ID_MAX) {
+        return NGX_DECLINED;
+    }
+
+    for (i = 0; i < id->len; i++) {
+        c = id->data[i];
 
         if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
               || (c >= '0' && c <= '9') || c == '_' || c == '-'
@@ -361,8 +373,6 @@ ngx_csq_api_segment(ngx_str_t *seg, ngx_str_t *out)
             return NGX_DECLINED;
         }
     }
-
-    *out = *seg;
 
     return NGX_OK;
 }

@@ -25,7 +25,6 @@
 #define NGX_CSQ_CHAT_CALLS_LOW   8
 #define NGX_CSQ_CHAT_HISTORY     "100"
 #define NGX_CSQ_CHAT_REF_MAX     64
-#define NGX_CSQ_CHAT_ID_MAX      64
 
 /* what a call's reply is for */
 #define NGX_CSQ_CALL_HELLO       1
@@ -261,9 +260,7 @@ static ngx_int_t
 ngx_csq_chat_arg(ngx_http_request_t *r, char *name, ngx_str_t *value,
     ngx_uint_t id)
 {
-    u_char      c;
-    uint64_t    ms, seq;
-    ngx_uint_t  i;
+    uint64_t  ms, seq;
 
     if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), value)
         != NGX_OK)
@@ -278,22 +275,7 @@ ngx_csq_chat_arg(ngx_http_request_t *r, char *name, ngx_str_t *value,
                    == NGX_OK) ? NGX_OK : NGX_ERROR;
     }
 
-    if (value->len == 0 || value->len > NGX_CSQ_CHAT_ID_MAX) {
-        return NGX_ERROR;
-    }
-
-    for (i = 0; i < value->len; i++) {
-        c = value->data[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '_' || c == '-'
-              || c == '.'))
-        {
-            return NGX_ERROR;
-        }
-    }
-
-    return NGX_OK;
+    return ngx_csq_valid_id(value) == NGX_OK ? NGX_OK : NGX_ERROR;
 }
 
 
@@ -497,7 +479,7 @@ ngx_csq_chat_cursor(ngx_csq_chat_t *chat, u_char *conversation, size_t len,
         }
     }
 
-    if (!create || len > NGX_CSQ_CHAT_ID_MAX) {
+    if (!create || len > NGX_CSQ_ID_MAX) {
         return NULL;
     }
 
@@ -795,7 +777,7 @@ ngx_csq_chat_message(ngx_csq_ws_t *ws, u_char *data, size_t len)
         }
 
     } else if (v && v->type == NGX_CSQ_JSON_STRING && v->value.len
-               && v->value.len <= NGX_CSQ_CHAT_ID_MAX)
+               && v->value.len <= NGX_CSQ_ID_MAX)
     {
         conv = v->value;
 

@@ -19,6 +19,11 @@
 /* every tenant's id, for the workers' periodic tick */
 #define NGX_CSQ_REGISTRY_KEY  "csq:tenants"
 
+/* ids (tenant, queue, agent, customer, conversation): 1-64 of these */
+#define NGX_CSQ_ID_MAX  64
+
+ngx_int_t ngx_csq_valid_id(ngx_str_t *id);
+
 /* "csq:{<tenant id, at most 64>}:tenant" and a NUL */
 #define NGX_CSQ_TENANT_KEY_LEN  (sizeof("csq:{}:tenant") + 64)
 

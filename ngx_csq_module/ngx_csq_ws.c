@@ -39,6 +39,7 @@ static ngx_int_t ngx_csq_ws_queue(ngx_csq_ws_t *ws, ngx_uint_t opcode,
 static void ngx_csq_ws_read_handler(ngx_event_t *rev);
 static void ngx_csq_ws_write_handler(ngx_event_t *wev);
 static void ngx_csq_ws_read(ngx_csq_ws_t *ws);
+static void ngx_csq_ws_feed(ngx_csq_ws_t *ws, u_char *p, u_char *last);
 static void ngx_csq_ws_data(ngx_csq_ws_t *ws, ngx_csq_ws_frame_t *f);
 static void ngx_csq_ws_control(ngx_csq_ws_t *ws, ngx_csq_ws_frame_t *f);
 static void ngx_csq_ws_timer(ngx_csq_ws_t *ws);
@@ -306,11 +307,8 @@ ngx_csq_ws_accept(ngx_http_request_t *r, ngx_csq_ws_conf_t *conf)
 void
 ngx_csq_ws_start(ngx_csq_ws_t *ws)
 {
-    u_char            *pre, *p;
-    size_t             len;
-    ngx_int_t          rc;
+    u_char            *pre;
     ngx_connection_t  *c;
-    ngx_csq_ws_frame_t  f;
 
     c = ws->connection;
 
@@ -321,34 +319,10 @@ ngx_csq_ws_start(ngx_csq_ws_t *ws)
         /* the bytes read with the handshake, as if just received */
 
         pre = ws->pre;
-        len = ws->pre_len;
         ws->pre = NULL;
         ws->reading = 1;
 
-        p = pre;
-
-        while (p < pre + len && !ws->close_sent) {
-            rc = ngx_csq_ws_parse(&ws->parser, &p, pre + len, &f);
-
-            if (rc == NGX_AGAIN) {
-                break;
-            }
-
-            if (rc == NGX_ERROR) {
-                ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                              "csq: websocket protocol error, closing "
-                              "with %ui", ws->parser.close_code);
-                ngx_csq_ws_close(ws, ws->parser.close_code, NULL);
-                break;
-            }
-
-            if (rc == NGX_CSQ_WS_DATA) {
-                ngx_csq_ws_data(ws, &f);
-
-            } else {
-                ngx_csq_ws_control(ws, &f);
-            }
-        }
+        ngx_csq_ws_feed(ws, pre, pre + ws->pre_len);
 
         ngx_free(pre);
         ws->reading = 0;
@@ -554,11 +528,8 @@ ngx_csq_ws_read_handler(ngx_event_t *rev)
 static void
 ngx_csq_ws_read(ngx_csq_ws_t *ws)
 {
-    u_char              *p, *last;
-    ssize_t              n;
-    ngx_int_t            rc;
-    ngx_connection_t    *c;
-    ngx_csq_ws_frame_t   f;
+    ssize_t            n;
+    ngx_connection_t  *c;
 
     c = ws->connection;
 
@@ -581,39 +552,48 @@ ngx_csq_ws_read(ngx_csq_ws_t *ws)
 
         ws->ping_sent = 0;
 
-        p = ngx_csq_ws_buf;
-        last = p + n;
-
         /* a whole read is parsed even if the owner pauses meanwhile */
 
-        while (p < last && !ws->close_sent) {
-            rc = ngx_csq_ws_parse(&ws->parser, &p, last, &f);
-
-            if (rc == NGX_AGAIN) {
-                break;
-            }
-
-            if (rc == NGX_ERROR) {
-                ngx_log_error(NGX_LOG_INFO, c->log, 0,
-                              "csq: websocket protocol error, closing "
-                              "with %ui", ws->parser.close_code);
-                ngx_csq_ws_close(ws, ws->parser.close_code, NULL);
-                break;
-            }
-
-            if (rc == NGX_CSQ_WS_DATA) {
-                ngx_csq_ws_data(ws, &f);
-
-            } else {
-                ngx_csq_ws_control(ws, &f);
-            }
-        }
+        ngx_csq_ws_feed(ws, ngx_csq_ws_buf, ngx_csq_ws_buf + n);
     }
 
     ws->reading = 0;
 
     if (!ws->failed && ngx_handle_read_event(c->read, 0) != NGX_OK) {
         ws->failed = 1;
+    }
+}
+
+
+/* parses bytes received and acts on what they hold */
+
+static void
+ngx_csq_ws_feed(ngx_csq_ws_t *ws, u_char *p, u_char *last)
+{
+    ngx_int_t           rc;
+    ngx_csq_ws_frame_t  f;
+
+    while (p < last && !ws->close_sent) {
+        rc = ngx_csq_ws_parse(&ws->parser, &p, last, &f);
+
+        if (rc == NGX_AGAIN) {
+            return;
+        }
+
+        if (rc == NGX_ERROR) {
+            ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
+                          "csq: websocket protocol error, closing with %ui",
+                          ws->parser.close_code);
+            ngx_csq_ws_close(ws, ws->parser.close_code, NULL);
+            return;
+        }
+
+        if (rc == NGX_CSQ_WS_DATA) {
+            ngx_csq_ws_data(ws, &f);
+
+        } else {
+            ngx_csq_ws_control(ws, &f);
+        }
     }
 }
 

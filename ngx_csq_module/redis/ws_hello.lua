@@ -50,15 +50,7 @@ if a.auto_offline == '1' then
     a = agent(ACTOR)
 end
 
-local convs, waiting = {}, {}
-local ids = redis.call('SMEMBERS', key('a', ACTOR, 'convs'))
-table.sort(ids)
-for _, cid in ipairs(ids) do
-    convs[#convs + 1] = conversation_view(cid, hash(key('c', cid)))
-end
-for _, cid in ipairs(redis.call('ZRANGE', key('a', ACTOR, 'wait'), 0, 99)) do
-    waiting[#waiting + 1] = conversation_view(cid, hash(key('c', cid)))
-end
+local convs, waiting = agent_conversations(ACTOR, 100)
 
 return reply(200, {
     type = 'hello', role = ROLE,
@@ -66,4 +58,4 @@ return reply(200, {
               status = a.status, reception = a.reception ~= '0',
               load = num(a.load, 0), capacity = num(a.capacity, 0) },
     restored = restored,
-    conversations = arr(convs), waiting = arr(waiting) })
+    conversations = convs, waiting = waiting })

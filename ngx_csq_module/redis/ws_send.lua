@@ -6,13 +6,8 @@
 
 local c = hash(key('c', ID))
 if c == nil then return fail(404, 'not_found', 'no such conversation') end
-if ROLE == 'customer' then
-    if c.customer ~= ACTOR then
-        return fail(403, 'forbidden', 'not your conversation')
-    end
-elseif c.agent ~= ACTOR and ROLES[ROLE] < ROLES.supervisor then
-    return fail(403, 'forbidden', 'not your conversation')
-end
+local _, denied = side_of(c)
+if denied then return denied end
 if ended(c) then return fail(409, 'conflict', 'the conversation has ended') end
 
 local b = body()

@@ -4,18 +4,8 @@
 
 local c = hash(key('c', ID))
 if c == nil then return fail(404, 'not_found', 'no such conversation') end
-local side
-if ROLE == 'customer' then
-    if c.customer ~= ACTOR then
-        return fail(403, 'forbidden', 'not your conversation')
-    end
-    side = 'customer'
-else
-    if c.agent ~= ACTOR and ROLES[ROLE] < ROLES.supervisor then
-        return fail(403, 'forbidden', 'not your conversation')
-    end
-    side = 'agent'
-end
+local side, denied = side_of(c)
+if denied then return denied end
 
 local b = body()
 if b == nil then return bad('body', 'must be a JSON object') end

@@ -5,14 +5,8 @@
 
 local c = hash(key('c', ID))
 if c == nil then return fail(404, 'not_found', 'no such conversation') end
-if ROLE == 'customer' then
-    if c.customer ~= ACTOR then
-        return fail(403, 'forbidden', 'not your conversation')
-    end
-elseif ROLES[ROLE] < ROLES.supervisor and c.agent ~= ACTOR
-       and c.bound ~= ACTOR then
-    return fail(403, 'forbidden', 'not your conversation')
-end
+local _, denied = side_of(c, true)
+if denied then return denied end
 
 local b = body()
 if b == nil then return bad('body', 'must be a JSON object') end

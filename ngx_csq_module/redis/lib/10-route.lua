@@ -548,6 +548,36 @@ local function ended(c)
     return c.state == 'ended' or c.state == 'abandoned'
 end
 
+-- an agent's active conversations and those waiting for it alone (the
+-- first max), as views
+local function agent_conversations(aid, max)
+    local active, waiting = {}, {}
+    local ids = redis.call('SMEMBERS', key('a', aid, 'convs'))
+    table.sort(ids)
+    for _, cid in ipairs(ids) do
+        active[#active + 1] = conversation_view(cid, hash(key('c', cid)))
+    end
+    for _, cid in ipairs(redis.call('ZRANGE', key('a', aid, 'wait'), 0,
+                                    max - 1)) do
+        waiting[#waiting + 1] = conversation_view(cid, hash(key('c', cid)))
+    end
+    return arr(active), arr(waiting)
+end
+
+-- a socket's side in a conversation: 'customer' (its own) or 'agent' (its
+-- agent, one it waits for if bound_ok, a supervisor); or nil and the 403
+local function side_of(c, bound_ok)
+    if ROLE == 'customer' then
+        if c.customer == ACTOR then
+            return 'customer'
+        end
+    elseif c.agent == ACTOR or ROLES[ROLE] >= ROLES.supervisor
+           or (bound_ok and c.bound == ACTOR) then
+        return 'agent'
+    end
+    return nil, fail(403, 'forbidden', 'not your conversation')
+end
+
 -- may the caller act on this conversation as its agent?
 local function own_or_supervisor(c)
     return ROLES[ROLE] >= ROLES.supervisor or c.agent == ACTOR
