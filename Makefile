@@ -25,7 +25,9 @@ PKGS_BENCH   := wrk
 SOURCES      := config $(wildcard ngx_csq_module/*.[ch]) \
                 $(wildcard ngx_csq_module/redis/*.lua) \
                 $(wildcard ngx_csq_module/redis/lib/*.lua) \
-                ngx_csq_module/embed_scripts.sh
+                ngx_csq_module/embed_scripts.sh \
+                $(wildcard ngx_csq_module/www/*) \
+                ngx_csq_module/embed_assets.sh
 
 PROVE        := prove -I$(ROOT) -I$(ROOT)/t/runner -r
 
@@ -75,6 +77,8 @@ $(NGX_TREE)/objs/Makefile: config | deps
 
 $(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
 	@sh ngx_csq_module/embed_scripts.sh ngx_csq_module/redis \
+	    $(NGX_TREE)/objs/addon/csq
+	@sh ngx_csq_module/embed_assets.sh ngx_csq_module/www \
 	    $(NGX_TREE)/objs/addon/csq
 	@$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile modules
 	@cp $(NGX_TREE)/objs/ngx_http_csq_module.so $(MODULE).tmp && \

@@ -17,6 +17,7 @@ const { token, api, parallel, open } = require('./csq');
 
 const TENANT = 'idle';
 const OPENING = 200;          // handshakes in flight per process
+const PORT_BASES = [10000, 26000, 42000];  // + i: 16k sockets per address
 
 const [mode, base, a1, a2, a3, a4] = process.argv.slice(2);
 
@@ -49,10 +50,10 @@ async function openAll(file, from, to, source) {
         () => console.log(`opened ${opened} failed ${failed}`), 1000);
     await parallel(lines.length, OPENING, async (i) => {
         const [cid, tok] = lines[i].split(' ');
+        const url = `${wsBase}/api/tenants/${TENANT}/chat/ws`
+            + `?token=${tok}&conversation=${cid}`;
         try {
-            const ws = await open(`${wsBase}/api/tenants/${TENANT}/chat/ws`
-                + `?token=${tok}&conversation=${cid}`, hello,
-                { localAddress: source }, 60000);
+            const ws = await openFrom(url, hello, source, i);
             // an idle socket: the ws library answers the server's pings
             ws.on('close', () => { opened--; failed++; });
             sockets.push(ws);
@@ -67,6 +68,21 @@ async function openAll(file, from, to, source) {
     console.log(`READY ${opened} ${failed}`);
     // held until the script stops this process
     setInterval(() => {}, 1 << 30);
+}
+
+// the i-th socket of this process binds its own port: bind() with port 0
+// searches the ports in use, linear in their count, and at 16k sockets
+// per address that costs more than the whole server side
+async function openFrom(url, first, source, i) {
+    for (const base of PORT_BASES) {
+        try {
+            return await open(url, first,
+                { localAddress: source, localPort: base + i }, 60000);
+        } catch (e) {
+            if (e.code !== 'EADDRINUSE') throw e;
+        }
+    }
+    throw new Error(`no free port for socket ${i} on ${source}`);
 }
 
 const main = mode === 'setup'

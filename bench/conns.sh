@@ -19,7 +19,7 @@ set -euo pipefail
 count=${1:-100000}
 workers=${WORKERS:-8}
 limit=${LIMIT:-600}
-per_client=16000
+per_client=16000      # conns-client.js PORT_BASES fit 16k per address
 secret=bench-secret-0123456789
 
 source "$(dirname "$0")/lib.sh"

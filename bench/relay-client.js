@@ -133,6 +133,7 @@ function run(pairs, hooks, seconds, rate) {
         const from = t0 + WARMUP_S * 1000;
         const to = from + seconds * 1000;
         const lat = [];
+        const slow = [];     // RELAY_DEBUG: worst latency per 100 ms
         let sending = true, sent = 0, delivered = 0, inWindow = 0;
         let errors = 0, lastError = '';
         const cpu0 = process.cpuUsage();
@@ -160,7 +161,13 @@ function run(pairs, hooks, seconds, rate) {
             const at = Number(text.split(' ')[2]);
             delivered++;
             if (now >= from && now < to) inWindow++;
-            if (at >= from && at < to) lat.push(now - at);
+            if (at >= from && at < to) {
+                lat.push(now - at);
+                if (process.env.RELAY_DEBUG) {
+                    const b = Math.floor((at - from) / 100);
+                    slow[b] = Math.max(slow[b] || 0, now - at);
+                }
+            }
         };
 
         let timer;
@@ -191,6 +198,12 @@ function run(pairs, hooks, seconds, rate) {
             const wall = (performance.now() - t0) / 1000;
             const done = () => {
                 lat.sort((a, b) => a - b);
+                if (process.env.RELAY_DEBUG) {
+                    console.error(`rate ${rate}: p90 ${pct(lat, 90).toFixed(2)}`
+                        + ` p99.9 ${pct(lat, 99.9).toFixed(2)}`
+                        + ` max ${lat[lat.length - 1].toFixed(2)}; worst per`
+                        + ` 100 ms: ${slow.map((x) => x.toFixed(0)).join(' ')}`);
+                }
                 resolve({
                     rate: inWindow / seconds,
                     p50: pct(lat, 50), p99: pct(lat, 99),

@@ -24,8 +24,9 @@
 #define NGX_CSQ_API_REGISTRY   0x20    /* KEYS[2] is the tenant registry */
 #define NGX_CSQ_API_WS         0x40    /* a socket handshake */
 #define NGX_CSQ_API_IDENTITY   0x80    /* answered here, no script */
+#define NGX_CSQ_API_PAGE       0x100   /* a page or asset (www/) */
 
-#define NGX_CSQ_API_ARGS       8
+#define NGX_CSQ_API_ARGS       9
 
 
 typedef struct {
@@ -34,6 +35,7 @@ typedef struct {
     ngx_uint_t          role;       /* the least role that may call it */
     ngx_uint_t          script;
     ngx_uint_t          flags;
+    char               *page;       /* the file of a page route */
 } ngx_csq_route_t;
 
 
@@ -78,91 +80,105 @@ static void ngx_csq_api_logged_in(ngx_http_request_t *r, ngx_int_t rc,
 static ngx_csq_route_t  ngx_csq_routes[] = {
 
     { NGX_HTTP_PUT, "tenants/:t", NGX_CSQ_ROLE_PLATFORM,
-      NGX_CSQ_SCRIPT_TENANT_PUT, NGX_CSQ_API_BODY|NGX_CSQ_API_REGISTRY },
+      NGX_CSQ_SCRIPT_TENANT_PUT, NGX_CSQ_API_BODY|NGX_CSQ_API_REGISTRY,
+      NULL },
 
     { NGX_HTTP_GET, "tenants/:t", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_SCRIPT_TENANT_GET, 0 },
+      NGX_CSQ_SCRIPT_TENANT_GET, 0, NULL },
 
     { NGX_HTTP_DELETE, "tenants/:t", NGX_CSQ_ROLE_PLATFORM,
-      NGX_CSQ_SCRIPT_TENANT_DEL, NGX_CSQ_API_REGISTRY },
+      NGX_CSQ_SCRIPT_TENANT_DEL, NGX_CSQ_API_REGISTRY, NULL },
 
     { NGX_HTTP_PUT, "tenants/:t/rules", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_SCRIPT_RULES_PUT, NGX_CSQ_API_BODY },
+      NGX_CSQ_SCRIPT_RULES_PUT, NGX_CSQ_API_BODY, NULL },
 
     { NGX_HTTP_PUT, "tenants/:t/queues/:id", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_SCRIPT_QUEUE_PUT, NGX_CSQ_API_BODY },
+      NGX_CSQ_SCRIPT_QUEUE_PUT, NGX_CSQ_API_BODY, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/queues/:id", NGX_CSQ_ROLE_AGENT,
-      NGX_CSQ_SCRIPT_QUEUE_GET, 0 },
+      NGX_CSQ_SCRIPT_QUEUE_GET, 0, NULL },
 
     { NGX_HTTP_PUT, "tenants/:t/agents/:id", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_SCRIPT_AGENT_PUT, NGX_CSQ_API_BODY|NGX_CSQ_API_PASSWORD },
+      NGX_CSQ_SCRIPT_AGENT_PUT, NGX_CSQ_API_BODY|NGX_CSQ_API_PASSWORD, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/agents/:id", NGX_CSQ_ROLE_AGENT,
-      NGX_CSQ_SCRIPT_AGENT_GET, 0 },
+      NGX_CSQ_SCRIPT_AGENT_GET, 0, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/agents/:id/status",
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_SCRIPT_AGENT_STATUS,
-      NGX_CSQ_API_BODY|NGX_CSQ_API_SELF },
+      NGX_CSQ_API_BODY|NGX_CSQ_API_SELF, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/agents/:id/conversations",
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_SCRIPT_AGENT_CONVS,
-      NGX_CSQ_API_SELF },
+      NGX_CSQ_API_SELF, NULL },
 
     { NGX_HTTP_PUT, "tenants/:t/customers/:id", NGX_CSQ_ROLE_SUPERVISOR,
-      NGX_CSQ_SCRIPT_CUSTOMER_PUT, NGX_CSQ_API_BODY },
+      NGX_CSQ_SCRIPT_CUSTOMER_PUT, NGX_CSQ_API_BODY, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/login", NGX_CSQ_ROLE_NONE,
-      NGX_CSQ_SCRIPT_LOGIN, NGX_CSQ_API_BODY|NGX_CSQ_API_LOGIN },
+      NGX_CSQ_SCRIPT_LOGIN, NGX_CSQ_API_BODY|NGX_CSQ_API_LOGIN, NULL },
 
     { NGX_HTTP_DELETE, "tenants/:t/queues/:id", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_SCRIPT_QUEUE_DEL, 0 },
+      NGX_CSQ_SCRIPT_QUEUE_DEL, 0, NULL },
 
     { NGX_HTTP_DELETE, "tenants/:t/agents/:id", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_SCRIPT_AGENT_DEL, 0 },
+      NGX_CSQ_SCRIPT_AGENT_DEL, 0, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/agents", NGX_CSQ_ROLE_SUPERVISOR,
-      NGX_CSQ_SCRIPT_TEAM, 0 },
+      NGX_CSQ_SCRIPT_TEAM, 0, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/waiting", NGX_CSQ_ROLE_SUPERVISOR,
-      NGX_CSQ_SCRIPT_WAITING, 0 },
+      NGX_CSQ_SCRIPT_WAITING, 0, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations", NGX_CSQ_ROLE_NONE,
-      NGX_CSQ_SCRIPT_ARRIVE, NGX_CSQ_API_BODY|NGX_CSQ_API_CUSTOMER },
+      NGX_CSQ_SCRIPT_ARRIVE, NGX_CSQ_API_BODY|NGX_CSQ_API_CUSTOMER, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/transfer",
-      NGX_CSQ_ROLE_AGENT, NGX_CSQ_SCRIPT_CONV_TRANSFER, NGX_CSQ_API_BODY },
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_SCRIPT_CONV_TRANSFER, NGX_CSQ_API_BODY,
+      NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/claim",
-      NGX_CSQ_ROLE_AGENT, NGX_CSQ_SCRIPT_CONV_CLAIM, 0 },
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_SCRIPT_CONV_CLAIM, 0, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/assign",
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_SCRIPT_CONV_ASSIGN,
-      NGX_CSQ_API_BODY },
+      NGX_CSQ_API_BODY, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/priority",
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_SCRIPT_CONV_PRIORITY,
-      NGX_CSQ_API_BODY },
+      NGX_CSQ_API_BODY, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/leave",
-      NGX_CSQ_ROLE_CUSTOMER, NGX_CSQ_SCRIPT_CONV_LEAVE, 0 },
+      NGX_CSQ_ROLE_CUSTOMER, NGX_CSQ_SCRIPT_CONV_LEAVE, 0, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/conversations/:id", NGX_CSQ_ROLE_AGENT,
-      NGX_CSQ_SCRIPT_CONV_GET, 0 },
+      NGX_CSQ_SCRIPT_CONV_GET, 0, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/end",
-      NGX_CSQ_ROLE_AGENT, NGX_CSQ_SCRIPT_CONV_END, NGX_CSQ_API_BODY },
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_SCRIPT_CONV_END, NGX_CSQ_API_BODY, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/chat", NGX_CSQ_ROLE_NONE,
+      NGX_CSQ_SCRIPT_PAGE, NGX_CSQ_API_PAGE, "chat.html" },
+
+    { NGX_HTTP_GET, "tenants/:t/widget.js", NGX_CSQ_ROLE_NONE,
+      NGX_CSQ_SCRIPT_PAGE, NGX_CSQ_API_PAGE, "widget.js" },
+
+    { NGX_HTTP_GET, "tenants/:t/workbench", NGX_CSQ_ROLE_NONE,
+      NGX_CSQ_SCRIPT_PAGE, NGX_CSQ_API_PAGE, "workbench.html" },
+
+    { NGX_HTTP_GET, "assets/:id", NGX_CSQ_ROLE_NONE,
+      0, NGX_CSQ_API_PAGE, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/identity", NGX_CSQ_ROLE_ADMIN,
-      0, NGX_CSQ_API_IDENTITY },
+      0, NGX_CSQ_API_IDENTITY, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/chat/ws", NGX_CSQ_ROLE_CUSTOMER,
-      NGX_CSQ_SCRIPT_WS_OPEN, NGX_CSQ_API_WS },
+      NGX_CSQ_SCRIPT_WS_OPEN, NGX_CSQ_API_WS, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/agent/ws", NGX_CSQ_ROLE_AGENT,
-      NGX_CSQ_SCRIPT_WS_OPEN, NGX_CSQ_API_WS },
+      NGX_CSQ_SCRIPT_WS_OPEN, NGX_CSQ_API_WS, NULL },
 
-    { 0, NULL, 0, 0, 0 }
+    { 0, NULL, 0, 0, 0, NULL }
 };
 
 
@@ -220,6 +236,20 @@ ngx_csq_api_handler(ngx_http_request_t *r)
         return ngx_csq_json_error(r, status,
                                   status == NGX_HTTP_UNAUTHORIZED
                                   ? "unauthorized" : "forbidden", message);
+    }
+
+    if (actx->route->flags & NGX_CSQ_API_PAGE) {
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        if (actx->route->page) {
+            actx->id.data = (u_char *) actx->route->page;
+            actx->id.len = ngx_strlen(actx->route->page);
+        }
+
+        return ngx_csq_page_handler(r, &actx->tenant, &actx->id);
     }
 
     if (actx->route->flags & NGX_CSQ_API_IDENTITY) {
@@ -335,6 +365,60 @@ ngx_csq_api_match(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
     }
 
     return NGX_DECLINED;
+}
+
+
+/*
+ * The page's Origin when it is not this server's own (scheme and Host):
+ * the scripts check it against the tenant's "origins" (R1.3)
+ */
+
+void
+ngx_csq_foreign_origin(ngx_http_request_t *r, ngx_str_t *origin)
+{
+    size_t            n;
+    ngx_str_t         host;
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    ngx_str_null(origin);
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == 6
+            && ngx_strncasecmp(h[i].key.data, (u_char *) "Origin", 6) == 0)
+        {
+            break;
+        }
+    }
+
+    /* "http://" or "https://" and the Host the request came to */
+
+    host = r->headers_in.host ? r->headers_in.host->value
+                              : (ngx_str_t) ngx_null_string;
+
+    n = (h[i].value.len > 8 && h[i].value.data[4] == 's') ? 8 : 7;
+
+    if (h[i].value.len == n + host.len && host.len
+        && ngx_strncasecmp(h[i].value.data + n, host.data, host.len) == 0)
+    {
+        return;
+    }
+
+    *origin = h[i].value;
 }
 
 
@@ -654,7 +738,9 @@ ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body, ngx_str_t *extra)
         a[5] = *extra;
     }
 
-    return ngx_csq_call(r, actx->route->script, nkeys, argv, nkeys + 6,
+    ngx_csq_foreign_origin(r, &a[6]);
+
+    return ngx_csq_call(r, actx->route->script, nkeys, argv, nkeys + 7,
                         ngx_csq_api_reply);
 }
 

@@ -125,11 +125,9 @@ ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
     char                 *why;
     size_t                len;
     ngx_int_t             rc;
-    ngx_str_t             argv[7], origin;
-    ngx_uint_t            i;
+    ngx_str_t             argv[8], origin;
     ngx_time_t           *tp;
-    ngx_list_part_t      *part;
-    ngx_table_elt_t      *h, *v;
+    ngx_table_elt_t      *v;
     ngx_csq_ctx_t        *ctx;
     ngx_csq_chat_open_t  *open;
 
@@ -194,33 +192,9 @@ ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
 
     /* the page's Origin, checked against the tenant's list by the script */
 
-    ngx_str_null(&origin);
+    ngx_csq_foreign_origin(r, &origin);
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                break;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == 6
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Origin", 6) == 0)
-        {
-            origin = h[i].value;
-            break;
-        }
-    }
-
-    len = sizeof("csq:{}:tenant") - 1 + tenant->len + NGX_INT64_LEN + 3
-          + sizeof("{\"origin\":\"\"}") - 1
-          + origin.len + ngx_escape_json(NULL, origin.data, origin.len);
+    len = sizeof("csq:{}:tenant") - 1 + tenant->len + NGX_INT64_LEN + 3;
 
     p = ngx_pnalloc(r->pool, len);
     if (p == NULL) {
@@ -241,15 +215,11 @@ ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
     argv[3].len = ngx_strlen(argv[3].data);
     argv[4] = open->conversation;
 
-    argv[5].data = p;
-    p = ngx_cpymem(p, "{\"origin\":\"", sizeof("{\"origin\":\"") - 1);
-    p = (u_char *) ngx_escape_json(p, origin.data, origin.len);
-    p = ngx_cpymem(p, "\"}", 2);
-    argv[5].len = p - argv[5].data;
-
+    ngx_str_null(&argv[5]);
     ngx_str_null(&argv[6]);
+    argv[7] = origin;
 
-    return ngx_csq_call(r, NGX_CSQ_SCRIPT_WS_OPEN, 1, argv, 7,
+    return ngx_csq_call(r, NGX_CSQ_SCRIPT_WS_OPEN, 1, argv, 8,
                         ngx_csq_chat_opened);
 }
 

@@ -132,6 +132,13 @@ static ngx_command_t  ngx_csq_commands[] = {
       offsetof(ngx_csq_main_conf_t, tick),
       NULL },
 
+    { ngx_string("csq_pages_root"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_csq_pages_root_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("csq_status"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_csq_handler_directive,

@@ -40,6 +40,7 @@ typedef struct {
 
     ngx_str_t    secret;
     ngx_msec_t   token_ttl;
+    ngx_array_t *assets;            /* csq_pages_root: the pages' files */
     ngx_msec_t   tick;
 
     unsigned     redis_set:1;
@@ -107,6 +108,15 @@ typedef struct ngx_csq_token_s  ngx_csq_token_t;
 /* a socket handshake (chat/ws, agent/ws) whose token is checked */
 ngx_int_t ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
     ngx_csq_token_t *tk, ngx_uint_t customer);
+
+/* a page (tenant given) or an asset of the pages folder */
+ngx_int_t ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
+    ngx_str_t *name);
+char *ngx_csq_pages_root_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+/* the request's Origin when it is another site's ("" when same-origin) */
+void ngx_csq_foreign_origin(ngx_http_request_t *r, ngx_str_t *origin);
 
 ngx_int_t ngx_csq_tick_init(ngx_cycle_t *cycle, ngx_csq_main_conf_t *cmcf);
 void ngx_csq_tick_done_process(void);

@@ -27,6 +27,7 @@ if attrs ~= nil and type(attrs) ~= 'table' then
 end
 
 local t = hash(KEYS[1])
+if not origin_ok(t) then return origin_refused() end
 
 -- R1.5: a tenant that requires login serves only customers its site
 -- signed in (nginx checked customer_hash and says 'verified')

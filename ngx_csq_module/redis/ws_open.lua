@@ -1,28 +1,11 @@
 -- A socket asks to open (before the 101, R5.1): is the tenant there, is
 -- the page's Origin allowed (R1.3), is the conversation the customer's or
 -- the agent known?  Returns { 200, '', channel, ... }: what to listen on.
--- ID: the conversation (customer) or ''; body: { origin }
+-- ID: the conversation (customer) or ''; ARGV[7]: the page's Origin
 
 if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 
-local b = body()
-if b == nil then return bad('body', 'must be a JSON object') end
-
-local t = hash(KEYS[1])
-local origins = cjson.decode(t.origins or '[]')
-if b.origin and b.origin ~= '' and #origins > 0 then
-    local ok = false
-    for _, o in ipairs(origins) do
-        if o == b.origin then
-            ok = true
-            break
-        end
-    end
-    if not ok then
-        return fail(403, 'origin_not_allowed',
-                    'pages of ' .. b.origin .. ' may not open this socket')
-    end
-end
+if not origin_ok(hash(KEYS[1])) then return origin_refused() end
 
 if ROLE == 'customer' then
     local c = hash(key('c', ID))

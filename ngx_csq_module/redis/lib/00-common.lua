@@ -8,6 +8,7 @@
 --   ARGV[4]  the id named in the path ('' for none)
 --   ARGV[5]  the request body, JSON ('' for none)
 --   ARGV[6]  extra argument computed by nginx (a password hash) or ''
+--   ARGV[7]  the page's Origin when it is another site's, or ''
 -- Returns { http status, JSON body, ... }.
 --
 -- A script checks everything before it writes anything: an error reply
@@ -20,6 +21,7 @@ local ACTOR = ARGV[2]
 local ROLE = ARGV[3]
 local ID = ARGV[4]
 local EXTRA = ARGV[6]
+local ORIGIN = ARGV[7] or ''
 
 local ROLES = { none = 0, customer = 1, agent = 2, supervisor = 3, admin = 4,
                 platform = 5 }
@@ -111,6 +113,28 @@ local function opt_enum(b, f, set)
         return nil, 'must be one of ' .. table.concat(names, ', ')
     end
     return v
+end
+
+-- may a page of ORIGIN call (R1.3)?  Any, until the tenant lists its own
+local function origin_ok(t)
+    if ORIGIN == '' then
+        return true
+    end
+    local origins = cjson.decode(t.origins or '[]')
+    if #origins == 0 then
+        return true
+    end
+    for _, o in ipairs(origins) do
+        if o == ORIGIN then
+            return true
+        end
+    end
+    return false
+end
+
+local function origin_refused()
+    return fail(403, 'origin_not_allowed',
+                'pages of ' .. ORIGIN .. ' may not use this help desk')
 end
 
 local function tenant_exists()

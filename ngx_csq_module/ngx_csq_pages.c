@@ -1,0 +1,570 @@
+
+/*
+ * Copyright (C) ngx_csq_module authors
+ *
+ * The pages (customer chat, site widget, agent workbench) and their
+ * assets: embedded at build time from www/, or read from csq_pages_root
+ * when the configuration is read (never from disk while serving).  A
+ * tenant's page asks Redis which sites may embed it: the widget's script
+ * checks its Referer, the chat page says so in frame-ancestors (R1.3).
+ */
+
+
+#include <ngx_md5.h>
+#include "ngx_csq_module.h"
+#include "ngx_csq_redis.h"
+#include "ngx_csq_json.h"
+#include "ngx_csq_pages.h"
+
+
+#define NGX_CSQ_PAGE_MAX      (1024 * 1024)
+
+
+static ngx_csq_asset_t *ngx_csq_asset(ngx_http_request_t *r,
+    ngx_str_t *name);
+static ngx_int_t ngx_csq_page_reply(ngx_http_request_t *r, void *data);
+static ngx_int_t ngx_csq_page_send(ngx_http_request_t *r,
+    ngx_csq_asset_t *a, ngx_str_t *ancestors);
+static ngx_int_t ngx_csq_page_add_header(ngx_http_request_t *r, char *key,
+    ngx_str_t *value);
+static void ngx_csq_page_type(ngx_str_t *name, ngx_str_t *type);
+static ngx_int_t ngx_csq_page_listed(ngx_str_t *origins, u_char *origin,
+    size_t len);
+
+
+/* the request's page, for the script's reply */
+typedef struct {
+    ngx_csq_asset_t     *asset;
+} ngx_csq_page_ctx_t;
+
+
+static ngx_csq_asset_t *
+ngx_csq_asset(ngx_http_request_t *r, ngx_str_t *name)
+{
+    ngx_uint_t            i;
+    ngx_csq_asset_t      *a;
+    ngx_csq_main_conf_t  *cmcf;
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
+
+    a = cmcf->assets ? cmcf->assets->elts : ngx_csq_assets;
+
+    for (i = 0; a[i].name.len; i++) {
+        if (a[i].name.len == name->len
+            && ngx_strncmp(a[i].name.data, name->data, name->len) == 0)
+        {
+            return &a[i];
+        }
+    }
+
+    return NULL;
+}
+
+
+/*
+ * GET assets/<name> (tenant empty), or a tenant's page: first Redis says
+ * whether the tenant is there and which origins may embed it
+ */
+
+ngx_int_t
+ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
+    ngx_str_t *name)
+{
+    u_char              *p;
+    ngx_str_t            argv[7];
+    ngx_time_t          *tp;
+    ngx_csq_ctx_t       *ctx;
+    ngx_csq_asset_t     *a;
+    ngx_csq_page_ctx_t  *pctx;
+
+    a = ngx_csq_asset(r, name);
+
+    if (a == NULL) {
+        return ngx_csq_json_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no such file");
+    }
+
+    if (tenant->len == 0) {
+        return ngx_csq_page_send(r, a, NULL);
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+
+    pctx = ngx_pcalloc(r->pool, sizeof(ngx_csq_page_ctx_t));
+    p = ngx_pnalloc(r->pool, sizeof("csq:{}:tenant") + tenant->len
+                             + NGX_INT64_LEN + 4);
+    if (pctx == NULL || p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    pctx->asset = a;
+    ctx->data = pctx;
+
+    ngx_memzero(argv, sizeof(argv));
+
+    argv[0].data = p;
+    argv[0].len = ngx_sprintf(p, "csq:{%V}:tenant", tenant) - p;
+    p += argv[0].len;
+
+    tp = ngx_timeofday();
+    argv[1].data = p;
+    argv[1].len = ngx_sprintf(p, "%T%03M", tp->sec, tp->msec) - p;
+
+    ngx_str_set(&argv[3], "none");
+
+    return ngx_csq_call(r, NGX_CSQ_SCRIPT_PAGE, 1, argv, 7,
+                        ngx_csq_page_reply);
+}
+
+
+/* { 200, origins JSON array } or { 404, error } */
+
+static ngx_int_t
+ngx_csq_page_reply(ngx_http_request_t *r, void *data)
+{
+    redisReply  *reply = data;
+
+    u_char              *p, *last, *q;
+    size_t               len;
+    ngx_str_t            origins, ancestors, referer;
+    ngx_csq_ctx_t       *ctx;
+    ngx_csq_asset_t     *a;
+    ngx_csq_page_ctx_t  *pctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    pctx = ctx->data;
+    a = pctx->asset;
+
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2
+        || reply->element[0]->type != REDIS_REPLY_INTEGER
+        || reply->element[1]->type != REDIS_REPLY_STRING)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    origins.data = (u_char *) reply->element[1]->str;
+    origins.len = reply->element[1]->len;
+
+    if (reply->element[0]->integer != NGX_HTTP_OK) {
+
+        /* the chat page itself tells its visitor the tenant is gone */
+
+        if (a->name.len == sizeof("chat.html") - 1
+            && ngx_strncmp(a->name.data, "chat.html", a->name.len) == 0)
+        {
+            ngx_str_set(&ancestors, "'self'");
+            return ngx_csq_page_send(r, a, &ancestors);
+        }
+
+        return ngx_csq_json_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                  "no such tenant");
+    }
+
+    /* the widget's script: the page that includes it must be listed */
+
+    if (a->name.len == sizeof("widget.js") - 1
+        && ngx_strncmp(a->name.data, "widget.js", a->name.len) == 0)
+    {
+        referer = r->headers_in.referer ? r->headers_in.referer->value
+                                        : (ngx_str_t) ngx_null_string;
+
+        /* its origin: scheme://host[:port] */
+
+        p = ngx_strlchr(referer.data, referer.data + referer.len, ':');
+        last = referer.data + referer.len;
+
+        if (p && last - p > 3 && p[1] == '/' && p[2] == '/') {
+            q = ngx_strlchr(p + 3, last, '/');
+            len = (q ? q : last) - referer.data;
+
+            if (ngx_csq_page_listed(&origins, referer.data, len) != NGX_OK) {
+                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                              "csq: widget refused to %*s", len,
+                              referer.data);
+
+                return ngx_csq_json_error(r, NGX_HTTP_FORBIDDEN,
+                                          "origin_not_allowed",
+                                          "this site may not embed the "
+                                          "chat widget");
+            }
+        }
+
+        return ngx_csq_page_send(r, a, NULL);
+    }
+
+    /* frame-ancestors: 'self' and the listed origins, or anyone */
+
+    if (origins.len <= 2) {
+        ngx_str_set(&ancestors, "*");
+        return ngx_csq_page_send(r, a, &ancestors);
+    }
+
+    ancestors.data = ngx_pnalloc(r->pool, sizeof("'self'") + origins.len);
+    if (ancestors.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = ngx_cpymem(ancestors.data, "'self'", sizeof("'self'") - 1);
+
+    for (q = origins.data; q < origins.data + origins.len; q++) {
+        if (*q == '"' || *q == '[' || *q == ']' || *q == '\\') {
+            continue;
+        }
+
+        *p++ = (*q == ',') ? ' ' : *q;
+    }
+
+    ancestors.len = p - ancestors.data;
+
+    /* the list was "[...]": a first origin needs its space */
+
+    if (ancestors.len > sizeof("'self'") - 1) {
+        ngx_memmove(ancestors.data + sizeof("'self'"),
+                    ancestors.data + sizeof("'self'") - 1,
+                    ancestors.len - (sizeof("'self'") - 1));
+        ancestors.data[sizeof("'self'") - 1] = ' ';
+        ancestors.len++;
+    }
+
+    return ngx_csq_page_send(r, a, &ancestors);
+}
+
+
+/* is origin one of the JSON array's strings (or the array empty)? */
+
+static ngx_int_t
+ngx_csq_page_listed(ngx_str_t *origins, u_char *origin, size_t len)
+{
+    u_char  *p, *last, *e;
+
+    p = origins->data;
+    last = p + origins->len;
+
+    if (origins->len <= 2) {
+        return NGX_OK;
+    }
+
+    while (p < last) {
+        p = ngx_strlchr(p, last, '"');
+        if (p == NULL) {
+            break;
+        }
+
+        e = ngx_strlchr(++p, last, '"');
+        if (e == NULL) {
+            break;
+        }
+
+        if ((size_t) (e - p) == len && ngx_strncasecmp(p, origin, len) == 0) {
+            return NGX_OK;
+        }
+
+        p = e + 1;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static ngx_int_t
+ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_asset_t *a,
+    ngx_str_t *ancestors)
+{
+    u_char       *p;
+    ngx_buf_t    *b;
+    ngx_int_t     rc;
+    ngx_str_t     v;
+    ngx_chain_t   out;
+
+    if (ngx_csq_page_add_header(r, "ETag", &a->etag) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_set(&v, "no-cache");
+    if (ngx_csq_page_add_header(r, "Cache-Control", &v) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_str_set(&v, "nosniff");
+    if (ngx_csq_page_add_header(r, "X-Content-Type-Options", &v) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (ancestors) {
+        p = ngx_pnalloc(r->pool, ancestors->len + 256);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        v.data = p;
+        v.len = ngx_sprintf(p, "default-src 'self'; connect-src 'self' ws: "
+                            "wss:; img-src * data:; frame-ancestors %V",
+                            ancestors)
+                - p;
+
+        if (ngx_csq_page_add_header(r, "Content-Security-Policy", &v)
+            != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    r->headers_out.content_type = a->type;
+    r->headers_out.content_type_len = a->type.len;
+
+    /* If-None-Match with the same ETag: 304 */
+
+    if (r->headers_in.if_none_match
+        && r->headers_in.if_none_match->value.len == a->etag.len
+        && ngx_strncmp(r->headers_in.if_none_match->value.data,
+                       a->etag.data, a->etag.len) == 0)
+    {
+        r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
+        r->header_only = 1;
+        return ngx_http_send_header(r);
+    }
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = a->data.len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = a->data.data;
+    b->last = a->data.data + a->data.len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static ngx_int_t
+ngx_csq_page_add_header(ngx_http_request_t *r, char *key, ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value = *value;
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_csq_page_type(ngx_str_t *name, ngx_str_t *type)
+{
+    ngx_uint_t  i;
+    ngx_str_t   ext;
+
+    static char  *types[][2] = {
+        { ".html", "text/html; charset=utf-8" },
+        { ".js", "text/javascript; charset=utf-8" },
+        { ".css", "text/css; charset=utf-8" },
+        { ".svg", "image/svg+xml" },
+        { ".png", "image/png" },
+        { ".ico", "image/x-icon" },
+        { NULL, "application/octet-stream" }
+    };
+
+    for (i = 0; types[i][0]; i++) {
+        ext.data = (u_char *) types[i][0];
+        ext.len = ngx_strlen(types[i][0]);
+
+        if (name->len > ext.len
+            && ngx_strncmp(name->data + name->len - ext.len, ext.data,
+                           ext.len) == 0)
+        {
+            break;
+        }
+    }
+
+    type->data = (u_char *) types[i][1];
+    type->len = ngx_strlen(types[i][1]);
+}
+
+
+/*
+ * csq_pages_root <dir>: the files found there replace the embedded ones
+ * of the same name (and may add more); read now, at configuration time
+ */
+
+char *
+ngx_csq_pages_root_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_csq_main_conf_t  *cmcf = conf;
+
+    u_char           *buf;
+    size_t            size;
+    ssize_t           n;
+    ngx_dir_t         dir;
+    ngx_str_t        *value, path, name;
+    ngx_md5_t         md5;
+    ngx_uint_t        i, found;
+    ngx_file_t        file;
+    ngx_csq_asset_t  *a, *all;
+    u_char            md[16], hex[32];
+
+    if (cmcf->assets) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+    path = value[1];
+
+    if (ngx_conf_full_name(cf->cycle, &path, 1) != NGX_OK) {
+        return NGX_CONF_ERROR;
+    }
+
+    cmcf->assets = ngx_array_create(cf->pool, 16, sizeof(ngx_csq_asset_t));
+    if (cmcf->assets == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    for (i = 0; ngx_csq_assets[i].name.len; i++) {
+        a = ngx_array_push(cmcf->assets);
+        if (a == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *a = ngx_csq_assets[i];
+    }
+
+    if (ngx_open_dir(&path, &dir) == NGX_ERROR) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, ngx_errno,
+                           "\"csq_pages_root\": cannot open \"%V\"", &path);
+        return NGX_CONF_ERROR;
+    }
+
+    for ( ;; ) {
+        ngx_set_errno(0);
+
+        if (ngx_read_dir(&dir) == NGX_ERROR) {
+            break;
+        }
+
+        name.len = ngx_de_namelen(&dir);
+        name.data = ngx_de_name(&dir);
+
+        if (name.data[0] == '.') {
+            continue;
+        }
+
+        ngx_memzero(&file, sizeof(ngx_file_t));
+        file.log = cf->log;
+        file.name.len = path.len + 1 + name.len;
+        file.name.data = ngx_pnalloc(cf->pool, file.name.len + 1);
+        if (file.name.data == NULL) {
+            break;
+        }
+
+        ngx_sprintf(file.name.data, "%V/%V%Z", &path, &name);
+
+        file.fd = ngx_open_file(file.name.data, NGX_FILE_RDONLY,
+                                NGX_FILE_OPEN, 0);
+        if (file.fd == NGX_INVALID_FILE) {
+            continue;
+        }
+
+        if (ngx_fd_info(file.fd, &file.info) == NGX_FILE_ERROR
+            || !ngx_is_file(&file.info)
+            || ngx_file_size(&file.info) > NGX_CSQ_PAGE_MAX)
+        {
+            ngx_close_file(file.fd);
+            continue;
+        }
+
+        size = ngx_file_size(&file.info);
+        buf = ngx_pnalloc(cf->pool, size + 1);
+
+        n = buf ? ngx_read_file(&file, buf, size, 0) : NGX_ERROR;
+        ngx_close_file(file.fd);
+
+        if (n != (ssize_t) size) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"csq_pages_root\": cannot read \"%s\"",
+                               file.name.data);
+            ngx_close_dir(&dir);
+            return NGX_CONF_ERROR;
+        }
+
+        /* replace the embedded file of this name, or add it */
+
+        all = cmcf->assets->elts;
+        found = 0;
+
+        for (i = 0; i < cmcf->assets->nelts; i++) {
+            if (all[i].name.len == name.len
+                && ngx_strncmp(all[i].name.data, name.data, name.len) == 0)
+            {
+                found = 1;
+                break;
+            }
+        }
+
+        if (found) {
+            a = &all[i];
+
+        } else {
+            a = ngx_array_push(cmcf->assets);
+            if (a == NULL) {
+                break;
+            }
+
+            a->name.len = name.len;
+            a->name.data = ngx_pstrdup(cf->pool, &name);
+            ngx_csq_page_type(&name, &a->type);
+        }
+
+        a->data.data = buf;
+        a->data.len = size;
+
+        ngx_md5_init(&md5);
+        ngx_md5_update(&md5, buf, size);
+        ngx_md5_final(md, &md5);
+        ngx_hex_dump(hex, md, 8);
+
+        a->etag.len = 18;
+        a->etag.data = ngx_pnalloc(cf->pool, 18);
+        if (a->etag.data == NULL) {
+            break;
+        }
+
+        a->etag.data[0] = '"';
+        ngx_memcpy(a->etag.data + 1, hex, 16);
+        a->etag.data[17] = '"';
+    }
+
+    ngx_close_dir(&dir);
+
+    /* the end mark */
+
+    a = ngx_array_push(cmcf->assets);
+    if (a == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    ngx_memzero(a, sizeof(ngx_csq_asset_t));
+
+    return NGX_CONF_OK;
+}
