@@ -13,12 +13,14 @@
 // (the max), then once at each fraction of that max, rate-limited
 // ("0.5,0.25"); each run prints one line:
 //   RESULT <load> <target/s> <delivered/s> <p50 ms> <p99 ms> <sent> <lost>
-//          <errors> <client cpu %> <server cpu %>
-// SERVER_PIDS (env): the server's pids, for the CPU column.
+//          <errors> <nginx cpu %> <redis cpu %> <client cpu %> <rest %>
+// (100 = one core; rest: the machine's other busy time, other processes
+// and interrupts).  NGINX_PIDS, REDIS_PIDS (env): whose CPU to count.
 'use strict';
 
 const { performance } = require('perf_hooks');
-const { token, api, parallel, open, pct, cpuSeconds } = require('./csq');
+const { token, api, parallel, open, pct, cpuSeconds, busySeconds } =
+    require('./csq');
 
 const INFLIGHT = 8;           // un-acknowledged messages per sender
 const WARMUP_S = 1;           // the first second of each run is not counted
@@ -28,8 +30,9 @@ const TENANT = 'bench';
 
 const [mode, base, arg, secondsArg, fractionsArg] = process.argv.slice(2);
 const wsBase = base && base.replace(/^http/, 'ws');
-const serverPids = (process.env.SERVER_PIDS || '').split(/\s+/)
-    .filter(Boolean);
+const pids = (name) => (process.env[name] || '').split(/\s+/).filter(Boolean);
+const nginxPids = pids('NGINX_PIDS');
+const redisPids = pids('REDIS_PIDS');
 
 async function setup(secret, n) {
     const plat = token(secret, '*', '', 'platform');
@@ -137,7 +140,8 @@ function run(pairs, hooks, seconds, rate) {
         let sending = true, sent = 0, delivered = 0, inWindow = 0;
         let errors = 0, lastError = '';
         const cpu0 = process.cpuUsage();
-        const srv0 = cpuSeconds(serverPids);
+        const ng0 = cpuSeconds(nginxPids), rd0 = cpuSeconds(redisPids);
+        const busy0 = busySeconds();
 
         for (const p of pairs) p.inflight = 0;
 
@@ -194,8 +198,11 @@ function run(pairs, hooks, seconds, rate) {
             sending = false;
             clearInterval(timer);
             const cpu = process.cpuUsage(cpu0);
-            const srv = cpuSeconds(serverPids) - srv0;
             const wall = (performance.now() - t0) / 1000;
+            const ng = cpuSeconds(nginxPids) - ng0;
+            const rd = cpuSeconds(redisPids) - rd0;
+            const mine = (cpu.user + cpu.system) / 1e6;
+            const rest = busySeconds() - busy0 - ng - rd - mine;
             const done = () => {
                 lat.sort((a, b) => a - b);
                 if (process.env.RELAY_DEBUG) {
@@ -208,8 +215,8 @@ function run(pairs, hooks, seconds, rate) {
                     rate: inWindow / seconds,
                     p50: pct(lat, 50), p99: pct(lat, 99),
                     sent, lost: sent - delivered, errors, lastError,
-                    cpu: (cpu.user + cpu.system) / 1e4 / wall,
-                    srv: srv * 100 / wall,
+                    nginx: ng * 100 / wall, redis: rd * 100 / wall,
+                    cpu: mine * 100 / wall, rest: Math.max(0, rest) * 100 / wall,
                 });
             };
             // wait until everything in flight arrived, or DRAIN_MS
@@ -229,7 +236,8 @@ async function sweep(pairs, hooks) {
     const line = (load, target, r) => {
         console.log(['RESULT', load, target.toFixed(0), r.rate.toFixed(0),
                      r.p50.toFixed(2), r.p99.toFixed(2), r.sent, r.lost,
-                     r.errors, r.cpu.toFixed(0), r.srv.toFixed(0)].join(' '));
+                     r.errors, r.nginx.toFixed(0), r.redis.toFixed(0),
+                     r.cpu.toFixed(0), r.rest.toFixed(0)].join(' '));
         if (r.errors) console.error(`${r.errors} errors, last: ${r.lastError}`);
     };
     const max = await run(pairs, hooks, seconds, 0);

@@ -42,7 +42,7 @@ redis_pid=$(redis-cli -p "$redis_port" info server \
 # a run of the client against one server: its RESULT lines, renamed
 run_client() {
     local name=$1; shift
-    SERVER_PIDS="$server_pids $redis_pid" $client "$@" \
+    NGINX_PIDS="$nginx_pids" REDIS_PIDS="$redis_pid" $client "$@" \
         | awk -v n="$name" '$1 == "RESULT" { $1 = n; print }'
 }
 
@@ -63,7 +63,7 @@ bench_nginx_start "
 
 echo "csq: $workers workers, $pairs customer/agent pairs, ${secs}s per run"
 $client setup "http://127.0.0.1:$http_port" "$secret" "$pairs" > "$dir/plan.json"
-server_pids=$(bench_nginx_workers)
+nginx_pids=$(bench_nginx_workers)
 csq=$(run_client csq csq "http://127.0.0.1:$http_port" "$dir/plan.json" \
       "$secs" "$fractions")
 log_check csq "$dir/logs/error.log"
@@ -97,21 +97,21 @@ http {
 }" /up /usr/sbin/nginx
 
 echo "nchan: $workers workers, $pairs publisher/subscriber pairs, ${secs}s per run"
-server_pids=$(bench_nginx_workers "$dir/nchan")
+nginx_pids=$(bench_nginx_workers "$dir/nchan")
 nchan=$(run_client nchan nchan "http://127.0.0.1:$nchan_port" "$pairs" \
         "$secs" "$fractions")
 log_check nchan "$dir/nchan/logs/error.log"
 
 # --- the table
 
-printf '\n%-6s %-5s %10s %12s %8s %8s %9s %6s %6s %7s %7s\n' server load \
-    "target/s" "delivered/s" "p50 ms" "p99 ms" sent lost errors \
-    "client%" "server%"
-printf '%s\n%s\n' "$csq" "$nchan" | awk '{
-    printf "%-6s %-5s %10s %12s %8s %8s %9s %6s %6s %7s %7s\n",
-        $1, $2, ($3 == 0 ? "-" : $3), $4, $5, $6, $7, $8, $9, $10, $11 }'
-echo "(server%: CPU of nginx workers + redis-server, 100 = one core;"
-echo " client%: the load client's; the machine has $(nproc) cores)"
+fmt='%-6s %-5s %9s %11s %7s %7s %8s %5s %6s %6s %6s %7s %5s\n'
+printf "\n$fmt" server load "target/s" "delivered/s" "p50 ms" "p99 ms" \
+    sent lost errors nginx% redis% client% rest%
+printf '%s\n%s\n' "$csq" "$nchan" | awk -v fmt="$fmt" '{
+    printf fmt, $1, $2, ($3 == 0 ? "-" : $3), $4, $5, $6, $7, $8, $9,
+        $10, $11, $12, $13 }'
+echo "(CPU, 100 = one core of $(nproc): nginx workers, redis-server, the load"
+echo " client, and the rest of the machine: other processes, interrupts)"
 
 awk -v c="$(echo "$csq" | awk '$2 == "max" { print $4 }')" \
     -v n="$(echo "$nchan" | awk '$2 == "max" { print $4 }')" \

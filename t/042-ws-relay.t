@@ -217,6 +217,17 @@ my $other = ws_open("/api/tenants/acme/chat/ws?token=$c2->{customer_token}"
 ok !$other, "a customer cannot open another's conversation";
 like ws_error(), qr/^403 .*forbidden/, '... 403';
 
+# R9.2 a customer token is for the conversation it came with: another
+# arrival claiming the same customer id gets no key to this one
+my $same = arrive_ok('acme', customer => 'u1');
+$other = ws_open("/api/tenants/acme/chat/ws?token=$same->{customer_token}"
+                 . "&conversation=$cid");
+ok !$other && ws_error() =~ /^403 /,
+   "a second arrival as the same customer cannot open the first one";
+my ($ls) = api(POST => "tenants/acme/conversations/$cid/leave", undef,
+               token => $same->{customer_token});
+is $ls, 403, '... nor leave it';
+
 # after the end, the conversation takes no more messages
 end_conv_ok('acme', $cid);
 my $end = $tabs[0]->wait_json(sub { $_[0]{type} eq 'message'

@@ -105,7 +105,7 @@ local function done()
     local v = conversation_view(cid, hash(key('c', cid)))
     for k, x in pairs(extra) do v[k] = x end
     local r = reply(201, v)
-    r[3] = b.customer       -- nginx adds the customer's token
+    r[3] = b.customer .. '/' .. cid     -- nginx adds a token for it
     return r
 end
 

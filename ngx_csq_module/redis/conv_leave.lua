@@ -6,7 +6,7 @@
 local c = hash(key('c', ID))
 if c == nil then return fail(404, 'not_found', 'no such conversation') end
 
-if ROLE == 'customer' and c.customer ~= ACTOR then
+if ROLE == 'customer' and not customer_owns(ID, c) then
     return fail(403, 'forbidden', 'not your conversation')
 end
 if ended(c) then return fail(409, 'conflict', 'the conversation has ended') end

@@ -15,7 +15,7 @@ end
 
 if ROLE == 'customer' then
     local c = hash(key('c', ID))
-    if c == nil or c.customer ~= ACTOR then
+    if c == nil or not customer_owns(ID, c) then
         return fail(404, 'not_found', 'no such conversation')
     end
     redis.call('HINCRBY', key('c', ID), 'socks', 1)

@@ -10,7 +10,7 @@ if not origin_ok(hash(KEYS[1])) then return origin_refused() end
 if ROLE == 'customer' then
     local c = hash(key('c', ID))
     if c == nil then return fail(404, 'not_found', 'no such conversation') end
-    if c.customer ~= ACTOR then
+    if not customer_owns(ID, c) then
         return fail(403, 'forbidden', 'not your conversation')
     end
     return { 200, '', chan('c', ID) }

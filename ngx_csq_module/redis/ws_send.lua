@@ -60,7 +60,7 @@ if err then return err end
 m.ref = f.ref
 
 if ROLE == 'customer' then
-    m.from = { role = 'customer', id = ACTOR }
+    m.from = { role = 'customer', id = CUSTOMER }
     -- silence, for the automatic end, counts from the customer's last word
     if c.state == 'active' then
         redis.call('ZADD', key('activity'), NOW, ID)

@@ -3,7 +3,8 @@
 -- Calling convention of an API script:
 --   KEYS[1]  csq:{<tenant>}:tenant   (every key of the tenant shares the tag)
 --   ARGV[1]  now, unix milliseconds (the caller's clock)
---   ARGV[2]  acting agent id, or the customer id of a customer ('' none)
+--   ARGV[2]  acting agent id; a customer's id, with "/<conversation>"
+--            when its token is for one conversation ('' none)
 --   ARGV[3]  acting role: none, customer, agent, supervisor, admin, platform
 --   ARGV[4]  the id named in the path ('' for none)
 --   ARGV[5]  the request body, JSON ('' for none)
@@ -18,6 +19,19 @@ local T = string.sub(KEYS[1], 1, -7)          -- 'csq:{t}:'
 local TENANT = string.match(T, '^csq:{(.*)}:$')
 local NOW = tonumber(ARGV[1])
 local ACTOR = ARGV[2]
+
+-- a customer token names the customer, and (given at an arrival) the one
+-- conversation it is for: "<customer>/<conversation>"
+local CUSTOMER, CUSTOMER_CONV = ACTOR, nil
+if ARGV[3] == 'customer' and string.find(ACTOR, '/', 1, true) then
+    CUSTOMER, CUSTOMER_CONV = string.match(ACTOR, '^(.-)/(.*)$')
+end
+
+-- is conversation cid (hash c) the calling customer's?
+local function customer_owns(cid, c)
+    return ARGV[3] == 'customer' and c.customer == CUSTOMER
+           and (CUSTOMER_CONV == nil or CUSTOMER_CONV == cid)
+end
 local ROLE = ARGV[3]
 local ID = ARGV[4]
 local EXTRA = ARGV[6]

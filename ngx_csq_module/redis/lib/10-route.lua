@@ -564,11 +564,11 @@ local function agent_conversations(aid, max)
     return arr(active), arr(waiting)
 end
 
--- a socket's side in a conversation: 'customer' (its own) or 'agent' (its
--- agent, one it waits for if bound_ok, a supervisor); or nil and the 403
+-- a socket's side in conversation ID: 'customer' (its own) or 'agent'
+-- (its agent, one it waits for if bound_ok, a supervisor); or nil and 403
 local function side_of(c, bound_ok)
     if ROLE == 'customer' then
-        if c.customer == ACTOR then
+        if customer_owns(ID, c) then
             return 'customer'
         end
     elseif c.agent == ACTOR or ROLES[ROLE] >= ROLES.supervisor
