@@ -18,7 +18,7 @@
 // and interrupts).  NGINX_PIDS, REDIS_PIDS (env): whose CPU to count.
 'use strict';
 
-const { performance } = require('perf_hooks');
+const { performance, monitorEventLoopDelay } = require('perf_hooks');
 const { token, api, parallel, open, pct, cpuSeconds, busySeconds } =
     require('./csq');
 
@@ -137,6 +137,8 @@ function run(pairs, hooks, seconds, rate) {
         const to = from + seconds * 1000;
         const lat = [];
         const slow = [];     // RELAY_DEBUG: worst latency per 100 ms
+        const loop = monitorEventLoopDelay({ resolution: 1 });
+        loop.enable();
         let sending = true, sent = 0, delivered = 0, inWindow = 0;
         let errors = 0, lastError = '';
         const cpu0 = process.cpuUsage();
@@ -204,12 +206,16 @@ function run(pairs, hooks, seconds, rate) {
             const mine = (cpu.user + cpu.system) / 1e6;
             const rest = busySeconds() - busy0 - ng - rd - mine;
             const done = () => {
+                loop.disable();
                 lat.sort((a, b) => a - b);
                 if (process.env.RELAY_DEBUG) {
                     console.error(`rate ${rate}: p90 ${pct(lat, 90).toFixed(2)}`
                         + ` p99.9 ${pct(lat, 99.9).toFixed(2)}`
                         + ` max ${lat[lat.length - 1].toFixed(2)}; worst per`
-                        + ` 100 ms: ${slow.map((x) => x.toFixed(0)).join(' ')}`);
+                        + ` 100 ms: ${slow.map((x) => x.toFixed(0)).join(' ')}`
+                        + `; client event loop delay p99`
+                        + ` ${(loop.percentile(99) / 1e6).toFixed(2)} max`
+                        + ` ${(loop.max / 1e6).toFixed(2)} ms`);
                 }
                 resolve({
                     rate: inWindow / seconds,

@@ -10,6 +10,7 @@
  */
 
 
+#include <openssl/rand.h>
 #include "ngx_csq_module.h"
 #include "ngx_csq_redis.h"
 #include "ngx_csq_json.h"
@@ -25,6 +26,12 @@
 #define NGX_CSQ_API_WS         0x40    /* a socket handshake */
 #define NGX_CSQ_API_IDENTITY   0x80    /* answered here, no script */
 #define NGX_CSQ_API_PAGE       0x100   /* a page or asset (www/) */
+#define NGX_CSQ_API_ENTRY      0x200   /* a visitor: answers with a token */
+#define NGX_CSQ_API_QUERY      0x400   /* the id is the query string */
+#define NGX_CSQ_API_CSV        0x800   /* answers CSV (EXTRA "csv") */
+
+/* a visitor's token lasts a month: the page keeps it */
+#define NGX_CSQ_VISITOR_TTL    (30 * 24 * 60 * 60)
 
 #define NGX_CSQ_API_ARGS       9
 
@@ -63,14 +70,17 @@ static ngx_int_t ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body,
 static ngx_int_t ngx_csq_api_reply(ngx_http_request_t *r, void *data);
 static ngx_int_t ngx_csq_api_login(ngx_http_request_t *r,
     redisReply *reply);
-static ngx_int_t ngx_csq_api_customer_token(ngx_http_request_t *r,
-    redisReply *customer, ngx_str_t *json);
+static ngx_int_t ngx_csq_api_add_token(ngx_http_request_t *r, char *what,
+    ngx_str_t *id, time_t ttl, ngx_str_t *json);
 static ngx_int_t ngx_csq_api_token(ngx_http_request_t *r,
-    ngx_csq_token_t *tk, ngx_str_t *token);
+    ngx_csq_token_t *tk, time_t ttl, ngx_str_t *token);
 static ngx_int_t ngx_csq_api_verify(ngx_http_request_t *r,
     ngx_csq_json_t *body, ngx_str_t *text);
 static ngx_int_t ngx_csq_api_identity(ngx_http_request_t *r,
     ngx_str_t *tenant);
+static ngx_int_t ngx_csq_api_entry(ngx_http_request_t *r,
+    ngx_csq_json_t *body, ngx_str_t *text);
+static ngx_int_t ngx_csq_api_csv(ngx_http_request_t *r, ngx_str_t *csv);
 static void ngx_csq_api_hashed(ngx_http_request_t *r, ngx_int_t rc,
     ngx_str_t *hash);
 static void ngx_csq_api_logged_in(ngx_http_request_t *r, ngx_int_t rc,
@@ -168,6 +178,36 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
 
     { NGX_HTTP_GET, "assets/:id", NGX_CSQ_ROLE_NONE,
       0, NGX_CSQ_API_PAGE, NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/entry", NGX_CSQ_ROLE_NONE,
+      NGX_CSQ_SCRIPT_ENTRY, NGX_CSQ_API_BODY|NGX_CSQ_API_ENTRY, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/keywords", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_KEYWORDS_PUT, NGX_CSQ_API_BODY, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/keywords", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_KEYWORDS_GET, 0, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/links", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_LINKS, 0, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/links/export", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_LINKS, NGX_CSQ_API_CSV, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/links/:id", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_LINK_PUT, NGX_CSQ_API_BODY, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/links/:id", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_LINK_GET, 0, NULL },
+
+    { NGX_HTTP_DELETE, "tenants/:t/links/:id", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_LINK_DEL, 0, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/visitors", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_VISITORS, NGX_CSQ_API_QUERY, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/visitors/export", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_SCRIPT_VISITORS, NGX_CSQ_API_QUERY|NGX_CSQ_API_CSV, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/identity", NGX_CSQ_ROLE_ADMIN,
       0, NGX_CSQ_API_IDENTITY, NULL },
@@ -584,6 +624,10 @@ ngx_csq_api_body(ngx_http_request_t *r, ngx_csq_json_t *body)
         return ngx_csq_api_verify(r, body, &text);
     }
 
+    if (actx->route->flags & NGX_CSQ_API_ENTRY) {
+        return ngx_csq_api_entry(r, body, &text);
+    }
+
     return ngx_csq_api_run(r, &text, NULL);
 }
 
@@ -630,6 +674,156 @@ ngx_csq_api_verify(ngx_http_request_t *r, ngx_csq_json_t *body,
     ngx_str_set(&verified, "verified");
 
     return ngx_csq_api_run(r, text, &verified);
+}
+
+
+/*
+ * POST tenants/<t>/entry: who the page's visitor is.  Its token (from an
+ * earlier visit), or a customer the site signed in (customer_hash), or a
+ * new visitor with a random id; the link is the id of the script call.
+ */
+
+static ngx_int_t
+ngx_csq_api_entry(ngx_http_request_t *r, ngx_csq_json_t *body,
+    ngx_str_t *text)
+{
+    u_char               *p;
+    ngx_str_t             verified, *extra;
+    ngx_csq_ctx_t        *ctx;
+    ngx_csq_json_t       *v, *customer;
+    ngx_csq_token_t       tk;
+    ngx_csq_api_ctx_t    *actx;
+    ngx_csq_main_conf_t  *cmcf;
+    u_char                rnd[10];
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    actx = ctx->data;
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
+
+    extra = NULL;
+    ngx_str_null(&actx->token.agent);
+
+    v = ngx_csq_json_get(body, "ch");
+
+    if (v && v->type != NGX_CSQ_JSON_NULL) {
+        if (v->type != NGX_CSQ_JSON_STRING
+            || ngx_csq_valid_id(&v->value) != NGX_OK)
+        {
+            return ngx_csq_json_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_field",
+                                      "\"ch\" must be a link id");
+        }
+
+        actx->id = v->value;
+    }
+
+    /* a customer the site signed in */
+
+    v = ngx_csq_json_get(body, "customer_hash");
+
+    if (v && v->type != NGX_CSQ_JSON_NULL) {
+        customer = ngx_csq_json_get(body, "customer");
+
+        if (v->type != NGX_CSQ_JSON_STRING || customer == NULL
+            || customer->type != NGX_CSQ_JSON_STRING
+            || ngx_csq_valid_id(&customer->value) != NGX_OK
+            || ngx_csq_identity_check(&cmcf->secret, &actx->tenant,
+                                      &customer->value, &v->value)
+               != NGX_OK)
+        {
+            return ngx_csq_json_error(r, NGX_HTTP_UNAUTHORIZED,
+                                      "bad_identity",
+                                      "\"customer_hash\" is not the site's "
+                                      "signature of \"customer\"");
+        }
+
+        actx->token.agent = customer->value;
+        ngx_str_set(&verified, "verified");
+        extra = &verified;
+    }
+
+    /* a visitor seen before */
+
+    v = ngx_csq_json_get(body, "visitor_token");
+
+    if (actx->token.agent.len == 0 && v && v->type == NGX_CSQ_JSON_STRING
+        && ngx_csq_token_parse(r->pool, &cmcf->secret, &v->value, &tk)
+           == NGX_OK
+        && tk.role == NGX_CSQ_ROLE_CUSTOMER
+        && tk.tenant.len == actx->tenant.len
+        && ngx_strncmp(tk.tenant.data, actx->tenant.data, tk.tenant.len) == 0
+        && ngx_strlchr(tk.agent.data, tk.agent.data + tk.agent.len, '/')
+           == NULL)
+    {
+        actx->token.agent = tk.agent;
+    }
+
+    /* or a new one */
+
+    if (actx->token.agent.len == 0) {
+        p = ngx_pnalloc(r->pool, 1 + 2 * sizeof(rnd));
+        if (p == NULL || RAND_bytes(rnd, sizeof(rnd)) != 1) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        p[0] = 'v';
+        ngx_hex_dump(p + 1, rnd, sizeof(rnd));
+
+        actx->token.agent.data = p;
+        actx->token.agent.len = 1 + 2 * sizeof(rnd);
+    }
+
+    actx->token.role = NGX_CSQ_ROLE_CUSTOMER;
+
+    return ngx_csq_api_run(r, text, extra);
+}
+
+
+/* a CSV answer, downloaded as <tenant>.csv */
+
+static ngx_int_t
+ngx_csq_api_csv(ngx_http_request_t *r, ngx_str_t *csv)
+{
+    ngx_buf_t        *b;
+    ngx_int_t         rc;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Content-Disposition");
+    ngx_str_set(&h->value, "attachment; filename=\"export.csv\"");
+
+    ngx_str_set(&r->headers_out.content_type, "text/csv; charset=utf-8");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_length_n = csv->len;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b->pos = csv->data;
+    b->last = csv->data + csv->len;
+    b->memory = 1;
+    b->last_buf = 1;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
 }
 
 
@@ -730,6 +924,14 @@ ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body, ngx_str_t *extra)
     a[2].len = ngx_strlen(a[2].data);
     a[3] = actx->id;
 
+    if (actx->route->flags & NGX_CSQ_API_QUERY) {
+        a[3] = r->args;
+    }
+
+    if (actx->route->flags & NGX_CSQ_API_CSV) {
+        ngx_str_set(&a[5], "csv");
+    }
+
     if (body) {
         a[4] = *body;
     }
@@ -753,7 +955,7 @@ ngx_csq_api_reply(ngx_http_request_t *r, void *data)
     redisReply  *reply = data;
 
     ngx_int_t           status;
-    ngx_str_t           json;
+    ngx_str_t           json, id;
     ngx_uint_t          level;
     ngx_csq_ctx_t      *ctx;
     ngx_csq_api_ctx_t  *actx;
@@ -793,11 +995,25 @@ ngx_csq_api_reply(ngx_http_request_t *r, void *data)
         && reply->elements == 3
         && reply->element[2]->type == REDIS_REPLY_STRING)
     {
-        if (ngx_csq_api_customer_token(r, reply->element[2], &json)
+        id.data = (u_char *) reply->element[2]->str;
+        id.len = reply->element[2]->len;
+
+        if (ngx_csq_api_add_token(r, "customer", &id, 0, &json) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    if (status == NGX_HTTP_OK && (actx->route->flags & NGX_CSQ_API_ENTRY)) {
+        if (ngx_csq_api_add_token(r, "visitor", &actx->token.agent,
+                                  NGX_CSQ_VISITOR_TTL, &json)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
+    }
+
+    if (status == NGX_HTTP_OK && (actx->route->flags & NGX_CSQ_API_CSV)) {
+        return ngx_csq_api_csv(r, &json);
     }
 
     if (status >= NGX_HTTP_BAD_REQUEST) {
@@ -874,7 +1090,7 @@ ngx_csq_api_logged_in(ngx_http_request_t *r, ngx_int_t rc, ngx_str_t *hash)
 
     g = ngx_csq_json_gen(r);
 
-    if (g == NULL || ngx_csq_api_token(r, &tk, &token) != NGX_OK) {
+    if (g == NULL || ngx_csq_api_token(r, &tk, 0, &token) != NGX_OK) {
         ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
         return;
     }
@@ -896,11 +1112,15 @@ ngx_csq_api_logged_in(ngx_http_request_t *r, ngx_int_t rc, ngx_str_t *hash)
 }
 
 
-/* the customer of a new conversation gets a token for its own calls */
+/*
+ * A token of the customer role for id, added to the JSON object: as
+ * "customer_token" (an arrival's, for its conversation, csq_token_ttl) or
+ * as "visitor": {"id","token"} (a page's visitor, ttl seconds)
+ */
 
 static ngx_int_t
-ngx_csq_api_customer_token(ngx_http_request_t *r, redisReply *customer,
-    ngx_str_t *json)
+ngx_csq_api_add_token(ngx_http_request_t *r, char *what, ngx_str_t *id,
+    time_t ttl, ngx_str_t *json)
 {
     u_char           *p;
     ngx_str_t         token;
@@ -910,35 +1130,44 @@ ngx_csq_api_customer_token(ngx_http_request_t *r, redisReply *customer,
         return NGX_ERROR;
     }
 
-    tk.agent.len = customer->len;
-    tk.agent.data = (u_char *) customer->str;
+    tk.agent = *id;
     tk.role = NGX_CSQ_ROLE_CUSTOMER;
 
-    if (ngx_csq_api_token(r, &tk, &token) != NGX_OK) {
+    if (ngx_csq_api_token(r, &tk, ttl, &token) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    /* {...} -> {...,"customer_token":"..."}: the token is base64url */
+    /* {...} -> {...,"customer_token":"..."}: ids, tokens need no escape */
 
-    p = ngx_pnalloc(r->pool, json->len + sizeof(",\"customer_token\":\"\"")
-                             + token.len);
+    p = ngx_pnalloc(r->pool, json->len + id->len + token.len
+                             + sizeof(",'visitor':{'id':'','token':''}"));
     if (p == NULL) {
         return NGX_ERROR;
     }
 
-    json->len = ngx_sprintf(p, "%*s,\"customer_token\":\"%V\"}",
-                            json->len - 1, json->data, &token)
-                - p;
+    if (what[0] == 'v') {
+        json->len = ngx_sprintf(p, "%*s,\"visitor\":{\"id\":\"%V\","
+                                "\"token\":\"%V\"}}",
+                                json->len - 1, json->data, id, &token)
+                    - p;
+
+    } else {
+        json->len = ngx_sprintf(p, "%*s,\"customer_token\":\"%V\"}",
+                                json->len - 1, json->data, &token)
+                    - p;
+    }
+
     json->data = p;
 
     return NGX_OK;
 }
 
 
-/* a token of the request's tenant for tk's agent and role, csq_token_ttl */
+/* a token of the request's tenant for tk's agent and role (ttl seconds,
+ * 0: csq_token_ttl) */
 
 static ngx_int_t
-ngx_csq_api_token(ngx_http_request_t *r, ngx_csq_token_t *tk,
+ngx_csq_api_token(ngx_http_request_t *r, ngx_csq_token_t *tk, time_t ttl,
     ngx_str_t *token)
 {
     ngx_csq_ctx_t        *ctx;
@@ -950,7 +1179,7 @@ ngx_csq_api_token(ngx_http_request_t *r, ngx_csq_token_t *tk,
     cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
 
     tk->tenant = actx->tenant;
-    tk->expires = ngx_time() + cmcf->token_ttl / 1000;
+    tk->expires = ngx_time() + (ttl ? ttl : (time_t) cmcf->token_ttl / 1000);
 
     return ngx_csq_token_make(r->pool, &cmcf->secret, tk, token);
 }

@@ -141,11 +141,7 @@ ngx_int_t
 ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
     ngx_csq_token_t *tk)
 {
-    u_char           *p, *dot, *last, *f[4], md[EVP_MAX_MD_SIZE];
-    u_char            sig[64], buf[NGX_CSQ_TOKEN_MAX];
-    ngx_int_t         n;
-    ngx_str_t         v, src, payload, role;
-    ngx_uint_t        i;
+    ngx_str_t         v;
     ngx_table_elt_t  *h;
 
     h = r->headers_in.authorization;
@@ -172,6 +168,24 @@ ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
         v.data += 7;
         v.len -= 7;
     }
+
+    return ngx_csq_token_parse(r->pool, secret, &v, tk);
+}
+
+
+/* a token's text: NGX_OK with its claims, NGX_ERROR if bad or expired */
+
+ngx_int_t
+ngx_csq_token_parse(ngx_pool_t *pool, ngx_str_t *secret, ngx_str_t *token,
+    ngx_csq_token_t *tk)
+{
+    u_char           *p, *dot, *last, *f[4], md[EVP_MAX_MD_SIZE];
+    u_char            sig[64], buf[NGX_CSQ_TOKEN_MAX];
+    ngx_int_t         n;
+    ngx_str_t         v, src, payload, role;
+    ngx_uint_t        i;
+
+    v = *token;
 
     if (v.len > NGX_CSQ_TOKEN_MAX) {
         return NGX_ERROR;
@@ -246,11 +260,11 @@ ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
     }
 
     tk->tenant.len = f[1] - 1 - f[0];
-    tk->tenant.data = ngx_pstrdup(r->pool, &(ngx_str_t) { tk->tenant.len,
-                                                          f[0] });
+    tk->tenant.data = ngx_pstrdup(pool, &(ngx_str_t) { tk->tenant.len,
+                                                        f[0] });
     tk->agent.len = f[2] - 1 - f[1];
-    tk->agent.data = ngx_pstrdup(r->pool, &(ngx_str_t) { tk->agent.len,
-                                                         f[1] });
+    tk->agent.data = ngx_pstrdup(pool, &(ngx_str_t) { tk->agent.len,
+                                                       f[1] });
 
     if (tk->tenant.data == NULL || tk->agent.data == NULL) {
         return NGX_ERROR;

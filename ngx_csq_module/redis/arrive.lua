@@ -21,6 +21,17 @@ local language, product, prio = f.language, f.product, f.priority
 
 local qid = b.queue
 if qid ~= nil and not valid_id(qid) then return bad('queue', 'must be a queue id') end
+
+-- through an entry link (R1.2): its queue and its login rule (R1.5)
+local link = nil
+if b.link ~= nil then
+    if not valid_id(b.link) then return bad('link', 'must be a link id') end
+    local err
+    link, err = live_link(b.link)
+    if err then return err end
+    if qid == nil and (link.queue or '') ~= '' then qid = link.queue end
+    channel = b.link
+end
 local attrs = b.attributes
 if attrs ~= nil and type(attrs) ~= 'table' then
     return bad('attributes', 'must be an object')
@@ -31,7 +42,8 @@ if not origin_ok(t) then return origin_refused() end
 
 -- R1.5: a tenant that requires login serves only customers its site
 -- signed in (nginx checked customer_hash and says 'verified')
-if t.require_login == '1' and EXTRA ~= 'verified' then
+if (t.require_login == '1' or (link and link.require_login == '1'))
+   and EXTRA ~= 'verified' then
     return fail(401, 'login_required',
                 'sign the customer in: "customer_hash" is required')
 end
@@ -72,12 +84,12 @@ local cust = hash(key('cust', b.customer)) or {}
 -- the agent this customer is bound to (private contact, R3.3/R2.4)
 -- (a no-agent queue never assigns, not even to an owner)
 local bound = nil
-if q.mode ~= 'noagent' and cust.private == '1' and cust.owner
-   and cust.owner ~= '' then
+if q.mode ~= 'noagent' and q.mode ~= 'robot' and cust.private == '1'
+   and cust.owner and cust.owner ~= '' then
     bound = agent(cust.owner)
 end
 
-if bound == nil and q.mode ~= 'noagent'
+if bound == nil and q.mode ~= 'noagent' and q.mode ~= 'robot'
    and num(q.max_length, 0) > 0
    and redis.call('ZCARD', key('q', qid, 'wait')) >= num(q.max_length, 0) then
     return fail(503, 'queue_full', 'the queue is full, try again later')
@@ -98,10 +110,19 @@ redis.call('HSET', key('cust', b.customer), 'id', b.customer,
            'last_seen', NOW, 'last_channel', c.channel)
 redis.call('ZADD', key('activity'), NOW, cid)
 event('arrived', { conversation = cid, customer = b.customer, queue = qid })
+if link then
+    redis.call('HINCRBY', key('link', b.link), 'customers', 1)
+end
+
+-- the welcome first (R4.3), then whatever routing says
+say_welcome(cid, q, t)
 
 local extra = {}
 
 local function done()
+    if extra.auto_reply and extra.auto_reply ~= '' then
+        bot_say(cid, extra.auto_reply, nil, t)
+    end
     local v = conversation_view(cid, hash(key('c', cid)))
     for k, x in pairs(extra) do v[k] = x end
     local r = reply(201, v)
@@ -126,7 +147,7 @@ if bound then
 end
 
 -- no agent, pick-up: no affinity, the queue's own way
-if q.mode == 'noagent' or q.mode == 'pickup' then
+if q.mode == 'noagent' or q.mode == 'pickup' or q.mode == 'robot' then
     extra.auto_reply = route_in_queue(cid, c, qid, q, t)
     return done()
 end

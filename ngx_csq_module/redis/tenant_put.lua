@@ -11,7 +11,8 @@ local f, err = fields(b, {
     { 'default_capacity', 'int', 1, 1000 },
     { 'suspended_text', 'string', 2000 },
     { 'auto_end_minutes', 'int', 0, 7 * 24 * 60 },
-    { 'utc_offset_minutes', 'int', -14 * 60, 14 * 60 } })
+    { 'utc_offset_minutes', 'int', -14 * 60, 14 * 60 },
+    { 'avatar', 'string', 2000 } })
 if err then return err end
 
 -- R1.5: only customers signed in by the tenant's site
@@ -20,6 +21,21 @@ if b.require_login ~= nil then
         return bad('require_login', 'must be true or false')
     end
     f.require_login = b.require_login and '1' or '0'
+end
+
+-- the chat page's bottom bar (R1.1): [{ label, url }]
+if b.faq_links ~= nil then
+    if type(b.faq_links) ~= 'table' or #b.faq_links > 20 then
+        return bad('faq_links', 'must be an array of at most 20 links')
+    end
+    for _, l in ipairs(b.faq_links) do
+        if type(l) ~= 'table' or type(l.label) ~= 'string'
+           or #l.label == 0 or #l.label > 100 or type(l.url) ~= 'string'
+           or not string.match(l.url, '^https?://[^%s]+$') then
+            return bad('faq_links', 'must hold { label, url } with http(s) urls')
+        end
+    end
+    f.faq_links = cjson.encode(b.faq_links)
 end
 
 -- pages that may open sockets (R1.3): exact origins, empty = any
@@ -57,4 +73,6 @@ return reply(created and 201 or 200, {
     auto_end_minutes = tonumber(t.auto_end_minutes),
     utc_offset_minutes = tonumber(t.utc_offset_minutes or 0),
     origins = arr(cjson.decode(t.origins or '[]')),
-    require_login = t.require_login == '1' })
+    require_login = t.require_login == '1',
+    avatar = t.avatar or '',
+    faq_links = arr(cjson.decode(t.faq_links or '[]')) })

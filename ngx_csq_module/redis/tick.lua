@@ -72,7 +72,7 @@ end
 
 for _, qid in ipairs(redis.call('SMEMBERS', key('queues'))) do
     local q = hash(key('q', qid))
-    if q and q.mode == 'human' then
+    if q and (q.mode == 'human' or q.mode == 'robot') then
         while true do
             local w = redis.call('ZRANGE', key('q', qid, 'wait'), 0, 0)
             if #w == 0 then break end

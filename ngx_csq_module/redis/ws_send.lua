@@ -78,4 +78,9 @@ end
 local id = log_append(ID, m, to)
 redis.call('HINCRBY', key('c', ID), 'messages', 1)
 
+-- the robot answers what it serves (R4.1, R4.2); people answer the rest
+if ROLE == 'customer' and c.state == 'bot' and kind == 'text' then
+    bot_turn(ID, c, m.text)
+end
+
 return { 200, '{"id":"' .. id .. '"}' }

@@ -172,6 +172,64 @@ local function fields(b, spec)
     return v
 end
 
+-- "HH:MM" as minutes of the day, or nil
+local function minutes(hhmm)
+    local h, m = string.match(type(hhmm) == 'string' and hhmm or '',
+                              '^(%d%d):(%d%d)$')
+    h, m = tonumber(h), tonumber(m)
+    if h == nil or m >= 60 or h * 60 + m > 24 * 60 then return nil end
+    return h * 60 + m
+end
+
+-- weekly slots [{ days: [1-7], from: "HH:MM", to: "HH:MM", ... }] (at most
+-- 200): each kept as days, from and to in minutes, and what more(sl, i)
+-- returns of it; or nil and the 400 naming field
+local function parse_slots(list, field, more)
+    if type(list) ~= 'table' or #list > 200 then
+        return nil, bad(field, 'needs slots, an array of at most 200')
+    end
+    local slots = {}
+    for i, sl in ipairs(list) do
+        local from, to = minutes(sl.from), minutes(sl.to)
+        if type(sl.days) ~= 'table' or #sl.days == 0 or from == nil
+           or to == nil or to <= from then
+            return nil, bad(field, 'slot ' .. i
+                                   .. ' needs days 1-7 and "HH:MM" from < to')
+        end
+        for _, d in ipairs(sl.days) do
+            if type(d) ~= 'number' or d < 1 or d > 7 or d ~= math.floor(d) then
+                return nil, bad(field, 'slot ' .. i .. ' has a day outside 1-7')
+            end
+        end
+        local kept, e = more(sl, i)
+        if e then return nil, bad(field, e) end
+        kept.days, kept.from, kept.to = sl.days, from, to
+        slots[#slots + 1] = kept
+    end
+    return slots
+end
+
+-- the tenant's weekday (1 Monday .. 7 Sunday), minute of the day and day
+-- number now (utc_offset_minutes: no daylight saving)
+local function local_now()
+    local offset = tonumber(redis.call('HGET', KEYS[1],
+                                       'utc_offset_minutes')) or 0
+    local localms = NOW + offset * 60000
+    local days = math.floor(localms / 86400000)
+    return (days + 3) % 7 + 1, math.floor((localms - days * 86400000) / 60000),
+           days
+end
+
+-- is the slot (as parse_slots keeps it) on now?
+local function slot_on(slot, weekday, minute)
+    for _, d in ipairs(slot.days) do
+        if d == weekday then
+            return minute >= slot.from and minute < slot.to
+        end
+    end
+    return false
+end
+
 -- HSET of the fields given (nil: left as they are)
 local function hset_given(k, t)
     local args = {}

@@ -140,19 +140,11 @@ local function on_duty_now(q)
     end
 
     local sch = cjson.decode(q.schedule)
-    local offset = num(hash(KEYS[1]).utc_offset_minutes, 0)
-    local localms = NOW + offset * 60000
-    local days = math.floor(localms / 86400000)
-    local weekday = (days + 3) % 7 + 1               -- 1 Monday .. 7 Sunday
-    local minute = math.floor((localms - days * 86400000) / 60000)
+    local weekday, minute = local_now()
     local duty = false
 
     for _, slot in ipairs(sch.slots or {}) do
-        local today = false
-        for _, d in ipairs(slot.days) do
-            if d == weekday then today = true end
-        end
-        if today and minute >= slot.from and minute < slot.to then
+        if slot_on(slot, weekday, minute) then
             if slot.agents == nil then
                 return true
             end
@@ -454,6 +446,9 @@ local function conversation_view(cid, c)
         v.ended = num(c.ended, 0)
         v.end_reason = c.end_reason
     end
+    v.last_id = c.last_id
+    v.read_agent = c.read_agent
+    v.read_customer = c.read_customer
     return v
 end
 
@@ -498,7 +493,7 @@ local function route_in_queue(cid, c, qid, q, t)
     c.queue = qid
     redis.call('HSET', key('c', cid), 'queue', qid)
 
-    if q.mode == 'noagent' then
+    if q.mode == 'noagent' or q.mode == 'robot' then
         redis.call('HSET', key('c', cid), 'state', 'bot')
         c.state = 'bot'
         return nil

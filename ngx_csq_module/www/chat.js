@@ -1,0 +1,284 @@
+/* csq customer chat page: P tenants/<t>/chat[?ch=<link>][&embed=1]
+ * [#customer=<id>&hash=<signature>] (R1.1, R1.2, R1.5, R4.1-R4.3) */
+'use strict';
+
+(() => {
+  const { tenant, api, errCode, errMsg, cmpId } = csq;
+  const $ = (id) => document.getElementById(id);
+  const ls = csq.storage('localStorage');
+  const K = 'csq:' + tenant + ':';            // visitor, conv, last
+  const q = new URLSearchParams(location.search);
+  const ch = q.get('ch') || undefined;
+  const frag = new URLSearchParams(location.hash.slice(1));
+  const customer = frag.get('customer') || undefined;
+  const customerHash = frag.get('hash') || undefined;
+  const SIGN_IN = 'Please sign in on the site to chat';
+
+  const log = $('log'), input = $('input'), statusText = $('status-text');
+  const agentName = $('agent-name'), agentAvatar = $('agent-avatar');
+  const showTyping = csq.typingLine($('typing'));
+
+  let visitor = null;
+  let conv = null;          // {id, token, customer}
+  let fresh = false;        // made by this page load (not taken from storage)
+  let sock = null;
+  let hadHello = false, fails = 0;
+  let state = null, position = null, wait = null, agent = null;
+  let lastId = null, lastAgentId = null, readSent = null, readTimer = 0;
+  let helloLast = null;     // the log's last id when the hello was made
+
+  const thread = new csq.Thread(log, {
+    mine: (m) => m.from.role === 'customer',
+    system: sysText,
+    action: (text) => send(text),
+  });
+  const outbox = new csq.Outbox((f) => sock && sock.send(f));
+  const typer = csq.typingSender((t) => state === 'active' && !!sock && sock.send({ type: 'typing', typing: t }));
+
+  if (q.get('embed') === '1') {
+    document.documentElement.classList.add('embed');
+    // Escape closes the widget's panel; focus goes to the message box
+    addEventListener('keydown', (e) => { if (e.key === 'Escape') parent.postMessage({ csq: 'close' }, '*'); });
+    addEventListener('focus', () => { if (document.activeElement === document.body && !input.disabled) input.focus(); });
+  }
+
+  function banner(text, retry) {
+    $('banner').hidden = !text;
+    $('banner-text').textContent = text || '';
+    const b = $('retry');
+    b.hidden = !retry;
+    b.onclick = retry ? () => { banner(null); retry(); } : null;
+  }
+
+  // nothing but the message (deleted link, unknown desk, sign-in needed)
+  function fatal(text) {
+    document.documentElement.classList.add('fatal');
+    $('banner').setAttribute('role', 'alert');
+    banner(text);
+  }
+
+  async function start() {
+    banner(null);
+    const r = await api('POST', 'entry', {
+      ch, visitor_token: ls.get(K + 'visitor') || undefined, customer, customer_hash: customerHash,
+    });
+    if (r.status !== 200 || !r.data || !r.data.visitor) {
+      const code = errCode(r);
+      if (code === 'link_deleted') return fatal(errMsg(r) || 'this customer-service account has been deleted');
+      if (code === 'not_found') return fatal('This help desk does not exist');
+      if (code === 'login_required' || code === 'bad_identity') return fatal(SIGN_IN);
+      return banner(errMsg(r), start);
+    }
+    const e = r.data;
+    visitor = e.visitor;
+    if (visitor.token) ls.set(K + 'visitor', visitor.token);
+    header(e.tenant || {});
+    faq(e.faq_links);
+    if (e.require_login && !customer) return fatal(SIGN_IN);
+    openConversation();
+  }
+
+  function header(t) {
+    $('title').textContent = t.name || t.id || tenant;
+    document.title = (t.name || tenant) + ' – Chat';
+    const u = csq.safeUrl(t.avatar);
+    if (t.avatar && u) { $('logo').src = u; $('logo').hidden = false; }
+  }
+
+  // optional bottom bar of FAQ and self-service links (R1.1)
+  function faq(links) {
+    const nav = $('faq');
+    for (const l of Array.isArray(links) ? links : []) {
+      const u = csq.safeUrl(l.url);
+      if (u) nav.append(csq.el('a', { href: u, target: '_blank', rel: 'noopener noreferrer', text: l.label || u }));
+    }
+    nav.hidden = !nav.firstChild;
+  }
+
+  async function openConversation() {
+    const c = ls.json(K + 'conv');
+    if (c && c.id && c.token && (!c.customer || c.customer === visitor.id)) {
+      conv = c;
+    } else {
+      statusText.textContent = 'Connecting…';
+      const r = await api('POST', 'conversations', { customer: visitor.id, link: ch, customer_hash: customerHash });
+      if (r.status !== 201 && r.status !== 200) {
+        const code = errCode(r);
+        if (code === 'login_required' || code === 'bad_identity') return fatal(SIGN_IN);
+        if (code === 'queue_full') return banner('All agents are busy, please try later', openConversation);
+        return banner(errMsg(r), openConversation);
+      }
+      conv = { id: r.data.id, token: r.data.customer_token, customer: visitor.id };
+      ls.set(K + 'conv', JSON.stringify(conv));
+      ls.del(K + 'last');
+      fresh = true;
+      apply(r.data);
+      // the arrival's auto-reply, until the same text shows up in the log
+      if (r.data.auto_reply) {
+        log.append(csq.el('div', { class: 'msg in note', 'data-testid': 'chat-note', text: r.data.auto_reply }));
+      }
+    }
+    input.disabled = false;
+    connect();
+  }
+
+  function connect() {
+    // after= only for a drop within this page: a fresh load gets the newest
+    // 100 entries (the whole history after a reload)
+    sock = new csq.Sock(() => csq.wsUrl('chat/ws', { token: conv.token, conversation: conv.id, after: lastId || undefined }), {
+      frame, close: closed,
+    });
+    sock.start();
+    addEventListener('online', () => sock.now());
+  }
+
+  function closed(e) {
+    outbox.down();
+    if (e.code === 1008) return gone();
+    // a browser sees a refused handshake only as 1006: a stored conversation
+    // that never opens (expired token, deleted) is left for a new one
+    if (!hadHello && !fresh && ++fails >= 3) return gone();
+    if (state !== 'ended') banner('Reconnecting…');
+    return true;
+  }
+
+  function gone() {
+    ls.del(K + 'conv');
+    ls.del(K + 'last');
+    if (fresh) setState('ended'); else location.reload();
+    banner(null);
+    return false;
+  }
+
+  function frame(f) {
+    switch (f.type) {
+      case 'hello':
+        hadHello = true;
+        sock.ok();
+        banner(null);
+        if (f.conversation) { helloLast = f.conversation.last_id || null; apply(f.conversation); }
+        outbox.up();
+        break;
+      case 'message':
+        message(f);
+        break;
+      case 'queue':
+        if (f.position != null) { position = f.position; wait = f.estimated_wait; if (state === 'queued') setState('queued'); }
+        break;
+      case 'typing':
+        if (f.from === 'agent') showTyping(f.typing ? (agent && agent.name || 'The agent') + ' is typing…' : '');
+        break;
+      case 'read':
+        if (f.by === 'agent' && f.id) thread.markRead(f.id);
+        break;
+      case 'ack':
+        if (f.ref && f.id) outbox.ack(f.ref, f.id);
+        break;
+      case 'error':
+        if (f.ref && outbox.has(f.ref)) outbox.error(f.ref, (f.error && f.error.message) || 'Not sent');
+        else console.warn('csq:', f.error);
+        break;
+    }
+  }
+
+  // a conversation view (hello, the arrival's answer)
+  function apply(v) {
+    if (v.position != null) { position = v.position; wait = v.estimated_wait; }
+    if (v.agent) setAgent(v.agent);
+    setState(v.state);
+  }
+
+  function setAgent(a) {
+    agent = a;
+    agentName.textContent = a.name || a.id || '';
+    const u = a.avatar && csq.safeUrl(a.avatar);
+    agentAvatar.hidden = !u;
+    if (u) agentAvatar.src = u;
+  }
+
+  function setState(s) {
+    if (s === 'abandoned') s = 'ended';
+    state = s;
+    const active = s === 'active' && agent;
+    agentName.hidden = !active;
+    agentAvatar.hidden = !active || !agentAvatar.getAttribute('src');
+    if (s === 'queued') {
+      statusText.textContent = position != null
+        ? 'You are number ' + position + ' in line' + (wait != null ? ', about ' + Math.max(1, Math.ceil(wait / 60)) + ' min' : '')
+        : 'Waiting for an agent';
+    } else if (active) {
+      statusText.textContent = 'Chatting with';
+    } else if (s === 'bot') {
+      statusText.textContent = 'Our assistant is answering';
+    } else if (s === 'ended') {
+      statusText.textContent = '';
+      showTyping('');
+      typer.stop();
+      $('ended').hidden = false;
+      $('composer').hidden = true;
+      input.disabled = true;
+    }
+  }
+
+  function sysText(m) {
+    const who = (m.agent && (m.agent.name || m.agent.id)) || 'An agent';
+    return { assigned: who + ' joined', queued: 'Waiting for an agent', transferred: 'Transferring you…',
+      ended: 'This conversation has ended', abandoned: 'This conversation has ended' }[m.event] || m.text || '';
+  }
+
+  function message(m) {
+    if (m.conversation && m.conversation !== conv.id) return;
+    outbox.done(m.ref);
+    if (!thread.add(m)) return;
+    if (cmpId(m.id, lastId) > 0) {
+      lastId = m.id;
+      ls.set(K + 'last', JSON.stringify({ conversation: conv.id, id: lastId }));
+    }
+    // history older than the hello only draws: the hello's state stands
+    if (m.kind === 'system' && cmpId(m.id, helloLast) > 0) {
+      if (m.event === 'assigned' && m.agent) { setAgent(m.agent); setState('active'); }
+      else if (m.event === 'queued') setState('queued');
+      else if (m.event === 'transferred') { state = 'transferring'; agentName.hidden = agentAvatar.hidden = true; statusText.textContent = 'Transferring you…'; }
+      else if (m.event === 'ended' || m.event === 'abandoned') setState('ended');
+    }
+    if (m.kind === 'system') return;
+    const role = m.from && m.from.role;
+    if (role === 'agent') {
+      showTyping('');
+      if (cmpId(m.id, lastAgentId) > 0) lastAgentId = m.id;
+      markRead();
+    }
+    if (role === 'bot' || role === 'agent') {
+      for (const n of log.querySelectorAll('.note')) if (n.textContent === m.text) n.remove();
+    }
+  }
+
+  // read receipts while the page is visible: the last agent message
+  function markRead() {
+    clearTimeout(readTimer);
+    readTimer = setTimeout(() => {
+      if (document.visibilityState === 'visible' && lastAgentId && lastAgentId !== readSent
+          && sock && sock.send({ type: 'read', id: lastAgentId })) readSent = lastAgentId;
+    }, 300);
+  }
+  document.addEventListener('visibilitychange', markRead);
+
+  function send(text) {
+    if (state === 'ended' || !conv) return false;
+    const ref = csq.ref('c');
+    thread.pending(ref, { text, kind: 'text', from: { role: 'customer' }, at: Date.now() });
+    outbox.add(ref, { type: 'message', text, ref }, thread, () => send(text));
+    typer.stop();
+    return true;
+  }
+
+  csq.composer($('composer'), input, send, () => typer.input());
+  input.addEventListener('blur', () => typer.stop());
+  $('new').addEventListener('click', () => {
+    ls.del(K + 'conv');
+    ls.del(K + 'last');
+    location.reload();
+  });
+
+  start();
+})();

@@ -1,0 +1,337 @@
+/* csq: helpers shared by the chat page and the workbench (no framework,
+ * no build step).  Everything the pages insert goes in as text. */
+'use strict';
+
+const csq = (() => {
+  // The page is served at <P>tenants/<t>/<page>: P and the tenant come from
+  // the path, never from a constant (the API location is the admin's choice)
+  const m = /^(.*\/)tenants\/([^/]+)\/[^/]*$/.exec(location.pathname) || [];
+  const P = m[1] || '/';
+  const tenant = m[2] ? decodeURIComponent(m[2]) : '';
+  const T = P + 'tenants/' + encodeURIComponent(tenant) + '/';
+  const enc = encodeURIComponent;
+
+  // el('a', {href, text, class, onclick, 'data-testid'}, ...children)
+  function el(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v == null || v === false) continue;
+      if (k === 'text') e.textContent = v;
+      else if (k === 'class') e.className = v;
+      else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? '' : v);
+    }
+    for (const c of kids) if (c != null && c !== false) e.append(c);
+    return e;
+  }
+
+  // only http(s) addresses ever go into href or src
+  function safeUrl(u) {
+    try {
+      const x = new URL(u, location.href);
+      return x.protocol === 'https:' || x.protocol === 'http:' ? x.href : null;
+    } catch (e) { return null; }
+  }
+
+  // Web storage that still works (in memory) where the browser refuses it,
+  // e.g. a third-party iframe with storage blocked
+  function storage(kind) {
+    const mem = {};
+    const s = () => { try { return window[kind]; } catch (e) { return null; } };
+    return {
+      get(k) { try { return s().getItem(k); } catch (e) { return k in mem ? mem[k] : null; } },
+      set(k, v) { mem[k] = String(v); try { s().setItem(k, v); } catch (e) { /* memory only */ } },
+      del(k) { delete mem[k]; try { s().removeItem(k); } catch (e) { /* memory only */ } },
+      json(k) { try { return JSON.parse(this.get(k)); } catch (e) { return null; } },
+    };
+  }
+
+  // JSON call to the API below the tenant: {status, data}; status 0 when
+  // the network failed.  Undefined fields are left out of the body.
+  async function api(method, path, body, token) {
+    const headers = {};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (token) headers.Authorization = 'Bearer ' + token;
+    try {
+      const r = await fetch(T + path, {
+        method, headers, credentials: 'same-origin',
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      let data = null;
+      try { data = await r.json(); } catch (e) { /* no body */ }
+      return { status: r.status, data };
+    } catch (e) {
+      return { status: 0, data: null };
+    }
+  }
+  const errOf = (r) => (r.data && r.data.error) || {};
+  const errCode = (r) => errOf(r).code || (r.status ? 'http_' + r.status : 'network');
+  const errMsg = (r) => errOf(r).message || (r.status ? 'Error ' + r.status : 'Network error, please try again');
+
+  // ws(s)://host<T><path>?params (undefined params left out)
+  function wsUrl(path, params) {
+    const q = new URLSearchParams();
+    for (const [k, v] of Object.entries(params)) if (v != null) q.set(k, v);
+    return (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + T + path + '?' + q;
+  }
+
+  // Log ids are Redis stream ids "<ms>-<seq>": compare as two numbers
+  function cmpId(a, b) {
+    if (!a || !b) return a ? 1 : b ? -1 : 0;
+    const [am, as] = String(a).split('-').map(Number);
+    const [bm, bs] = String(b).split('-').map(Number);
+    return am - bm || (as || 0) - (bs || 0);
+  }
+
+  let seq = 0;
+  const ref = (p) => p + Date.now().toString(36) + '-' + (seq++).toString(36);
+
+  const fmtSize = (n) => n == null ? '' : n < 1024 ? n + ' B'
+    : n < 1048576 ? (n / 1024).toFixed(1) + ' KB' : (n / 1048576).toFixed(1) + ' MB';
+  const fmtTime = (ms) => ms ? new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
+
+  // text with its http(s) links made clickable
+  function linkify(parent, text) {
+    let i = 0;
+    for (const mm of text.matchAll(/https?:\/\/[^\s<>"]+/g)) {
+      parent.append(text.slice(i, mm.index));
+      const u = safeUrl(mm[0]);
+      parent.append(u ? el('a', { href: u, target: '_blank', rel: 'noopener noreferrer', text: mm[0] }) : mm[0]);
+      i = mm.index + mm[0].length;
+    }
+    parent.append(text.slice(i));
+  }
+
+  // A WebSocket that comes back by itself after a drop: 0.5 s doubling to
+  // 10 s (with a little jitter); the page calls ok() when the server's hello
+  // arrives, which resets the delay.  on.close(event) returning false stops.
+  class Sock {
+    constructor(url, on) { this.url = url; this.on = on; this.tries = 0; this.ws = null; }
+    start() {
+      clearTimeout(this.timer);
+      this.stopped = false;
+      let ws;
+      try { ws = new WebSocket(this.url()); } catch (e) { this.retry(); return; }
+      this.ws = ws;
+      ws.onmessage = (e) => {
+        let f;
+        try { f = JSON.parse(e.data); } catch (x) { return; }
+        if (f && typeof f.type === 'string') this.on.frame(f);
+      };
+      ws.onclose = (e) => {
+        if (this.ws !== ws) return;
+        this.ws = null;
+        if (!this.stopped && (!this.on.close || this.on.close(e) !== false)) this.retry();
+      };
+    }
+    retry() {
+      const d = Math.min(10000, 500 * 2 ** this.tries++ * (0.85 + Math.random() * 0.3));
+      this.timer = setTimeout(() => this.start(), d);
+    }
+    now() { if (!this.ws && !this.stopped) this.start(); }  // e.g. back online
+    ok() { this.tries = 0; }
+    get open() { return !!this.ws && this.ws.readyState === 1; }
+    send(o) {
+      if (!this.open) return false;
+      this.ws.send(JSON.stringify(o));
+      return true;
+    }
+    stop() {
+      this.stopped = true;
+      clearTimeout(this.timer);
+      const ws = this.ws;
+      this.ws = null;
+      if (ws) ws.close(1000);
+    }
+  }
+
+  // The messages of one conversation in a container: in log id order, each
+  // id once.  Own messages show at once as "pending" under their ref, get
+  // their id from the ack, and are replaced by their own message frame
+  // (the server sends it back with the ref).
+  //   o.mine(m): right side?  o.system(m): text of a system entry
+  //   o.action(text): an interaction button was clicked
+  //   o.scroller(): the element that scrolls, null when hidden (default
+  //   the container)
+  class Thread {
+    constructor(box, o) {
+      this.box = box; this.o = o; this.byId = new Map(); this.byRef = new Map(); this.lastId = null;
+    }
+    // adds a log entry; returns its element, or null when already there
+    add(m) {
+      const had = this.byId.get(m.id);
+      if (!m.id || (had && !had.classList.contains('local'))) return null;
+      const e = this.render(m);
+      const pend = had || (m.ref && this.byRef.get(m.ref));
+      if (pend) {
+        if (pend.dataset.state === 'read') this.state(e, 'read');
+        this.byRef.delete(m.ref);
+        pend.remove();
+      }
+      this.byId.set(m.id, e);
+      if (cmpId(m.id, this.lastId) > 0) this.lastId = m.id;
+      this.put(e, m.id);
+      return e;
+    }
+    // inserts in id order; pending bubbles (no id yet) stay last
+    put(e, id) {
+      const s = this.o.scroller ? this.o.scroller() : this.box;   // null: not shown now
+      const near = s && s.scrollHeight - s.scrollTop - s.clientHeight < 80;
+      let at = this.box.lastElementChild;
+      while (at && (at.classList.contains('local') || cmpId(at.dataset.id || '0-0', id) > 0)) at = at.previousElementSibling;
+      if (at) at.after(e); else this.box.prepend(e);
+      if (s && (near || !id)) s.scrollTop = s.scrollHeight;
+    }
+    pending(ref, m) {
+      const e = this.render(m);
+      e.classList.add('local');
+      e.dataset.ref = ref;
+      this.state(e, 'pending');
+      this.byRef.set(ref, e);
+      this.put(e, null);
+      return e;
+    }
+    ack(ref, id) {
+      const e = this.byRef.get(ref);
+      if (!e || !id) return;
+      this.byRef.delete(ref);
+      if (this.byId.has(id)) { e.remove(); return; }
+      e.dataset.id = id;
+      this.byId.set(id, e);   // still "local": its message frame replaces it
+      if (cmpId(id, this.lastId) > 0) this.lastId = id;
+      this.state(e, 'sent');
+    }
+    fail(ref, text, retry) {
+      const e = this.byRef.get(ref);
+      if (!e) return;
+      this.byRef.delete(ref);
+      this.state(e, 'failed', text);
+      e.querySelector('.state').append(' ', el('button', {
+        type: 'button', class: 'link', 'data-testid': 'msg-retry', text: 'Retry',
+        onclick: () => { e.remove(); retry(); },
+      }));
+    }
+    // the other side read up to id: own messages up to it are "Read"
+    markRead(id) {
+      for (const [mid, e] of this.byId) {
+        if (e.classList.contains('out') && cmpId(mid, id) <= 0) this.state(e, 'read');
+      }
+    }
+    state(e, s, text) {
+      e.dataset.state = s;
+      const st = e.querySelector('.state');
+      if (st) st.textContent = text || { pending: 'Sending…', sent: 'Sent', read: 'Read' }[s] || '';
+    }
+    render(m) {
+      const sys = m.kind === 'system' || !m.from;
+      const role = sys ? 'system' : m.from.role;
+      const mine = !sys && this.o.mine(m);
+      const e = el('div', {
+        class: 'msg ' + (sys ? 'sys' : mine ? 'out' : 'in'), 'data-testid': 'msg',
+        'data-id': m.id || '', 'data-role': role, 'data-kind': m.kind || 'text',
+      });
+      if (sys) {
+        e.append(this.o.system(m));
+        return e;
+      }
+      if (!mine) e.append(el('div', { class: 'who', text: m.from.name || { customer: 'Customer', bot: 'Assistant' }[role] || m.from.id || role }));
+      const b = el('div', { class: 'body' });
+      const u = safeUrl(m.url);
+      if (m.kind === 'image') {
+        const img = el('img', { src: u, alt: m.name || 'Image', loading: 'lazy' });
+        b.append(u ? el('a', { href: u, target: '_blank', rel: 'noopener noreferrer' }, img) : m.name || '');
+      } else if (m.kind === 'file') {
+        b.append(u ? el('a', { href: u, download: m.name || true, target: '_blank', rel: 'noopener noreferrer', text: m.name || 'File' }) : m.name || 'File',
+          m.size != null ? ' (' + fmtSize(m.size) + ')' : '');
+      } else if (m.kind === 'card') {
+        const img = safeUrl(m.image);
+        b.classList.add('card');
+        if (img) b.append(el('img', { src: img, alt: '', loading: 'lazy' }));
+        b.append(el('strong', {}, u ? el('a', { href: u, target: '_blank', rel: 'noopener noreferrer', text: m.title || u }) : m.title || ''));
+        if (m.description) b.append(el('p', { text: m.description }));
+      } else {
+        linkify(b, String(m.text || ''));
+      }
+      e.append(b);
+      // interaction links (R4.2): a click sends the preset text as the customer
+      if (Array.isArray(m.actions) && m.actions.length) {
+        e.append(el('div', { class: 'actions' }, ...m.actions.map((a) => el('button', {
+          type: 'button', 'data-testid': 'msg-action', text: a.label || a.send,
+          onclick: () => this.o.action && this.o.action(String(a.send || a.label)),
+        }))));
+      }
+      e.append(el('div', { class: 'meta' }, el('time', { text: fmtTime(m.at) }), ' ', el('span', { class: 'state' })));
+      return e;
+    }
+  }
+
+  // Own messages in flight, by ref: sent once the socket is ready; those
+  // whose fate a drop made unknown become "failed" with a retry unless
+  // their frame comes back after the reconnect.  Never sent twice by itself.
+  class Outbox {
+    constructor(sendFrame) { this.q = new Map(); this.sendFrame = sendFrame; this.ready = false; }
+    add(ref, frame, thread, retry) {
+      this.q.set(ref, { frame, thread, retry, sent: false });
+      this.flush();
+    }
+    flush() {
+      for (const o of this.q.values()) if (!o.sent && this.ready) o.sent = this.sendFrame(o.frame);
+    }
+    has(ref) { return this.q.has(ref); }
+    done(ref) { this.q.delete(ref); }
+    ack(ref, id) { const o = this.q.get(ref); if (o) { this.q.delete(ref); o.thread.ack(ref, id); } }
+    error(ref, text) { const o = this.q.get(ref); if (o) { this.q.delete(ref); o.thread.fail(ref, text, o.retry); } }
+    down() { this.ready = false; for (const o of this.q.values()) if (o.sent) o.lost = true; }
+    up() {
+      this.ready = true;
+      this.flush();
+      setTimeout(() => { for (const [r, o] of this.q) if (o.lost) this.error(r, 'Not sent'); }, 2500);
+    }
+  }
+
+  // Enter sends, Shift+Enter is a new line (not while an IME composes);
+  // send(text) returning false keeps the text in the box
+  function composer(form, ta, send, typed) {
+    const go = () => {
+      const t = ta.value.trim();
+      if (!t || ta.disabled) return;
+      if (new TextEncoder().encode(t).length > 10000) {
+        ta.setCustomValidity('This message is too long (at most 10,000 bytes)');
+        ta.reportValidity();
+        return;
+      }
+      if (send(t) !== false) ta.value = '';
+      ta.focus();
+    };
+    ta.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) { e.preventDefault(); go(); }
+    });
+    ta.addEventListener('input', () => { ta.setCustomValidity(''); if (typed) typed(); });
+    form.addEventListener('submit', (e) => { e.preventDefault(); go(); });
+  }
+
+  // typing:true at most every 3 s while typing; false once, on stop()
+  function typingSender(send) {
+    let last = 0;
+    return {
+      input() { const n = Date.now(); if (n - last > 3000 && send(true)) last = n; },
+      stop() { if (last) { last = 0; send(false); } },
+    };
+  }
+
+  // "<who> is typing…" for 5 s or until show('')
+  function typingLine(node) {
+    let t;
+    return (text) => {
+      clearTimeout(t);
+      node.textContent = text || '';
+      node.hidden = !text;
+      if (text) t = setTimeout(() => { node.textContent = ''; node.hidden = true; }, 5000);
+    };
+  }
+
+  return {
+    P, tenant, T, enc, el, safeUrl, storage, api, errCode, errMsg, wsUrl, cmpId, ref,
+    fmtSize, fmtTime, Sock, Thread, Outbox, composer, typingSender, typingLine,
+  };
+})();

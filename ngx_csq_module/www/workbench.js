@@ -1,0 +1,523 @@
+/* csq agent workbench: P tenants/<t>/workbench (R10, first version):
+ * sign-in, status and reception, conversation list with unread counts,
+ * chat pane (end, transfer), pick-up list, supervisor queue and team view */
+'use strict';
+
+(() => {
+  const { tenant, api, errMsg, cmpId, el, enc } = csq;
+  const $ = (id) => document.getElementById(id);
+  const ss = csq.storage('sessionStorage');
+  const KS = 'csq:' + tenant + ':session';
+  const STAFF = { supervisor: 1, admin: 1, platform: 1 };
+  const LIVE = { active: 1, queued: 1, bot: 1 };
+  const LABEL = { queued: 'waiting', bot: 'bot', ended: 'ended', abandoned: 'left', transferred: 'transferred', gone: 'reassigned' };
+
+  let session = null;        // {token, role, agent, expires}
+  let me = '', myName = '';
+  let myStatus = null, myReception = true;
+  let sock = null, hellos = 0, fails = 0;
+  const convs = new Map();   // conversation id -> record (see add())
+  let cur = null;            // the open conversation
+  const waiters = new Map(); // ref -> fn(ack or error) for sync and status
+  const outbox = new csq.Outbox((f) => !!sock && sock.send(f));
+  const showTyping = csq.typingLine($('typing'));
+  let typingConv = null;
+  const typer = csq.typingSender((t) => !!typingConv && !!sock
+    && sock.send({ type: 'typing', conversation: typingConv.id, typing: t }));
+  const timers = new Map();
+  const later = (fn, ms = 300) => { clearTimeout(timers.get(fn)); timers.set(fn, setTimeout(fn, ms)); };
+
+  document.title = 'Workbench – ' + tenant;
+
+  /* ---- session ---- */
+
+  function expiresAt(x) {
+    if (typeof x === 'number') return x < 1e12 ? x * 1000 : x;   // seconds or ms
+    const t = Date.parse(x);
+    return isNaN(t) ? 0 : t;
+  }
+
+  function showLogin(msg) {
+    $('app').hidden = true;
+    $('login').hidden = false;
+    loginError(msg);
+    $('login-agent').focus();
+  }
+
+  function loginError(msg) {
+    $('login-error').textContent = msg || '';
+    $('login-error').hidden = !msg;
+  }
+
+  $('login-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const agent = $('login-agent').value.trim();
+    $('login-submit').disabled = true;
+    loginError(null);
+    const r = await api('POST', 'login', { agent, password: $('login-password').value });
+    $('login-submit').disabled = false;
+    if (r.status !== 200 || !r.data || !r.data.token) {
+      return loginError(r.status === 401 ? 'Wrong agent ID or password' : errMsg(r));
+    }
+    const a = r.data.agent;
+    session = { token: r.data.token, role: r.data.role || 'agent', agent: (a && a.id) || a || agent, expires: r.data.expires };
+    ss.set(KS, JSON.stringify(session));
+    $('login-password').value = '';
+    begin();
+  });
+
+  function logout(msg) {
+    if (sock) sock.stop();
+    ss.del(KS);
+    if (msg) ss.set(KS + ':msg', msg);
+    location.reload();
+  }
+  $('logout').addEventListener('click', () => logout());
+
+  // an API call with the session's token; a 401 ends the session
+  async function call(method, path, body) {
+    const r = await api(method, path, body, session.token);
+    if (r.status === 401) logout('Your session has expired, please sign in again');
+    return r;
+  }
+
+  function banner(text, transient) {
+    $('banner').textContent = text || '';
+    $('banner').hidden = !text;
+    clearTimeout(timers.get(banner));
+    if (transient) later(banner, 6000);
+  }
+
+  function begin() {
+    me = session.agent;
+    $('login').hidden = true;
+    $('app').hidden = false;
+    $('me').textContent = me;
+    const exp = expiresAt(session.expires), left = exp - Date.now();
+    if (exp && left < 2 ** 31) setTimeout(() => logout('Your session has expired, please sign in again'), Math.max(0, left));
+    sock = new csq.Sock(() => csq.wsUrl('agent/ws', { token: session.token }), { frame, close: closed });
+    sock.start();
+    addEventListener('online', () => sock.now());
+    document.addEventListener('visibilitychange', markRead);
+    refreshPickup();
+    if (STAFF[session.role]) {
+      $('sup').hidden = false;
+      refreshSup();
+      setInterval(refreshSup, 15000);
+    }
+  }
+
+  function closed() {
+    outbox.down();
+    banner('Reconnecting…');
+    // a refused handshake looks like any drop (1006): ask the API whether
+    // the token still holds (a 401 there signs out)
+    if (++fails >= 2) call('GET', 'agents/' + enc(me));
+    return true;
+  }
+
+  /* ---- socket frames ---- */
+
+  function frame(f) {
+    switch (f.type) {
+      case 'hello': hello(f); break;
+      case 'message': message(f); break;
+      case 'ack': case 'error': answer(f); break;
+      case 'typing':
+        if (f.from === 'customer' && cur && f.conversation === cur.id) showTyping(f.typing ? 'Customer is typing…' : '');
+        break;
+      case 'read': read(f); break;
+      case 'queue':   // a conversation arrived in, was taken from or left a queue of mine
+        later(refreshPickup);
+        if (STAFF[session.role]) later(refreshSup);
+        break;
+      case 'status': if (f.agent === me) setStatus(f.status); break;
+      case 'reception': if (f.agent === me) setReception(f.reception); break;
+    }
+  }
+
+  // sends a frame whose ack or error goes to fn; false when not connected
+  function request(f, fn) {
+    const ref = csq.ref('r');
+    waiters.set(ref, fn);
+    if (sock && sock.send(Object.assign(f, { ref }))) return true;
+    waiters.delete(ref);
+    return false;
+  }
+
+  function answer(f) {
+    const w = f.ref && waiters.get(f.ref);
+    const msg = (f.error && f.error.message) || 'Error';
+    if (w) { waiters.delete(f.ref); w(f); }
+    else if (f.type === 'ack' && f.ref) outbox.ack(f.ref, f.id);
+    else if (f.ref && outbox.has(f.ref)) outbox.error(f.ref, msg);
+    else if (f.type === 'error') banner(msg, true);
+  }
+
+  // first frame of every connection; comes again after a reconnect (or
+  // when Redis came back): the list is merged, missed messages synced
+  function hello(h) {
+    fails = 0;
+    sock.ok();
+    banner(h.restored ? 'You were set offline while away; your status is back' : null, true);
+    const a = h.agent || {};
+    myName = a.name || me;
+    $('me').textContent = myName === me ? me : myName + ' (' + me + ')';
+    if (a.status) setStatus(a.status);
+    if (a.reception != null) setReception(a.reception);
+    const again = hellos++ > 0;
+    const listed = new Set();
+    for (const v of (h.conversations || []).concat(h.waiting || [])) {
+      listed.add(v.id);
+      const c = upsert(v);
+      if (again && c.thread.lastId) sync(c, c.thread.lastId);
+      else catchUp(c);
+    }
+    // gone while this page was away
+    for (const c of convs.values()) if (!listed.has(c.id) && LIVE[c.state]) setState(c, 'ended');
+    outbox.up();
+    if (again) later(refreshPickup);
+  }
+
+  // reads what the list's view says is unread (after the agent's read id)
+  function catchUp(c) {
+    const have = c.thread.lastId || c.readId;
+    if (c.lastKnown && have && cmpId(c.lastKnown, have) <= 0) return;
+    sync(c, have || undefined);
+  }
+
+  // sync: the log after an id (none: the newest 100) as message frames,
+  // then an ack with "more"
+  function sync(c, after) {
+    return request({ type: 'sync', conversation: c.id, after }, (f) => {
+      if (f.type === 'error') banner(f.error && f.error.message, true);
+    });
+  }
+
+  function message(m) {
+    outbox.done(m.ref);
+    const sys = m.kind === 'system';
+    let c = convs.get(m.conversation);
+    if (!c) {
+      // new to the list: assigned to me, or a message in one I serve
+      if (sys && !(m.event === 'assigned' && m.agent && m.agent.id === me)) return;
+      c = add(m.conversation, null);
+      call('GET', 'conversations/' + enc(c.id)).then((r) => { if (r.status === 200 && r.data) upsert(r.data, true); });
+    }
+    if (!c.thread.add(m)) return;
+    // entries up to the id the list's view had only draw; newer ones act
+    const fresh = cmpId(m.id, c.seen) > 0;
+    if (fresh) c.seen = m.id;
+    if (sys && fresh) event(c, m);
+    if (!sys && m.from.role === 'customer') {
+      c.cust.push(m.id);
+      if (c === cur) showTyping('');
+    }
+    if (c === cur) markRead();
+    draw(c);
+  }
+
+  function event(c, m) {
+    if (m.event === 'assigned') setState(c, m.agent && m.agent.id === me ? 'active' : 'gone');
+    else if (m.event === 'queued' && LIVE[c.state]) setState(c, 'queued');
+    else if (m.event === 'transferred' && m.from_agent === me) setState(c, 'transferred');
+    else if (m.event === 'ended' || m.event === 'abandoned') setState(c, m.event);
+  }
+
+  function read(f) {
+    const c = convs.get(f.conversation);
+    if (!c || !f.id) return;
+    if (f.by === 'customer') c.thread.markRead(f.id);
+    else if (cmpId(f.id, c.readId) > 0) { c.readId = f.id; draw(c); }  // this or another device
+  }
+
+  function sysText(m) {
+    const who = (m.agent && (m.agent.name || m.agent.id)) || 'an agent';
+    switch (m.event) {
+      case 'assigned': return 'Assigned to ' + who;
+      case 'queued': return 'Waiting in queue ' + (m.queue || '');
+      case 'transferred': return 'Transferred' + (m.to_agent ? ' to ' + m.to_agent : m.to_queue ? ' to queue ' + m.to_queue : '');
+      case 'ended': return 'Ended' + (m.reason ? ' (' + m.reason + ')' : '');
+      case 'abandoned': return 'The customer left';
+      default: return m.text || m.event || '';
+    }
+  }
+
+  /* ---- conversation list ---- */
+
+  // seen: the log id the view describes (older entries only draw)
+  function add(id, seen) {
+    const box = el('div', { class: 'thread', role: 'log', 'aria-live': 'polite' });
+    const c = { id, view: { id }, state: 'active', readId: null, readSent: null, lastKnown: seen, seen, cust: [], loaded: false };
+    c.thread = new csq.Thread(box, {
+      mine: (m) => m.from.role === 'agent' && m.from.id === me,
+      system: sysText,
+      scroller: () => (cur === c ? $('log') : null),
+    });
+    c.btn = el('button', { type: 'button', class: 'conv', onclick: () => open(c) });
+    c.li = el('li', { 'data-testid': 'wb-conv', 'data-id': id }, c.btn);
+    $('list').prepend(c.li);
+    convs.set(id, c);
+    return c;
+  }
+
+  // a conversation view: id, state, customer, channel, queue, agent,
+  // last_id, read_agent
+  function upsert(v, keepState) {
+    const c = convs.get(v.id) || add(v.id, v.last_id || null);
+    Object.assign(c.view, v);
+    if (v.state && !keepState) c.state = v.state;
+    if (cmpId(v.read_agent, c.readId) > 0) c.readId = v.read_agent;
+    if (cmpId(v.last_id, c.lastKnown) > 0) c.lastKnown = v.last_id;
+    draw(c);
+    if (c === cur) pane();
+    return c;
+  }
+
+  const unread = (c) => c.cust.filter((id) => cmpId(id, c.readId) > 0).length;
+
+  function draw(c) {
+    const v = c.view, n = unread(c);
+    c.btn.replaceChildren(
+      el('span', { class: 'name', text: v.customer || c.id }),
+      el('span', { class: 'sub', text: [v.channel, v.queue, LABEL[c.state]].filter(Boolean).join(' · ') }),
+      el('span', { class: 'badge', 'data-testid': 'wb-unread', hidden: !n, text: String(n) }),
+      n ? el('span', { class: 'sr', text: ' unread' }) : null);
+    c.btn.setAttribute('aria-current', String(cur === c));
+    c.li.classList.toggle('ended', !LIVE[c.state]);
+    let total = 0;
+    for (const x of convs.values()) total += unread(x);
+    document.title = (total ? '(' + total + ') ' : '') + 'Workbench – ' + tenant;
+  }
+
+  function setState(c, s) {
+    c.state = s;
+    draw(c);
+    if (c === cur) pane();
+  }
+
+  function open(c) {
+    if (cur !== c) {
+      typer.stop();
+      const prev = cur;
+      cur = c;
+      if (prev) draw(prev);
+      showTyping('');
+    }
+    $('log').replaceChildren(c.thread.box);
+    $('log').scrollTop = $('log').scrollHeight;
+    draw(c);
+    pane();
+    if (!c.loaded) c.loaded = sync(c);    // the newest 100
+    markRead();
+    if (matchMedia('(max-width: 900px)').matches) $('log').scrollIntoView({ block: 'nearest' });
+    if (!$('input').disabled) $('input').focus();
+  }
+
+  function pane() {
+    const c = cur, active = !!c && c.state === 'active';
+    $('conv-title').textContent = c ? 'Customer ' + (c.view.customer || c.id) + (LABEL[c.state] ? ' (' + LABEL[c.state] + ')' : '') : 'No conversation open';
+    $('end').disabled = !active;
+    $('transfer').disabled = !active;
+    $('close').hidden = !c || !!LIVE[c.state];
+    $('input').disabled = !active;
+  }
+
+  // the open conversation is read up to its last entry (while visible)
+  function markRead() { later(readNow); }
+  function readNow() {
+    const c = cur, id = c && c.thread.lastId;
+    if (!id || document.visibilityState !== 'visible' || cmpId(id, c.readSent) <= 0) return;
+    if (sock && sock.send({ type: 'read', conversation: c.id, id })) {
+      c.readSent = id;
+      if (cmpId(id, c.readId) > 0) c.readId = id;
+      draw(c);
+    }
+  }
+
+  /* ---- chat pane ---- */
+
+  function send(text, c = cur) {
+    if (!c || c.state !== 'active') return false;
+    const ref = csq.ref('m');
+    c.thread.pending(ref, { text, kind: 'text', from: { role: 'agent', id: me, name: myName }, at: Date.now() });
+    outbox.add(ref, { type: 'message', conversation: c.id, text, ref }, c.thread, () => send(text, c));
+    typer.stop();
+    return true;
+  }
+
+  csq.composer($('composer'), $('input'), send, () => {
+    if (typingConv !== cur) { typer.stop(); typingConv = cur; }
+    if (cur && cur.state === 'active') typer.input();
+  });
+  $('input').addEventListener('blur', () => typer.stop());
+
+  $('end').addEventListener('click', async () => {
+    const c = cur;
+    if (!c) return;
+    $('end').disabled = true;
+    const r = await call('POST', 'conversations/' + enc(c.id) + '/end', {});
+    if (r.status >= 200 && r.status < 300) setState(c, 'ended');
+    else { banner(errMsg(r), true); pane(); }
+  });
+
+  // "end and remove window": an ended one leaves the list
+  $('close').addEventListener('click', () => {
+    const c = cur;
+    if (!c) return;
+    convs.delete(c.id);
+    c.li.remove();
+    cur = null;
+    $('log').replaceChildren();
+    pane();
+    const first = $('list').querySelector('button');
+    if (first) first.focus();
+  });
+
+  const dlg = $('transfer-dialog');
+  $('transfer').addEventListener('click', () => {
+    $('transfer-error').hidden = true;
+    $('transfer-target').value = '';
+    dlg.showModal();
+    $('transfer-target').focus();
+  });
+  $('transfer-cancel').addEventListener('click', () => dlg.close());
+  $('transfer-form').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const c = cur, target = $('transfer-target').value.trim();
+    if (!c || !target) return;
+    $('transfer-submit').disabled = true;
+    // {agent} (on duty, with room) or {queue}; the "transferred" entry
+    // of the log then updates the list
+    const r = await call('POST', 'conversations/' + enc(c.id) + '/transfer', { [$('transfer-kind').value]: target });
+    $('transfer-submit').disabled = false;
+    if (r.status >= 200 && r.status < 300) return dlg.close();
+    $('transfer-error').textContent = r.status === 409 ? errMsg(r) + ' (not available)' : errMsg(r);
+    $('transfer-error').hidden = false;
+  });
+
+  /* ---- status ---- */
+
+  function setStatus(s) { myStatus = s; $('status').value = s; }
+  function setReception(r) { myReception = !!r; $('reception').checked = myReception; }
+
+  // only the changed field is sent; the answer carries both
+  function pushStatus(body) {
+    const done = (ok, d, msg) => {
+      if (ok) { if (d.status) setStatus(d.status); if (d.reception != null) setReception(d.reception); }
+      else { banner(msg, true); setStatus(myStatus); setReception(myReception); }
+    };
+    if (!request(Object.assign({ type: 'status' }, body), (f) => done(f.type === 'ack', f, f.error && f.error.message))) {
+      call('POST', 'agents/' + enc(me) + '/status', body).then((r) => done(r.status === 200, r.data || {}, errMsg(r)));
+    }
+  }
+  $('status').addEventListener('change', () => pushStatus({ status: $('status').value }));
+  $('reception').addEventListener('change', () => pushStatus({ reception: $('reception').checked }));
+
+  /* ---- pick-up list and supervisor views ---- */
+
+  // keeps ul's items in the order of items, each made once by key (so a
+  // refresh keeps focus and what was typed)
+  function keyed(ul, items, make) {
+    const old = new Map([...ul.children].map((li) => [li.dataset.key, li]));
+    let prev = null;
+    for (const it of items) {
+      let li = old.get(it.key);
+      if (li) old.delete(it.key);
+      else { li = make(it); li.dataset.key = it.key; }
+      if ((prev ? prev.nextElementSibling : ul.firstElementChild) !== li) {
+        if (prev) prev.after(li); else ul.prepend(li);
+      }
+      prev = li;
+    }
+    for (const li of old.values()) li.remove();
+  }
+
+  let myQueues = null;
+  async function refreshPickup() {
+    if (!myQueues) {
+      const r = await call('GET', 'agents/' + enc(me));
+      if (r.status !== 200 || !r.data) return;
+      myQueues = r.data.queues || [];
+    }
+    const res = await Promise.all(myQueues.map((q) => call('GET', 'queues/' + enc(q))));
+    const items = [];
+    res.forEach((r, i) => {
+      if (r.status !== 200 || !r.data) return;
+      for (const w of r.data.waiting || []) {
+        const id = typeof w === 'object' ? w.id : w;
+        items.push({ key: id, id, queue: r.data.name || myQueues[i] });
+      }
+    });
+    keyed($('pickup'), items, (it) => el('li', {},
+      el('span', { text: it.id + ' · ' + it.queue }),
+      el('button', { type: 'button', class: 'small', 'data-testid': 'wb-take', 'data-id': it.id, 'aria-label': 'Take ' + it.id, text: 'Take', onclick: () => take(it.id) })));
+  }
+
+  async function take(id) {
+    const r = await call('POST', 'conversations/' + enc(id) + '/claim', {});
+    const msg = $('pickup-msg');
+    if (r.status >= 200 && r.status < 300) {
+      msg.textContent = '';
+      const c = convs.get(id) || add(id, null);
+      if (r.data && r.data.id === id) upsert(r.data);
+      else if (!LIVE[c.state]) setState(c, 'active');
+      open(c);
+    } else {
+      msg.textContent = r.status === 409 ? 'Conversation ' + id + ' is already taken' : errMsg(r);
+    }
+    later(refreshPickup);
+  }
+
+  async function refreshSup() {
+    if (document.hidden) return;
+    const [w, t] = await Promise.all([call('GET', 'waiting'), call('GET', 'agents')]);
+    if (w.status === 200 && w.data) {
+      const items = [];
+      for (const q of w.data.queues || []) for (const v of q.waiting || []) items.push({ key: v.id, v, where: 'queue ' + q.queue });
+      for (const a of w.data.agents || []) for (const v of a.waiting || []) items.push({ key: v.id, v, where: 'for ' + a.agent });
+      keyed($('waiting'), items, waitingItem);
+    } else {
+      $('sup-msg').textContent = errMsg(w);
+    }
+    if (t.status === 200 && t.data) team(t.data.agents || []);
+  }
+  $('sup-refresh').addEventListener('click', refreshSup);
+
+  function waitingItem(it) {
+    const v = it.v;
+    const input = el('input', { 'data-testid': 'wb-assign-agent', 'aria-label': 'Agent for ' + v.id, placeholder: 'agent ID', size: 8, autocapitalize: 'off', spellcheck: 'false' });
+    return el('li', {},
+      el('span', { text: (v.customer || v.id) + ' · ' + it.where + (v.priority ? ' · priority ' + v.priority : '') }),
+      el('form', { class: 'assign', onsubmit: (e) => { e.preventDefault(); assign(v.id, input.value.trim()); } },
+        input, el('button', { type: 'submit', class: 'small', 'data-testid': 'wb-assign', 'data-id': v.id, text: 'Assign' })));
+  }
+
+  async function assign(id, agent) {
+    const msg = $('sup-msg');
+    if (!agent) { msg.textContent = 'Enter an agent ID to assign ' + id; return; }
+    const r = await call('POST', 'conversations/' + enc(id) + '/assign', { agent });
+    msg.textContent = r.status >= 200 && r.status < 300 ? 'Assigned ' + id + ' to ' + agent : errMsg(r);
+    refreshSup();
+  }
+
+  function team(agents) {
+    const min = (ms) => String(Math.round((ms || 0) / 60000));
+    $('team').replaceChildren(...agents.map((a) => el('tr', {},
+      el('th', { scope: 'row', text: a.name && a.name !== a.id ? a.name + ' (' + a.id + ')' : a.id }),
+      el('td', { text: (a.status || '') + (a.reception === false ? ', not receiving' : '') }),
+      el('td', { text: (a.load || 0) + ' / ' + (a.capacity || 0) }),
+      el('td', { text: String((a.today && a.today.taken) || 0) }),
+      el('td', { text: min(a.today && a.today.suspended_ms) }),
+      el('td', { text: min(a.today && a.today.offline_ms) }))));
+  }
+
+  /* ---- start ---- */
+
+  const note = ss.get(KS + ':msg');
+  ss.del(KS + ':msg');
+  session = ss.json(KS);
+  const exp = session && expiresAt(session.expires);
+  if (session && session.token && !(exp && exp <= Date.now())) begin();
+  else showLogin(note);
+})();
