@@ -1,10 +1,9 @@
-// Helpers the Node load clients of bench/ share: csq tokens, JSON API
-// calls, a bounded-concurrency loop, a WebSocket open that waits for a
-// first frame, percentiles and the CPU time of other processes.
+// Helpers the Node clients of bench/ share: csq tokens, JSON API calls,
+// a bounded-concurrency loop, a WebSocket open that waits for a first
+// frame.
 'use strict';
 
 const crypto = require('crypto');
-const fs = require('fs');
 const http = require('http');
 const WebSocket = require('ws');
 
@@ -91,33 +90,4 @@ function open(url, first, opts = {}, timeoutMs = 20000) {
     });
 }
 
-// the p-th percentile (0..100) of a sorted array
-function pct(sorted, p) {
-    if (sorted.length === 0) return NaN;
-    return sorted[Math.min(sorted.length - 1,
-                           Math.floor(sorted.length * p / 100))];
-}
-
-// user + system CPU seconds used so far by these pids (from /proc)
-function cpuSeconds(pids) {
-    let ticks = 0;
-    for (const pid of pids) {
-        try {
-            const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-            const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-            ticks += Number(f[11]) + Number(f[12]);   // utime, stime
-        } catch (e) { /* gone */ }
-    }
-    return ticks / 100;
-}
-
-// CPU seconds the whole machine has been busy (all cores, /proc/stat)
-function busySeconds() {
-    const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]
-        .split(/\s+/).slice(1).map(Number);
-    // user nice system idle iowait irq softirq steal
-    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / 100;
-}
-
-module.exports = { token, api, parallel, open, pct, cpuSeconds,
-                   busySeconds };
+module.exports = { token, api, parallel, open };

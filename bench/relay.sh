@@ -33,7 +33,10 @@ bench_node
 nchan_so=$(dpkg -L libnginx-mod-nchan | grep 'ngx_nchan_module\.so$')
 ulimit -n "$(ulimit -Hn)"
 
-client="node $root/bench/relay-client.js"
+# the load client, in C: on 2 cores the client's CPU is the server's loss
+bench_install gcc
+gcc -O2 -Wall -o "$dir/relay-load" "$root/bench/relay-load.c"
+client=$dir/relay-load
 nginx_main="worker_processes $workers;
 worker_rlimit_nofile 20000;"
 nginx_events="worker_connections 10000;"
@@ -65,10 +68,10 @@ bench_nginx_start "
         location /api/ { csq_api; }' /api/
 
 echo "csq: $workers workers, $pairs customer/agent pairs, ${secs}s per run"
-$client setup "http://127.0.0.1:$http_port" "$secret" "$pairs" > "$dir/plan.json"
+node "$root/bench/relay-setup.js" "http://127.0.0.1:$http_port" "$secret" \
+    "$pairs" > "$dir/plan"
 nginx_pids=$(bench_nginx_workers)
-csq=$(run_client csq csq "http://127.0.0.1:$http_port" "$dir/plan.json" \
-      "$secs" "$fractions")
+csq=$(run_client csq csq "$http_port" "$dir/plan" "$secs" "$fractions")
 log_check csq "$dir/logs/error.log"
 bench_nginx_stop
 
@@ -104,8 +107,7 @@ http {
 
 echo "nchan: $workers workers, $pairs publisher/subscriber pairs, ${secs}s per run"
 nginx_pids=$(bench_nginx_workers "$dir/nchan")
-nchan=$(run_client nchan nchan "http://127.0.0.1:$nchan_port" "$pairs" \
-        "$secs" "$fractions")
+nchan=$(run_client nchan nchan "$nchan_port" "$pairs" "$secs" "$fractions")
 log_check nchan "$dir/nchan/logs/error.log"
 fi
 

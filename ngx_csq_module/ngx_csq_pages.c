@@ -117,7 +117,7 @@ ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
 }
 
 
-/* { 200, origins JSON array } or { 404, error } */
+/* { 200, the origins, space-separated } or { 404, error } */
 
 static ngx_int_t
 ngx_csq_page_reply(ngx_http_request_t *r, void *data)
@@ -194,65 +194,41 @@ ngx_csq_page_reply(ngx_http_request_t *r, void *data)
 
     /* frame-ancestors: 'self' and the listed origins, or anyone */
 
-    if (origins.len <= 2) {
+    if (origins.len == 0) {
         ngx_str_set(&ancestors, "*");
         return ngx_csq_page_send(r, a, &ancestors);
     }
 
-    ancestors.data = ngx_pnalloc(r->pool, sizeof("'self'") + origins.len);
+    ancestors.data = ngx_pnalloc(r->pool, sizeof("'self' ") + origins.len);
     if (ancestors.data == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    p = ngx_cpymem(ancestors.data, "'self'", sizeof("'self'") - 1);
-
-    for (q = origins.data; q < origins.data + origins.len; q++) {
-        if (*q == '"' || *q == '[' || *q == ']' || *q == '\\') {
-            continue;
-        }
-
-        *p++ = (*q == ',') ? ' ' : *q;
-    }
-
-    ancestors.len = p - ancestors.data;
-
-    /* the list was "[...]": a first origin needs its space */
-
-    if (ancestors.len > sizeof("'self'") - 1) {
-        ngx_memmove(ancestors.data + sizeof("'self'"),
-                    ancestors.data + sizeof("'self'") - 1,
-                    ancestors.len - (sizeof("'self'") - 1));
-        ancestors.data[sizeof("'self'") - 1] = ' ';
-        ancestors.len++;
-    }
+    ancestors.len = ngx_sprintf(ancestors.data, "'self' %V", &origins)
+                    - ancestors.data;
 
     return ngx_csq_page_send(r, a, &ancestors);
 }
 
 
-/* is origin one of the JSON array's strings (or the array empty)? */
+/* is origin one of the space-separated origins (or are there none)? */
 
 static ngx_int_t
 ngx_csq_page_listed(ngx_str_t *origins, u_char *origin, size_t len)
 {
     u_char  *p, *last, *e;
 
-    p = origins->data;
-    last = p + origins->len;
-
-    if (origins->len <= 2) {
+    if (origins->len == 0) {
         return NGX_OK;
     }
 
-    while (p < last) {
-        p = ngx_strlchr(p, last, '"');
-        if (p == NULL) {
-            break;
-        }
+    p = origins->data;
+    last = p + origins->len;
 
-        e = ngx_strlchr(++p, last, '"');
+    while (p < last) {
+        e = ngx_strlchr(p, last, ' ');
         if (e == NULL) {
-            break;
+            e = last;
         }
 
         if ((size_t) (e - p) == len && ngx_strncasecmp(p, origin, len) == 0) {
