@@ -46,10 +46,15 @@ redis_pid=$(redis-cli -p "$redis_port" info server \
             | awk -F: '/^process_id/ { print $2 + 0 }')
 
 # a run of the client against one server: its RESULT lines, renamed
+# (with RELAY_DEBUG, what Redis spent its time on, on stderr)
 run_client() {
     local name=$1; shift
+    redis-cli -p "$redis_port" config resetstat >/dev/null
     NGINX_PIDS="$nginx_pids" REDIS_PIDS="$redis_pid" $client "$@" \
         | awk -v n="$name" '$1 == "RESULT" { $1 = n; print }'
+    [ -n "${RELAY_DEBUG:-}" ] && redis-cli -p "$redis_port" info commandstats \
+        | sort -t= -k3 -rn | head -8 | cut -d, -f1-3 >&2
+    return 0
 }
 
 # the error log's complaints, for the report
