@@ -19,8 +19,11 @@ PKGS_BUILD   := gcc make nginx nginx-dev libhiredis-dev libyajl-dev
 PKGS_RUN     := redis-server redis-tools curl
 PKGS_TEST    := libtest-base-perl libtext-diff-perl libhttp-message-perl \
                 liburi-perl libprotocol-websocket-perl libipc-run-perl \
-                liblist-moreutils-perl valgrind
+                liblist-moreutils-perl valgrind chromium openssl
 PKGS_BENCH   := wrk
+# Node.js for the browser tests (npm playwright-core): Debian's, unless the
+# machine already has one
+PKGS_NODE    := $(if $(shell command -v node),,nodejs npm)
 
 SOURCES      := config $(wildcard ngx_csq_module/*.[ch]) \
                 $(wildcard ngx_csq_module/redis/*.lua) \
@@ -60,7 +63,9 @@ deps-run: deps
 	$(call install,$(PKGS_RUN))
 
 deps-test: deps-run
-	$(call install,$(PKGS_TEST))
+	$(call install,$(PKGS_TEST) $(PKGS_NODE))
+	@[ -d t/browser/node_modules/playwright-core ] || \
+	    (cd t/browser && npm ci --no-audit --no-fund --loglevel=error)
 
 deps-bench: deps-run
 	$(call install,$(PKGS_BENCH))

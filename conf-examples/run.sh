@@ -9,8 +9,9 @@ run=$root/build/run
 nginx=${NGINX:-/usr/sbin/nginx}
 redis_port=6399
 
-mkdir -p "$run/modules" "$run/logs" "$run/redis"
+mkdir -p "$run/modules" "$run/logs" "$run/redis" "$run/html"
 cp "$root/build/ngx_http_csq_module.so" "$run/modules/"
+cp "$root/conf-examples/widget-demo.html" "$run/html/"
 
 pids=()
 
@@ -56,6 +57,10 @@ ngx_csq_module is running (Ctrl-C stops nginx and Redis)
   logs       build/run/logs/
 
 EOT
+
+bash "$root/conf-examples/demo.sh" http://127.0.0.1:8080/csq/api \
+    quickstart-secret-change-me http://127.0.0.1:8081
+echo
 
 curl -s http://127.0.0.1:8080/csq/status && echo
 

@@ -156,7 +156,11 @@
         hadHello = true;
         sock.ok();
         banner(null);
-        if (f.conversation) { helloLast = f.conversation.last_id || null; apply(f.conversation); }
+        if (f.conversation) {
+          helloLast = f.conversation.last_id || null;
+          if (f.conversation.read_agent) thread.markRead(f.conversation.read_agent);
+          apply(f.conversation);
+        }
         outbox.up();
         break;
       case 'message':

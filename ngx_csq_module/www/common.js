@@ -155,7 +155,7 @@ const csq = (() => {
   //   the container)
   class Thread {
     constructor(box, o) {
-      this.box = box; this.o = o; this.byId = new Map(); this.byRef = new Map(); this.lastId = null;
+      this.box = box; this.o = o; this.byId = new Map(); this.byRef = new Map(); this.lastId = null; this.readTo = null;
     }
     // adds a log entry; returns its element, or null when already there
     add(m) {
@@ -164,10 +164,10 @@ const csq = (() => {
       const e = this.render(m);
       const pend = had || (m.ref && this.byRef.get(m.ref));
       if (pend) {
-        if (pend.dataset.state === 'read') this.state(e, 'read');
         this.byRef.delete(m.ref);
         pend.remove();
       }
+      if (e.classList.contains('out')) this.state(e, cmpId(m.id, this.readTo) <= 0 ? 'read' : 'sent');
       this.byId.set(m.id, e);
       if (cmpId(m.id, this.lastId) > 0) this.lastId = m.id;
       this.put(e, m.id);
@@ -213,6 +213,7 @@ const csq = (() => {
     }
     // the other side read up to id: own messages up to it are "Read"
     markRead(id) {
+      if (cmpId(id, this.readTo) > 0) this.readTo = id;
       for (const [mid, e] of this.byId) {
         if (e.classList.contains('out') && cmpId(mid, id) <= 0) this.state(e, 'read');
       }

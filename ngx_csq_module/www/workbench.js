@@ -268,6 +268,7 @@
     Object.assign(c.view, v);
     if (v.state && !keepState) c.state = v.state;
     if (cmpId(v.read_agent, c.readId) > 0) c.readId = v.read_agent;
+    if (v.read_customer) c.thread.markRead(v.read_customer);
     if (cmpId(v.last_id, c.lastKnown) > 0) c.lastKnown = v.last_id;
     draw(c);
     if (c === cur) pane();
