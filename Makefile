@@ -5,6 +5,8 @@
 #   make test     the whole suite, ends with prove's summary
 #   make test-valgrind   the same under valgrind
 #   make bench    the benchmarks of bench/
+#   make bench-relay   chat relay over WebSocket against nchan (bench/relay.sh)
+#   make bench-conns   idle customer sockets and memory each (bench/conns.sh)
 
 SHELL        := /bin/bash
 ROOT         := $(CURDIR)
@@ -35,7 +37,7 @@ SOURCES      := config $(wildcard ngx_csq_module/*.[ch]) \
 PROVE        := prove -I$(ROOT) -I$(ROOT)/t/runner -r
 
 .PHONY: all deps deps-run deps-test deps-bench run test test-valgrind \
-        bench fuzz clean
+        bench bench-relay bench-conns fuzz clean
 
 all: $(MODULE)
 
@@ -104,6 +106,12 @@ test-valgrind: deps-test $(MODULE)
 bench: deps-bench $(MODULE)
 	@bash bench/api.sh
 	@bash bench/route.sh
+
+bench-relay: deps-bench $(MODULE)
+	@bash bench/relay.sh
+
+bench-conns: deps-bench $(MODULE)
+	@bash bench/conns.sh
 
 # libFuzzer on the WebSocket frame parser: FUZZ_SECONDS (default 60)
 FUZZ_SECONDS ?= 60

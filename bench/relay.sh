@@ -12,11 +12,14 @@
 # flight per sender (not yet acknowledged: csq's ack, nchan's channel
 # info).  First as fast as that allows (the max), then rate-limited at
 # half of that max (FRACTIONS="0.5" by default, e.g. "0.5,0.25").
-# Latency: from the send to the receiver's socket, in one client process.
+# Latency: from the send to the receiver's socket, both in the one load
+# client (relay-load.c, built here; relay-setup.js makes csq's tenant,
+# agents and conversations through the API).  The CPU columns tell where
+# the machine's 2 cores went, and "rest" whether something else ran.
 # Goals: csq / nchan messages/s >= 1.5; csq p99 at half load < 5 ms.
 # NCHAN=0 skips the baseline (to look at csq alone; no ratio then).
 # RELAY_DEBUG=1: the client also prints p90, p99.9, max and the worst
-# latency of each 100 ms.
+# latency of each 100 ms, and Redis its busiest commands.
 
 set -euo pipefail
 
@@ -82,11 +85,10 @@ bench_nginx_stop
 
 # --- nchan, its Redis store, publishing over WebSocket
 
-nchan=""
-if [ "${NCHAN:-1}" != 0 ]; then
-
-nchan_port=$(free_port)
-bench_nginx_conf nchan "$nchan_port" "load_module $nchan_so;
+run_nchan() {
+    local port
+    port=$(free_port)
+    bench_nginx_conf nchan "$port" "load_module $nchan_so;
 $nginx_main
 error_log logs/error.log warn;
 pid logs/nginx.pid;
@@ -95,7 +97,7 @@ http {
     access_log off;
     upstream nchan_redis { nchan_redis_server redis://127.0.0.1:$redis_port; }
     server {
-        listen 127.0.0.1:$nchan_port backlog=4096;
+        listen 127.0.0.1:$port backlog=4096;
         location = /up { return 200; }
         location ~ ^/pub/(\w+)\$ {
             nchan_publisher websocket http;
@@ -110,22 +112,28 @@ http {
     }
 }" /up /usr/sbin/nginx
 
-echo "nchan: $workers workers, $pairs publisher/subscriber pairs, ${secs}s per run"
-nginx_pids=$(bench_nginx_workers "$dir/nchan")
-nchan=$(run_client nchan nchan "$nchan_port" "$pairs" "$secs" "$fractions")
-log_check nchan "$dir/nchan/logs/error.log"
-fi
+    echo "nchan: $workers workers, $pairs publisher/subscriber pairs, ${secs}s per run"
+    nginx_pids=$(bench_nginx_workers "$dir/nchan")
+    nchan=$(run_client nchan nchan "$port" "$pairs" "$secs" "$fractions")
+    log_check nchan "$dir/nchan/logs/error.log"
+}
+
+nchan=""
+[ "${NCHAN:-1}" = 0 ] || run_nchan
 
 # --- the table
 
 fmt='%-6s %-5s %9s %11s %7s %7s %8s %5s %6s %6s %6s %7s %5s\n'
 printf "\n$fmt" server load "target/s" "delivered/s" "p50 ms" "p99 ms" \
     sent lost errors nginx% redis% client% rest%
-printf '%s\n%s\n' "$csq" "$nchan" | awk 'NF' | awk -v fmt="$fmt" '{
+printf '%s\n%s\n' "$csq" "$nchan" | awk -v fmt="$fmt" 'NF {
     printf fmt, $1, $2, ($3 == 0 ? "-" : $3), $4, $5, $6, $7, $8, $9,
         $10, $11, $12, $13 }'
 echo "(CPU, 100 = one core of $(nproc): nginx workers, redis-server, the load"
 echo " client, and the rest of the machine: other processes, interrupts)"
+printf '%s\n%s\n' "$csq" "$nchan" | awk '$13 > 25 { n++ } END { if (n)
+    printf "warning: %d run(s) shared the machine with other work (rest%% > 25):" \
+           " their figures are not to be trusted\n", n }'
 
 awk -v c="$(echo "$csq" | awk '$2 == "max" { print $4 }')" \
     -v n="$(echo "$nchan" | awk '$2 == "max" { print $4 }')" \

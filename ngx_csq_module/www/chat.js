@@ -80,7 +80,7 @@
 
   function header(t) {
     $('title').textContent = t.name || t.id || tenant;
-    document.title = (t.name || tenant) + ' – Chat';
+    document.title = (t.name || tenant) + ' \u2013 Chat';
     const u = csq.safeUrl(t.avatar);
     if (t.avatar && u) { $('logo').src = u; $('logo').hidden = false; }
   }
@@ -100,7 +100,7 @@
     if (c && c.id && c.token && (!c.customer || c.customer === visitor.id)) {
       conv = c;
     } else {
-      statusText.textContent = 'Connecting…';
+      statusText.textContent = 'Connecting\u2026';
       const r = await api('POST', 'conversations', { customer: visitor.id, link: ch, customer_hash: customerHash });
       if (r.status !== 201 && r.status !== 200) {
         const code = errCode(r);
@@ -138,7 +138,7 @@
     // a browser sees a refused handshake only as 1006: a stored conversation
     // that never opens (expired token, deleted) is left for a new one
     if (!hadHello && !fresh && ++fails >= 3) return gone();
-    if (state !== 'ended') banner('Reconnecting…');
+    if (state !== 'ended') banner('Reconnecting\u2026');
     return true;
   }
 
@@ -170,7 +170,7 @@
         if (f.position != null) { position = f.position; wait = f.estimated_wait; if (state === 'queued') setState('queued'); }
         break;
       case 'typing':
-        if (f.from === 'agent') showTyping(f.typing ? (agent && agent.name || 'The agent') + ' is typing…' : '');
+        if (f.from === 'agent') showTyping(f.typing ? (agent && agent.name || 'The agent') + ' is typing\u2026' : '');
         break;
       case 'read':
         if (f.by === 'agent' && f.id) thread.markRead(f.id);
@@ -226,7 +226,7 @@
 
   function sysText(m) {
     const who = (m.agent && (m.agent.name || m.agent.id)) || 'An agent';
-    return { assigned: who + ' joined', queued: 'Waiting for an agent', transferred: 'Transferring you…',
+    return { assigned: who + ' joined', queued: 'Waiting for an agent', transferred: 'Transferring you\u2026',
       ended: 'This conversation has ended', abandoned: 'This conversation has ended' }[m.event] || m.text || '';
   }
 
@@ -242,7 +242,7 @@
     if (m.kind === 'system' && cmpId(m.id, helloLast) > 0) {
       if (m.event === 'assigned' && m.agent) { setAgent(m.agent); setState('active'); }
       else if (m.event === 'queued') setState('queued');
-      else if (m.event === 'transferred') { state = 'transferring'; agentName.hidden = agentAvatar.hidden = true; statusText.textContent = 'Transferring you…'; }
+      else if (m.event === 'transferred') { state = 'transferring'; agentName.hidden = agentAvatar.hidden = true; statusText.textContent = 'Transferring you\u2026'; }
       else if (m.event === 'ended' || m.event === 'abandoned') setState('ended');
     }
     if (m.kind === 'system') return;

@@ -1,15 +1,12 @@
-/* csq: helpers shared by the chat page and the workbench (no framework,
- * no build step).  Everything the pages insert goes in as text. */
+/* csq: helpers of the chat page and the workbench; all data goes in as text */
 'use strict';
 
 const csq = (() => {
-  // The page is served at <P>tenants/<t>/<page>: P and the tenant come from
-  // the path, never from a constant (the API location is the admin's choice)
+  // pages are at <P>tenants/<t>/<page>: P and the tenant come from the path
   const m = /^(.*\/)tenants\/([^/]+)\/[^/]*$/.exec(location.pathname) || [];
   const P = m[1] || '/';
   const tenant = m[2] ? decodeURIComponent(m[2]) : '';
   const T = P + 'tenants/' + encodeURIComponent(tenant) + '/';
-  const enc = encodeURIComponent;
 
   // el('a', {href, text, class, onclick, 'data-testid'}, ...children)
   function el(tag, attrs, ...kids) {
@@ -33,21 +30,20 @@ const csq = (() => {
     } catch (e) { return null; }
   }
 
-  // Web storage that still works (in memory) where the browser refuses it,
-  // e.g. a third-party iframe with storage blocked
+  // web storage, in memory where the browser refuses it (third-party iframe)
   function storage(kind) {
     const mem = {};
     const s = () => { try { return window[kind]; } catch (e) { return null; } };
     return {
       get(k) { try { return s().getItem(k); } catch (e) { return k in mem ? mem[k] : null; } },
-      set(k, v) { mem[k] = String(v); try { s().setItem(k, v); } catch (e) { /* memory only */ } },
-      del(k) { delete mem[k]; try { s().removeItem(k); } catch (e) { /* memory only */ } },
+      set(k, v) { mem[k] = String(v); try { s().setItem(k, v); } catch (e) { /* memory */ } },
+      del(k) { delete mem[k]; try { s().removeItem(k); } catch (e) { /* memory */ } },
       json(k) { try { return JSON.parse(this.get(k)); } catch (e) { return null; } },
     };
   }
 
-  // JSON call to the API below the tenant: {status, data}; status 0 when
-  // the network failed.  Undefined fields are left out of the body.
+  // a JSON call below the tenant: {status, data}, status 0 if the network
+  // failed; undefined fields are left out of the body
   async function api(method, path, body, token) {
     const headers = {};
     if (body !== undefined) headers['Content-Type'] = 'application/json';
@@ -145,14 +141,12 @@ const csq = (() => {
     }
   }
 
-  // The messages of one conversation in a container: in log id order, each
-  // id once.  Own messages show at once as "pending" under their ref, get
-  // their id from the ack, and are replaced by their own message frame
-  // (the server sends it back with the ref).
-  //   o.mine(m): right side?  o.system(m): text of a system entry
-  //   o.action(text): an interaction button was clicked
-  //   o.scroller(): the element that scrolls, null when hidden (default
-  //   the container)
+  // One conversation's messages in a box, in log id order, each id once.
+  // Own messages show at once as pending under their ref, get their id from
+  // the ack and are replaced by their message frame (it carries the ref).
+  // o.mine(m): right side?  o.system(m): a system entry's text;
+  // o.action(text): interaction button; o.scroller(): what scrolls (null:
+  // hidden; default the box)
   class Thread {
     constructor(box, o) {
       this.box = box; this.o = o; this.byId = new Map(); this.byRef = new Map(); this.lastId = null; this.readTo = null;
@@ -221,7 +215,7 @@ const csq = (() => {
     state(e, s, text) {
       e.dataset.state = s;
       const st = e.querySelector('.state');
-      if (st) st.textContent = text || { pending: 'Sending…', sent: 'Sent', read: 'Read' }[s] || '';
+      if (st) st.textContent = text || { pending: 'Sending\u2026', sent: 'Sent', read: 'Read' }[s] || '';
     }
     render(m) {
       const sys = m.kind === 'system' || !m.from;
@@ -266,9 +260,9 @@ const csq = (() => {
     }
   }
 
-  // Own messages in flight, by ref: sent once the socket is ready; those
-  // whose fate a drop made unknown become "failed" with a retry unless
-  // their frame comes back after the reconnect.  Never sent twice by itself.
+  // Own messages in flight by ref, sent once the socket is ready; if a drop
+  // makes their fate unknown and their frame does not come back after the
+  // reconnect, they fail with a retry: never sent twice by themselves
   class Outbox {
     constructor(sendFrame) { this.q = new Map(); this.sendFrame = sendFrame; this.ready = false; }
     add(ref, frame, thread, retry) {
@@ -320,7 +314,7 @@ const csq = (() => {
     };
   }
 
-  // "<who> is typing…" for 5 s or until show('')
+  // "<who> is typing\u2026" for 5 s or until show('')
   function typingLine(node) {
     let t;
     return (text) => {
@@ -332,7 +326,7 @@ const csq = (() => {
   }
 
   return {
-    P, tenant, T, enc, el, safeUrl, storage, api, errCode, errMsg, wsUrl, cmpId, ref,
+    P, tenant, T, el, safeUrl, storage, api, errCode, errMsg, wsUrl, cmpId, ref,
     fmtSize, fmtTime, Sock, Thread, Outbox, composer, typingSender, typingLine,
   };
 })();

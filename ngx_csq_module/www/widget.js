@@ -84,7 +84,7 @@ iframe { flex: 1; width: 100%; border: 0; }
 
   const panel = mk('div', { id: 'csq-panel', class: 'panel', role: 'dialog', 'aria-label': label, 'data-testid': 'widget-panel' });
   panel.hidden = true;
-  const close = mk('button', { type: 'button', class: 'close', 'aria-label': 'Close chat', 'data-testid': 'widget-close' }, '×');
+  const close = mk('button', { type: 'button', class: 'close', 'aria-label': 'Close chat', 'data-testid': 'widget-close' }, '\u00d7');
   const bar = mk('div', { class: 'bar' });
   bar.append(mk('span', {}, label), close);
   const frame = mk('iframe', { title: label, 'data-testid': 'widget-frame', allow: 'clipboard-write' });

@@ -4,7 +4,8 @@
 'use strict';
 
 (() => {
-  const { tenant, api, errMsg, cmpId, el, enc } = csq;
+  const { tenant, api, errMsg, cmpId, el } = csq;
+  const enc = encodeURIComponent;
   const $ = (id) => document.getElementById(id);
   const ss = csq.storage('sessionStorage');
   const KS = 'csq:' + tenant + ':session';
@@ -27,7 +28,7 @@
   const timers = new Map();
   const later = (fn, ms = 300) => { clearTimeout(timers.get(fn)); timers.set(fn, setTimeout(fn, ms)); };
 
-  document.title = 'Workbench – ' + tenant;
+  document.title = 'Workbench \u2013 ' + tenant;
 
   /* ---- session ---- */
 
@@ -109,7 +110,7 @@
 
   function closed() {
     outbox.down();
-    banner('Reconnecting…');
+    banner('Reconnecting\u2026');
     // a refused handshake looks like any drop (1006): ask the API whether
     // the token still holds (a 401 there signs out)
     if (++fails >= 2) call('GET', 'agents/' + enc(me));
@@ -124,7 +125,7 @@
       case 'message': message(f); break;
       case 'ack': case 'error': answer(f); break;
       case 'typing':
-        if (f.from === 'customer' && cur && f.conversation === cur.id) showTyping(f.typing ? 'Customer is typing…' : '');
+        if (f.from === 'customer' && cur && f.conversation === cur.id) showTyping(f.typing ? 'Customer is typing\u2026' : '');
         break;
       case 'read': read(f); break;
       case 'queue':   // a conversation arrived in, was taken from or left a queue of mine
@@ -281,14 +282,14 @@
     const v = c.view, n = unread(c);
     c.btn.replaceChildren(
       el('span', { class: 'name', text: v.customer || c.id }),
-      el('span', { class: 'sub', text: [v.channel, v.queue, LABEL[c.state]].filter(Boolean).join(' · ') }),
+      el('span', { class: 'sub', text: [v.channel, v.queue, LABEL[c.state]].filter(Boolean).join(' \u00b7 ') }),
       el('span', { class: 'badge', 'data-testid': 'wb-unread', hidden: !n, text: String(n) }),
-      n ? el('span', { class: 'sr', text: ' unread' }) : null);
+      el('span', { class: 'sr', text: n ? ' unread' : '' }));
     c.btn.setAttribute('aria-current', String(cur === c));
     c.li.classList.toggle('ended', !LIVE[c.state]);
     let total = 0;
     for (const x of convs.values()) total += unread(x);
-    document.title = (total ? '(' + total + ') ' : '') + 'Workbench – ' + tenant;
+    document.title = (total ? '(' + total + ') ' : '') + 'Workbench \u2013 ' + tenant;
   }
 
   function setState(c, s) {
@@ -451,7 +452,7 @@
       }
     });
     keyed($('pickup'), items, (it) => el('li', {},
-      el('span', { text: it.id + ' · ' + it.queue }),
+      el('span', { text: it.id + ' \u00b7 ' + it.queue }),
       el('button', { type: 'button', class: 'small', 'data-testid': 'wb-take', 'data-id': it.id, 'aria-label': 'Take ' + it.id, text: 'Take', onclick: () => take(it.id) })));
   }
 
@@ -489,7 +490,7 @@
     const v = it.v;
     const input = el('input', { 'data-testid': 'wb-assign-agent', 'aria-label': 'Agent for ' + v.id, placeholder: 'agent ID', size: 8, autocapitalize: 'off', spellcheck: 'false' });
     return el('li', {},
-      el('span', { text: (v.customer || v.id) + ' · ' + it.where + (v.priority ? ' · priority ' + v.priority : '') }),
+      el('span', { text: (v.customer || v.id) + ' \u00b7 ' + it.where + (v.priority ? ' \u00b7 priority ' + v.priority : '') }),
       el('form', { class: 'assign', onsubmit: (e) => { e.preventDefault(); assign(v.id, input.value.trim()); } },
         input, el('button', { type: 'submit', class: 'small', 'data-testid': 'wb-assign', 'data-id': v.id, text: 'Assign' })));
   }

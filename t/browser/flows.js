@@ -1,0 +1,221 @@
+// The pages in a real headless browser (Debian's chromium driven by
+// playwright-core), for t/050-browser.t, printing TAP.
+//
+// env: BASE (http://host:port/csq/api), TENANT (demo), WIDGET_OK and
+// WIDGET_BAD (a page with the widget on an allowed and on a refused
+// origin), SHOTS (a folder for screenshots), PLATFORM (a platform token).
+'use strict';
+
+const { chromium } = require('playwright-core');
+
+const BASE = process.env.BASE;
+const T = process.env.TENANT || 'demo';
+const SHOTS = process.env.SHOTS;
+const PLATFORM = process.env.PLATFORM;
+const WAIT = Number(process.env.WAIT_MS || 10000);
+
+let n = 0;
+let failed = 0;
+
+function ok(cond, name, diag) {
+  n++;
+  if (!cond) failed++;
+  console.log(`${cond ? 'ok' : 'not ok'} ${n} - ${name}`);
+  if (!cond && diag) console.log(`# ${String(diag).replace(/\n/g, '\n# ')}`);
+}
+
+async function api(method, path, body) {
+  const r = await fetch(`${BASE}/tenants/${T}/${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${PLATFORM}`,
+               'Content-Type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  return { status: r.status, json: await r.json().catch(() => null) };
+}
+
+// waits until fn() is true (polls), false on timeout
+async function until(fn, ms = WAIT) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    try { if (await fn()) return true; } catch (e) { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
+async function texts(page, sel) {
+  return page.$$eval(sel, (els) => els.map((e) => e.textContent));
+}
+
+async function logText(page, log) {
+  return (await page.textContent(`[data-testid="${log}"]`)) || '';
+}
+
+async function say(page, input, button, text) {
+  await page.fill(`[data-testid="${input}"]`, text);
+  await page.click(`[data-testid="${button}"]`);
+}
+
+async function login(page, agent, password) {
+  await page.goto(`${BASE}/tenants/${T}/workbench`);
+  await page.fill('[data-testid="login-agent"]', agent);
+  await page.fill('[data-testid="login-password"]', password);
+  await page.click('[data-testid="login-submit"]');
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--no-sandbox'],
+  });
+
+  try {
+    // nobody serves yet: the hand-off waits in line
+    for (const a of ['alice', 'bob', 'sam']) {
+      await api('POST', `agents/${a}/status`, { status: 'offline' });
+    }
+
+    // --- the customer: welcome, bot, hand-off, waiting (R1.1, R4.1-R4.3)
+
+    const cctx = await browser.newContext({ viewport: { width: 390, height: 780 } });
+    const cust = await cctx.newPage();
+    const errors = [];
+    cust.on('pageerror', (e) => errors.push(String(e)));
+    const t0 = Date.now();
+    await cust.goto(`${BASE}/tenants/${T}/chat?ch=welcome`);
+
+    ok(await until(async () => /Demo Shop bot/.test(await logText(cust, 'chat-log'))),
+       'R4.3 the chat page shows the welcome text', await logText(cust, 'chat-log'));
+    ok(Date.now() - t0 < 3000, `... soon after opening (${Date.now() - t0} ms)`);
+    ok(/Demo Shop/.test(await cust.textContent('h1')), 'the header has the tenant name');
+    ok(await cust.isVisible('[data-testid="chat-faq"]'), 'R1.1 the FAQ bar is shown');
+
+    await say(cust, 'chat-input', 'chat-send', 'price');
+    ok(await until(async () => /start at 9 EUR/.test(await logText(cust, 'chat-log'))),
+       'R4.2 the robot answers a keyword');
+    ok(await until(async () => (await cust.$$('[data-testid="msg-action"]')).length > 0),
+       'R4.2 its interaction link is a button');
+
+    // the interaction link sends "agent" as the customer: the hand-off
+    await cust.click('[data-testid="msg-action"]');
+    ok(await until(async () => /number\s*1|#\s*1|position\s*1|1 in line/i.test(
+         await cust.textContent('[data-testid="chat-status"]'))),
+       'R4.1 after the hand-off the customer waits, position 1 shown',
+       await cust.textContent('[data-testid="chat-status"]'));
+    if (SHOTS) await cust.screenshot({ path: `${SHOTS}/chat-waiting.png`, fullPage: true });
+
+    // --- an agent logs in and takes it (R10)
+
+    const actx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const agent = await actx.newPage();
+    agent.on('pageerror', (e) => errors.push(String(e)));
+    await login(agent, 'alice', 'alice-demo-pass');
+    ok(await until(async () => await agent.isVisible('[data-testid="wb-status"]')),
+       'the agent logs in on the workbench');
+    await agent.selectOption('[data-testid="wb-status"]', 'online');
+    ok(await until(async () => (await agent.$$('[data-testid="wb-conv"]')).length === 1),
+       'going online, the waiting conversation is hers');
+    ok(await until(async () => /Alice/.test(
+         await cust.textContent('[data-testid="chat-status"]'))),
+       "the customer sees the agent's name",
+       await cust.textContent('[data-testid="chat-status"]'));
+
+    await agent.click('[data-testid="wb-conv"]');
+    ok(await until(async () => /price/.test(await logText(agent, 'wb-log'))),
+       'the agent sees the history');
+
+    // --- both talk; typing
+
+    await agent.fill('[data-testid="wb-input"]', 'Hello, I am Alice');
+    ok(await until(async () => await cust.isVisible('[data-testid="chat-typing"]'), 5000),
+       'the customer sees the agent typing');
+    await agent.click('[data-testid="wb-send"]');
+    ok(await until(async () => /I am Alice/.test(await logText(cust, 'chat-log'))),
+       "the customer gets the agent's message");
+    await say(cust, 'chat-input', 'chat-send', 'I want the blue one');
+    ok(await until(async () => /blue one/.test(await logText(agent, 'wb-log'))),
+       "the agent gets the customer's message");
+    if (SHOTS) await agent.screenshot({ path: `${SHOTS}/workbench.png`, fullPage: true });
+
+    // --- the customer reloads: the whole history is there (R1.1)
+
+    await cust.reload();
+    ok(await until(async () => {
+      const t = await logText(cust, 'chat-log');
+      return /Demo Shop bot/.test(t) && /I am Alice/.test(t) && /blue one/.test(t);
+    }), 'R1.1 after a reload the history is all there', await logText(cust, 'chat-log'));
+    const ids = await cust.$$eval('[data-testid="msg"]', (els) => els.map((e) => e.dataset.id));
+    ok(new Set(ids).size === ids.length, 'and no message is shown twice');
+    if (SHOTS) await cust.screenshot({ path: `${SHOTS}/chat.png`, fullPage: true });
+
+    // --- the agent transfers to bob; bob ends it (R4.4, R4.5)
+
+    await api('POST', 'agents/bob/status', { status: 'online' });
+    await agent.click('[data-testid="wb-transfer"]');
+    const kind = await agent.$('[data-testid="wb-transfer-kind"]');
+    if (kind) await kind.selectOption('agent');
+    await agent.fill('[data-testid="wb-transfer-target"]', 'bob');
+    await agent.click('[data-testid="wb-transfer-submit"]');
+    ok(await until(async () => (await agent.$$('[data-testid="wb-conv"][data-ended="1"], [data-testid="wb-conv"]')).length === 0
+                         || /transfer/i.test(await logText(agent, 'wb-log'))),
+       'the agent transfers the conversation to bob');
+    ok(await until(async () => /Bob/.test(
+         await cust.textContent('[data-testid="chat-status"]'))),
+       'the customer now sees Bob', await cust.textContent('[data-testid="chat-status"]'));
+
+    const bctx = await browser.newContext();
+    const bob = await bctx.newPage();
+    bob.on('pageerror', (e) => errors.push(String(e)));
+    await login(bob, 'bob', 'bob-demo-pass');
+    ok(await until(async () => (await bob.$$('[data-testid="wb-conv"]')).length === 1),
+       'bob has it in his list');
+    await bob.click('[data-testid="wb-conv"]');
+    bob.once('dialog', (d) => d.accept());
+    await bob.click('[data-testid="wb-end"]');
+    ok(await until(async () => await cust.isVisible('[data-testid="chat-new"]')),
+       'bob ends it: the customer sees the end');
+
+    // --- the widget (R1.3)
+
+    const wctx = await browser.newContext();
+    const site = await wctx.newPage();
+    site.on('pageerror', (e) => errors.push(String(e)));
+    await site.goto(process.env.WIDGET_OK);
+    const button = site.locator('[data-testid="widget-button"]');
+    ok(await until(async () => await button.isVisible()),
+       'R1.3 on an allowed site the widget adds its button');
+    await button.click();
+    const frame = site.frameLocator('[data-testid="widget-frame"]');
+    ok(await until(async () => /Demo Shop bot/.test(
+         await frame.locator('[data-testid="chat-log"]').textContent())),
+       '... which opens the chat, welcome included');
+    if (SHOTS) await site.screenshot({ path: `${SHOTS}/widget.png` });
+
+    const bad = await wctx.newPage();
+    const refused = [];
+    // a refused script may also be cut off by the browser (ORB): both count
+    bad.on('response', (r) => { if (/widget\.js/.test(r.url())) refused.push(r.status()); });
+    bad.on('requestfailed', (r) => {
+      if (/widget\.js/.test(r.url())) refused.push(r.failure() && r.failure().errorText);
+    });
+    await bad.goto(process.env.WIDGET_BAD);
+    await until(async () => refused.length > 0, 5000);
+    ok(refused[0] === 403 || /BLOCKED/.test(refused[0] || ''),
+       `R1.3 on another site the widget script is refused (${refused[0]})`);
+    await new Promise((r) => setTimeout(r, 500));
+    ok(await bad.locator('[data-testid="widget-button"]').count() === 0,
+       '... and no chat button appears');
+
+    ok(errors.length === 0, 'no script error on any page', errors.join('\n'));
+  } catch (e) {
+    ok(false, 'the browser flows ran to the end', e && e.stack);
+  } finally {
+    await browser.close();
+  }
+
+  console.log(`1..${n}`);
+  process.exit(failed ? 1 : 0);
+}
+
+main();
