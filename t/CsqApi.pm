@@ -111,7 +111,13 @@ sub login_token {
 sub setup_tenant {
     my ($t, %o) = @_;
     my $p = platform_token();
-    my ($s) = api(PUT => "tenants/$t", $o{tenant} || {}, token => $p);
+    my ($s, $tries) = (0, 0);
+    # a worker just started (under valgrind) may still be loading scripts
+    while ($tries++ < 10) {
+        ($s) = api(PUT => "tenants/$t", $o{tenant} || {}, token => $p);
+        last unless $s == 503;
+        Time::HiRes::sleep(0.5);
+    }
     die "tenant $t: $s\n" unless $s == 201 || $s == 200;
     for my $q (sort keys %{ $o{queues} || {} }) {
         ($s) = api(PUT => "tenants/$t/queues/$q", $o{queues}{$q}, token => $p);

@@ -18,8 +18,7 @@
   const agentName = $('agent-name'), agentAvatar = $('agent-avatar');
   const showTyping = csq.typingLine($('typing'));
 
-  let visitor = null;
-  let conv = null;          // {id, token, customer}
+  let visitor = null, conv = null;   // conv: {id, token, customer}
   let fresh = false;        // made by this page load (not taken from storage)
   let sock = null;
   let hadHello = false, fails = 0;
@@ -81,16 +80,16 @@
   function header(t) {
     $('title').textContent = t.name || t.id || tenant;
     document.title = (t.name || tenant) + ' \u2013 Chat';
-    const u = csq.safeUrl(t.avatar);
-    if (t.avatar && u) { $('logo').src = u; $('logo').hidden = false; }
+    const u = t.avatar && csq.safeUrl(t.avatar);
+    if (u) { $('logo').src = u; $('logo').hidden = false; }
   }
 
   // optional bottom bar of FAQ and self-service links (R1.1)
   function faq(links) {
     const nav = $('faq');
-    for (const l of Array.isArray(links) ? links : []) {
+    for (const l of links || []) {
       const u = csq.safeUrl(l.url);
-      if (u) nav.append(csq.el('a', { href: u, target: '_blank', rel: 'noopener noreferrer', text: l.label || u }));
+      if (u) nav.append(csq.el('a', { href: u, ...csq.NEW, text: l.label || u }));
     }
     nav.hidden = !nav.firstChild;
   }
@@ -100,7 +99,6 @@
     if (c && c.id && c.token && (!c.customer || c.customer === visitor.id)) {
       conv = c;
     } else {
-      statusText.textContent = 'Connecting\u2026';
       const r = await api('POST', 'conversations', { customer: visitor.id, link: ch, customer_hash: customerHash });
       if (r.status !== 201 && r.status !== 200) {
         const code = errCode(r);
@@ -123,8 +121,7 @@
   }
 
   function connect() {
-    // after= only for a drop within this page: a fresh load gets the newest
-    // 100 entries (the whole history after a reload)
+    // after= only after a drop in this page: a new load gets the newest 100
     sock = new csq.Sock(() => csq.wsUrl('chat/ws', { token: conv.token, conversation: conv.id, after: lastId || undefined }), {
       frame, close: closed,
     });
@@ -135,16 +132,18 @@
   function closed(e) {
     outbox.down();
     if (e.code === 1008) return gone();
-    // a browser sees a refused handshake only as 1006: a stored conversation
-    // that never opens (expired token, deleted) is left for a new one
+    if (state === 'ended') return false;     // nothing more will come
+    // a refused handshake is just 1006 here: a stored conversation that
+    // never opens (expired token, deleted) is dropped for a new one
     if (!hadHello && !fresh && ++fails >= 3) return gone();
-    if (state !== 'ended') banner('Reconnecting\u2026');
+    banner('Reconnecting\u2026');
     return true;
   }
 
+  function forget() { ls.del(K + 'conv'); ls.del(K + 'last'); }
+
   function gone() {
-    ls.del(K + 'conv');
-    ls.del(K + 'last');
+    forget();
     if (fresh) setState('ended'); else location.reload();
     banner(null);
     return false;
@@ -163,9 +162,7 @@
         }
         outbox.up();
         break;
-      case 'message':
-        message(f);
-        break;
+      case 'message': message(f); break;
       case 'queue':
         if (f.position != null) { position = f.position; wait = f.estimated_wait; if (state === 'queued') setState('queued'); }
         break;
@@ -175,12 +172,9 @@
       case 'read':
         if (f.by === 'agent' && f.id) thread.markRead(f.id);
         break;
-      case 'ack':
-        if (f.ref && f.id) outbox.ack(f.ref, f.id);
-        break;
+      case 'ack': outbox.ack(f.ref, f.id); break;
       case 'error':
-        if (f.ref && outbox.has(f.ref)) outbox.error(f.ref, (f.error && f.error.message) || 'Not sent');
-        else console.warn('csq:', f.error);
+        if (outbox.has(f.ref)) outbox.error(f.ref, (f.error && f.error.message) || 'Not sent');
         break;
     }
   }
@@ -196,8 +190,7 @@
     agent = a;
     agentName.textContent = a.name || a.id || '';
     const u = a.avatar && csq.safeUrl(a.avatar);
-    agentAvatar.hidden = !u;
-    if (u) agentAvatar.src = u;
+    if (u) agentAvatar.src = u; else agentAvatar.removeAttribute('src');
   }
 
   function setState(s) {
@@ -227,6 +220,7 @@
   function sysText(m) {
     const who = (m.agent && (m.agent.name || m.agent.id)) || 'An agent';
     return { assigned: who + ' joined', queued: 'Waiting for an agent', transferred: 'Transferring you\u2026',
+      handoff: 'Connecting you to an agent\u2026',
       ended: 'This conversation has ended', abandoned: 'This conversation has ended' }[m.event] || m.text || '';
   }
 
@@ -278,11 +272,7 @@
 
   csq.composer($('composer'), input, send, () => typer.input());
   input.addEventListener('blur', () => typer.stop());
-  $('new').addEventListener('click', () => {
-    ls.del(K + 'conv');
-    ls.del(K + 'last');
-    location.reload();
-  });
+  $('new').addEventListener('click', () => { forget(); location.reload(); });
 
   start();
 })();

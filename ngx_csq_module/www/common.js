@@ -8,6 +8,8 @@ const csq = (() => {
   const tenant = m[2] ? decodeURIComponent(m[2]) : '';
   const T = P + 'tenants/' + encodeURIComponent(tenant) + '/';
 
+  const NEW = { target: '_blank', rel: 'noopener noreferrer' };
+
   // el('a', {href, text, class, onclick, 'data-testid'}, ...children)
   function el(tag, attrs, ...kids) {
     const e = document.createElement(tag);
@@ -27,18 +29,18 @@ const csq = (() => {
     try {
       const x = new URL(u, location.href);
       return x.protocol === 'https:' || x.protocol === 'http:' ? x.href : null;
-    } catch (e) { return null; }
+    } catch { return null; }
   }
 
   // web storage, in memory where the browser refuses it (third-party iframe)
   function storage(kind) {
     const mem = {};
-    const s = () => { try { return window[kind]; } catch (e) { return null; } };
+    const s = () => { try { return window[kind]; } catch { return null; } };
     return {
-      get(k) { try { return s().getItem(k); } catch (e) { return k in mem ? mem[k] : null; } },
-      set(k, v) { mem[k] = String(v); try { s().setItem(k, v); } catch (e) { /* memory */ } },
-      del(k) { delete mem[k]; try { s().removeItem(k); } catch (e) { /* memory */ } },
-      json(k) { try { return JSON.parse(this.get(k)); } catch (e) { return null; } },
+      get(k) { try { return s().getItem(k); } catch { return k in mem ? mem[k] : null; } },
+      set(k, v) { mem[k] = String(v); try { s().setItem(k, v); } catch { /* memory */ } },
+      del(k) { delete mem[k]; try { s().removeItem(k); } catch { /* memory */ } },
+      json(k) { try { return JSON.parse(this.get(k)); } catch { return null; } },
     };
   }
 
@@ -54,15 +56,15 @@ const csq = (() => {
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       let data = null;
-      try { data = await r.json(); } catch (e) { /* no body */ }
+      try { data = await r.json(); } catch { /* no body */ }
       return { status: r.status, data };
-    } catch (e) {
+    } catch {
       return { status: 0, data: null };
     }
   }
   const errOf = (r) => (r.data && r.data.error) || {};
   const errCode = (r) => errOf(r).code || (r.status ? 'http_' + r.status : 'network');
-  const errMsg = (r) => errOf(r).message || (r.status ? 'Error ' + r.status : 'Network error, please try again');
+  const errMsg = (r) => errOf(r).message || (r.status ? 'Error ' + r.status : 'Network error, try again');
 
   // ws(s)://host<T><path>?params (undefined params left out)
   function wsUrl(path, params) {
@@ -92,7 +94,7 @@ const csq = (() => {
     for (const mm of text.matchAll(/https?:\/\/[^\s<>"]+/g)) {
       parent.append(text.slice(i, mm.index));
       const u = safeUrl(mm[0]);
-      parent.append(u ? el('a', { href: u, target: '_blank', rel: 'noopener noreferrer', text: mm[0] }) : mm[0]);
+      parent.append(u ? el('a', { href: u, ...NEW, text: mm[0] }) : mm[0]);
       i = mm.index + mm[0].length;
     }
     parent.append(text.slice(i));
@@ -107,11 +109,10 @@ const csq = (() => {
       clearTimeout(this.timer);
       this.stopped = false;
       let ws;
-      try { ws = new WebSocket(this.url()); } catch (e) { this.retry(); return; }
-      this.ws = ws;
+      try { ws = this.ws = new WebSocket(this.url()); } catch { this.retry(); return; }
       ws.onmessage = (e) => {
         let f;
-        try { f = JSON.parse(e.data); } catch (x) { return; }
+        try { f = JSON.parse(e.data); } catch { return; }
         if (f && typeof f.type === 'string') this.on.frame(f);
       };
       ws.onclose = (e) => {
@@ -127,17 +128,11 @@ const csq = (() => {
     now() { if (!this.ws && !this.stopped) this.start(); }  // e.g. back online
     ok() { this.tries = 0; }
     get open() { return !!this.ws && this.ws.readyState === 1; }
-    send(o) {
-      if (!this.open) return false;
-      this.ws.send(JSON.stringify(o));
-      return true;
-    }
+    send(o) { return this.open && (this.ws.send(JSON.stringify(o)), true); }
     stop() {
       this.stopped = true;
       clearTimeout(this.timer);
-      const ws = this.ws;
-      this.ws = null;
-      if (ws) ws.close(1000);
+      if (this.ws) this.ws.close(1000);
     }
   }
 
@@ -179,17 +174,14 @@ const csq = (() => {
     pending(ref, m) {
       const e = this.render(m);
       e.classList.add('local');
-      e.dataset.ref = ref;
       this.state(e, 'pending');
       this.byRef.set(ref, e);
       this.put(e, null);
-      return e;
     }
     ack(ref, id) {
       const e = this.byRef.get(ref);
       if (!e || !id) return;
       this.byRef.delete(ref);
-      if (this.byId.has(id)) { e.remove(); return; }
       e.dataset.id = id;
       this.byId.set(id, e);   // still "local": its message frame replaces it
       if (cmpId(id, this.lastId) > 0) this.lastId = id;
@@ -234,15 +226,15 @@ const csq = (() => {
       const u = safeUrl(m.url);
       if (m.kind === 'image') {
         const img = el('img', { src: u, alt: m.name || 'Image', loading: 'lazy' });
-        b.append(u ? el('a', { href: u, target: '_blank', rel: 'noopener noreferrer' }, img) : m.name || '');
+        b.append(u ? el('a', { href: u, ...NEW }, img) : m.name || '');
       } else if (m.kind === 'file') {
-        b.append(u ? el('a', { href: u, download: m.name || true, target: '_blank', rel: 'noopener noreferrer', text: m.name || 'File' }) : m.name || 'File',
+        b.append(u ? el('a', { href: u, download: m.name || true, ...NEW, text: m.name || 'File' }) : m.name || 'File',
           m.size != null ? ' (' + fmtSize(m.size) + ')' : '');
       } else if (m.kind === 'card') {
         const img = safeUrl(m.image);
         b.classList.add('card');
         if (img) b.append(el('img', { src: img, alt: '', loading: 'lazy' }));
-        b.append(el('strong', {}, u ? el('a', { href: u, target: '_blank', rel: 'noopener noreferrer', text: m.title || u }) : m.title || ''));
+        b.append(el('strong', {}, u ? el('a', { href: u, ...NEW, text: m.title || u }) : m.title || ''));
         if (m.description) b.append(el('p', { text: m.description }));
       } else {
         linkify(b, String(m.text || ''));
@@ -251,8 +243,8 @@ const csq = (() => {
       // interaction links (R4.2): a click sends the preset text as the customer
       if (Array.isArray(m.actions) && m.actions.length) {
         e.append(el('div', { class: 'actions' }, ...m.actions.map((a) => el('button', {
-          type: 'button', 'data-testid': 'msg-action', text: a.label || a.send,
-          onclick: () => this.o.action && this.o.action(String(a.send || a.label)),
+          type: 'button', 'data-testid': 'msg-action', text: a.label || a.send, disabled: !this.o.action,
+          onclick: () => this.o.action(String(a.send || a.label)),
         }))));
       }
       e.append(el('div', { class: 'meta' }, el('time', { text: fmtTime(m.at) }), ' ', el('span', { class: 'state' })));
@@ -291,7 +283,7 @@ const csq = (() => {
       const t = ta.value.trim();
       if (!t || ta.disabled) return;
       if (new TextEncoder().encode(t).length > 10000) {
-        ta.setCustomValidity('This message is too long (at most 10,000 bytes)');
+        ta.setCustomValidity('This message is too long');
         ta.reportValidity();
         return;
       }
@@ -326,7 +318,7 @@ const csq = (() => {
   }
 
   return {
-    P, tenant, T, el, safeUrl, storage, api, errCode, errMsg, wsUrl, cmpId, ref,
+    P, tenant, T, NEW, el, safeUrl, storage, api, errCode, errMsg, wsUrl, cmpId, ref,
     fmtSize, fmtTime, Sock, Thread, Outbox, composer, typingSender, typingLine,
   };
 })();

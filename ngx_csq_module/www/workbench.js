@@ -99,7 +99,7 @@
     sock = new csq.Sock(() => csq.wsUrl('agent/ws', { token: session.token }), { frame, close: closed });
     sock.start();
     addEventListener('online', () => sock.now());
-    document.addEventListener('visibilitychange', markRead);
+    document.addEventListener('visibilitychange', () => { if (cur) draw(cur); markRead(); });
     refreshPickup();
     if (STAFF[session.role]) {
       $('sup').hidden = false;
@@ -240,6 +240,7 @@
       case 'transferred': return 'Transferred' + (m.to_agent ? ' to ' + m.to_agent : m.to_queue ? ' to queue ' + m.to_queue : '');
       case 'ended': return 'Ended' + (m.reason ? ' (' + m.reason + ')' : '');
       case 'abandoned': return 'The customer left';
+      case 'handoff': return 'Handed over by the robot';
       default: return m.text || m.event || '';
     }
   }
@@ -276,13 +277,15 @@
     return c;
   }
 
-  const unread = (c) => c.cust.filter((id) => cmpId(id, c.readId) > 0).length;
+  // (the open one is being read: its read receipt follows in a moment)
+  const unread = (c) => (c === cur && document.visibilityState === 'visible' ? 0
+    : c.cust.filter((id) => cmpId(id, c.readId) > 0).length);
 
   function draw(c) {
     const v = c.view, n = unread(c);
     c.btn.replaceChildren(
       el('span', { class: 'name', text: v.customer || c.id }),
-      el('span', { class: 'sub', text: [v.channel, v.queue, LABEL[c.state]].filter(Boolean).join(' \u00b7 ') }),
+      el('span', { class: 'sub', text: [c.id, v.channel, v.queue, LABEL[c.state]].filter(Boolean).join(' \u00b7 ') }),
       el('span', { class: 'badge', 'data-testid': 'wb-unread', hidden: !n, text: String(n) }),
       el('span', { class: 'sr', text: n ? ' unread' : '' }));
     c.btn.setAttribute('aria-current', String(cur === c));
