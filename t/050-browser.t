@@ -2,8 +2,10 @@
 # a customer opens the chat page, gets the welcome, talks to the robot,
 # hands off, waits with its position shown; an agent logs in on the
 # workbench, takes the conversation, both talk; the customer reloads and
-# sees the history; the agent transfers, the other agent ends it; the
-# widget works on an allowed site and is refused on another.  The flows
+# sees the history; the agent transfers, the other agent ends it; she
+# takes a waiting customer from her pick-up list; the supervisor assigns
+# another from the waiting list; the widget works on an allowed site and
+# is refused on another.  The flows
 # are t/browser/flows.js; screenshots go to t/servroot-browser/.
 
 use strict;
@@ -62,7 +64,7 @@ while (my $line = <$tap>) {
 close $tap;
 is $? >> 8, 0, 'the browser flows passed';
 
-for my $shot (qw(chat-waiting chat workbench widget)) {
+for my $shot (qw(chat-waiting chat workbench supervisor widget)) {
     ok -s "$shots/$shot.png", "screenshot $shot.png saved";
 }
 

@@ -176,6 +176,40 @@ async function main() {
     ok(await until(async () => await cust.isVisible('[data-testid="chat-new"]')),
        'bob ends it: the customer sees the end');
 
+    // --- pick-up: a waiting customer in one of her queues, taken (R3.7)
+
+    await agent.uncheck('[data-testid="wb-reception"]');
+    await until(async () => (await api('GET', 'agents/alice')).json.reception === false);
+    await api('POST', 'agents/bob/status', { status: 'offline' });
+    const w1 = await fetch(`${BASE}/tenants/${T}/conversations`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ customer: 'walkin1', queue: 'human' }) });
+    const c1 = await w1.json();
+    ok(c1.state === 'queued', 'a customer waits: nobody receives new chats');
+    ok(await until(async () => (await agent.$$(`[data-testid="wb-take"][data-id="${c1.id}"]`)).length === 1),
+       'R10 it shows in the agent\'s pick-up list');
+    await agent.click(`[data-testid="wb-take"][data-id="${c1.id}"]`);
+    ok(await until(async () => (await agent.$$(`[data-testid="wb-conv"][data-id="${c1.id}"]`)).length === 1),
+       '... she takes it: it is in her list');
+
+    // --- the supervisor's waiting list: assign (R3.8)
+
+    const w2 = await fetch(`${BASE}/tenants/${T}/conversations`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ customer: 'walkin2', queue: 'human' }) });
+    const c2 = await w2.json();
+    const sctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const sam = await sctx.newPage();
+    sam.on('pageerror', (e) => errors.push(String(e)));
+    await login(sam, 'sam', 'sam-demo-pass');
+    ok(await until(async () => (await sam.$$(`[data-testid="wb-assign"][data-id="${c2.id}"]`)).length === 1),
+       'R10 the supervisor sees the waiting customer');
+    await sam.fill(`[data-testid="wb-waiting"] [data-testid="wb-assign-agent"]`, 'alice');
+    await sam.click(`[data-testid="wb-assign"][data-id="${c2.id}"]`);
+    ok(await until(async () => (await agent.$$(`[data-testid="wb-conv"][data-id="${c2.id}"]`)).length === 1),
+       '... assigns it to alice, who gets it live');
+    if (SHOTS) await sam.screenshot({ path: `${SHOTS}/supervisor.png`, fullPage: true });
+
     // --- the widget (R1.3)
 
     const wctx = await browser.newContext();
