@@ -290,6 +290,7 @@
       el('span', { class: 'sr', text: n ? ' unread' : '' }));
     c.btn.setAttribute('aria-current', String(cur === c));
     c.li.classList.toggle('ended', !LIVE[c.state]);
+    c.li.dataset.state = c.state;    // active, queued, bot, ended, abandoned, transferred, gone
     let total = 0;
     for (const x of convs.values()) total += unread(x);
     document.title = (total ? '(' + total + ') ' : '') + 'Workbench \u2013 ' + tenant;
