@@ -51,6 +51,7 @@ local $ENV{PLATFORM} = platform_token();
 local $ENV{CHROMIUM} = $chromium;
 local $ENV{WIDGET_OK} = "http://127.0.0.1:$port/widget-demo.html";
 local $ENV{WIDGET_BAD} = "http://localhost:$port/widget-demo.html";
+local $ENV{NGINX_PID} = nginx_pid();
 
 open my $tap, '-|', 'node', 't/browser/flows.js' or die "node: $!";
 while (my $line = <$tap>) {

@@ -149,6 +149,22 @@ async function main() {
     ok(new Set(ids).size === ids.length, 'and no message is shown twice');
     if (SHOTS) await cust.screenshot({ path: `${SHOTS}/chat.png`, fullPage: true });
 
+    // --- the network drops (nginx reloads: the socket closes): the page
+    // comes back by itself and misses nothing
+
+    if (process.env.NGINX_PID) {
+      process.kill(Number(process.env.NGINX_PID), 'SIGHUP');
+      await new Promise((r) => setTimeout(r, 1500));
+      await agent.fill('[data-testid="wb-input"]', 'Are you still there?');
+      await agent.click('[data-testid="wb-send"]');
+      ok(await until(async () => /still there/.test(await logText(cust, 'chat-log')), 15000),
+         'R1.1 after a drop the page reconnects by itself and gets what followed');
+    }
+
+    // the labels of the page (accessibility): the input is found by its label
+    ok(await cust.getByLabel('Your message').count() === 1,
+       'the message box is labelled');
+
     // --- the agent transfers to bob; bob ends it (R4.4, R4.5)
 
     await api('POST', 'agents/bob/status', { status: 'online' });
@@ -209,6 +225,16 @@ async function main() {
     ok(await until(async () => (await agent.$$(`[data-testid="wb-conv"][data-id="${c2.id}"]`)).length === 1),
        '... assigns it to alice, who gets it live');
     if (SHOTS) await sam.screenshot({ path: `${SHOTS}/supervisor.png`, fullPage: true });
+
+    // --- a deleted link: the page says so (R1.2)
+
+    await api('PUT', 'links/gone', { name: 'Old campaign' });
+    await api('DELETE', 'links/gone');
+    const gone = await (await browser.newContext()).newPage();
+    await gone.goto(`${BASE}/tenants/${T}/chat?ch=gone`);
+    ok(await until(async () => /customer-service account has been deleted/.test(
+         await gone.textContent('body'))),
+       'R1.2 a deleted link\'s page says the account has been deleted');
 
     // --- the widget (R1.3)
 
