@@ -784,9 +784,7 @@ ngx_csq_api_entry(ngx_http_request_t *r, ngx_csq_json_t *body,
 static ngx_int_t
 ngx_csq_api_csv(ngx_http_request_t *r, ngx_str_t *csv)
 {
-    ngx_buf_t        *b;
-    ngx_int_t         rc;
-    ngx_chain_t       out;
+    ngx_str_t         type = ngx_string("text/csv; charset=utf-8");
     ngx_table_elt_t  *h;
 
     h = ngx_list_push(&r->headers_out.headers);
@@ -798,32 +796,7 @@ ngx_csq_api_csv(ngx_http_request_t *r, ngx_str_t *csv)
     ngx_str_set(&h->key, "Content-Disposition");
     ngx_str_set(&h->value, "attachment; filename=\"export.csv\"");
 
-    ngx_str_set(&r->headers_out.content_type, "text/csv; charset=utf-8");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = csv->len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = csv->data;
-    b->last = csv->data + csv->len;
-    b->memory = 1;
-    b->last_buf = 1;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_csq_send_body(r, NGX_HTTP_OK, &type, csv);
 }
 
 
@@ -879,10 +852,8 @@ ngx_csq_api_hashed(ngx_http_request_t *r, ngx_int_t rc, ngx_str_t *hash)
 static ngx_int_t
 ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body, ngx_str_t *extra)
 {
-    u_char             *p;
     ngx_str_t          *argv, *a;
     ngx_uint_t          nkeys;
-    ngx_time_t         *tp;
     ngx_csq_ctx_t      *ctx;
     ngx_csq_api_ctx_t  *actx;
 
@@ -896,16 +867,6 @@ ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body, ngx_str_t *extra)
 
     /* KEYS[1]: the tenant's hash; its tag puts all its keys on one slot */
 
-    p = ngx_pnalloc(r->pool, sizeof("csq:{}:tenant") - 1 + actx->tenant.len
-                             + NGX_INT64_LEN + 3);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    argv[0].data = p;
-    argv[0].len = ngx_sprintf(p, "csq:{%V}:tenant", &actx->tenant) - p;
-    p += argv[0].len;
-
     nkeys = 1;
 
     if (actx->route->flags & NGX_CSQ_API_REGISTRY) {
@@ -914,10 +875,12 @@ ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body, ngx_str_t *extra)
     }
 
     a = &argv[nkeys];
-    tp = ngx_timeofday();
 
-    a[0].data = p;
-    a[0].len = ngx_sprintf(p, "%T%03M", tp->sec, tp->msec) - p;
+    if (ngx_csq_script_head(r->pool, &actx->tenant, &argv[0], &a[0])
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     a[1] = actx->token.agent;
     a[2].data = (u_char *) ngx_csq_role_name(actx->token.role);

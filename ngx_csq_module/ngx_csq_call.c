@@ -47,6 +47,33 @@ ngx_csq_call(ngx_http_request_t *r, ngx_uint_t script, ngx_uint_t nkeys,
 }
 
 
+/* KEYS[1] of a tenant, "csq:{<tenant>}:tenant", and ARGV[1], now in ms */
+
+ngx_int_t
+ngx_csq_script_head(ngx_pool_t *pool, ngx_str_t *tenant, ngx_str_t *key,
+    ngx_str_t *now)
+{
+    u_char      *p;
+    ngx_time_t  *tp;
+
+    p = ngx_pnalloc(pool, sizeof("csq:{}:tenant") - 1 + tenant->len
+                          + NGX_INT64_LEN + 3);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->data = p;
+    key->len = ngx_sprintf(p, "csq:{%V}:tenant", tenant) - p;
+    p += key->len;
+
+    tp = ngx_timeofday();
+    now->data = p;
+    now->len = ngx_sprintf(p, "%T%03M", tp->sec, tp->msec) - p;
+
+    return NGX_OK;
+}
+
+
 static void
 ngx_csq_call_done(void *data, ngx_int_t rc, redisReply *reply)
 {

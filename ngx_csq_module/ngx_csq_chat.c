@@ -121,12 +121,9 @@ ngx_int_t
 ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
     ngx_csq_token_t *tk, ngx_uint_t customer)
 {
-    u_char               *p;
     char                 *why;
-    size_t                len;
     ngx_int_t             rc;
     ngx_str_t             argv[8], origin;
-    ngx_time_t           *tp;
     ngx_table_elt_t      *v;
     ngx_csq_ctx_t        *ctx;
     ngx_csq_chat_open_t  *open;
@@ -194,21 +191,9 @@ ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
 
     ngx_csq_foreign_origin(r, &origin);
 
-    len = sizeof("csq:{}:tenant") - 1 + tenant->len + NGX_INT64_LEN + 3;
-
-    p = ngx_pnalloc(r->pool, len);
-    if (p == NULL) {
+    if (ngx_csq_script_head(r->pool, tenant, &argv[0], &argv[1]) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    argv[0].data = p;
-    argv[0].len = ngx_sprintf(p, "csq:{%V}:tenant", tenant) - p;
-    p += argv[0].len;
-
-    tp = ngx_timeofday();
-    argv[1].data = p;
-    argv[1].len = ngx_sprintf(p, "%T%03M", tp->sec, tp->msec) - p;
-    p += argv[1].len;
 
     argv[2] = tk->agent;
     argv[3].data = (u_char *) ngx_csq_role_name(tk->role);

@@ -588,18 +588,30 @@ ngx_int_t
 ngx_csq_json_send_text(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *json)
 {
+    ngx_str_t  type = ngx_string("application/json");
+
+    return ngx_csq_send_body(r, status, &type, json);
+}
+
+
+/* a body in memory that lives as long as the request (or longer) */
+
+ngx_int_t
+ngx_csq_send_body(ngx_http_request_t *r, ngx_uint_t status, ngx_str_t *type,
+    ngx_str_t *body)
+{
     ngx_buf_t    *b;
     ngx_int_t     rc;
     ngx_chain_t   out;
 
     r->headers_out.status = status;
-    r->headers_out.content_length_n = json->len;
+    r->headers_out.content_length_n = body->len;
 
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
     r->headers_out.content_type_lowcase = NULL;
 
-    if (r->method == NGX_HTTP_HEAD || json->len == 0) {
+    if (r->method == NGX_HTTP_HEAD || body->len == 0) {
         r->header_only = 1;
     }
 
@@ -614,8 +626,8 @@ ngx_csq_json_send_text(ngx_http_request_t *r, ngx_uint_t status,
         return NGX_ERROR;
     }
 
-    b->pos = json->data;
-    b->last = json->data + json->len;
+    b->pos = body->data;
+    b->last = body->data + body->len;
     b->memory = 1;
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;

@@ -68,6 +68,10 @@ ngx_int_t ngx_csq_json_body_text(ngx_http_request_t *r, ngx_str_t *text);
 ngx_int_t ngx_csq_json_send_text(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *json);
 
+/* sends a body of the given content type from memory */
+ngx_int_t ngx_csq_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, ngx_str_t *body);
+
 /* sends the generated document, returns what the output filters did */
 ngx_int_t ngx_csq_json_send(ngx_http_request_t *r, ngx_uint_t status,
     yajl_gen g);

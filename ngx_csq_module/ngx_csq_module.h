@@ -100,6 +100,10 @@ ngx_int_t ngx_csq_call(ngx_http_request_t *r, ngx_uint_t script,
     ngx_csq_reply_pt handler);
 
 
+/* a script's KEYS[1] (the tenant's hash) and ARGV[1] (now, ms) */
+ngx_int_t ngx_csq_script_head(ngx_pool_t *pool, ngx_str_t *tenant,
+    ngx_str_t *key, ngx_str_t *now);
+
 ngx_int_t ngx_csq_status_handler(ngx_http_request_t *r);
 ngx_int_t ngx_csq_api_handler(ngx_http_request_t *r);
 

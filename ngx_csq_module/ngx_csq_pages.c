@@ -70,9 +70,7 @@ ngx_int_t
 ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
     ngx_str_t *name)
 {
-    u_char              *p;
     ngx_str_t            argv[7];
-    ngx_time_t          *tp;
     ngx_csq_ctx_t       *ctx;
     ngx_csq_asset_t     *a;
     ngx_csq_page_ctx_t  *pctx;
@@ -91,9 +89,7 @@ ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
     ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
 
     pctx = ngx_pcalloc(r->pool, sizeof(ngx_csq_page_ctx_t));
-    p = ngx_pnalloc(r->pool, sizeof("csq:{}:tenant") + tenant->len
-                             + NGX_INT64_LEN + 4);
-    if (pctx == NULL || p == NULL) {
+    if (pctx == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -102,13 +98,9 @@ ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
 
     ngx_memzero(argv, sizeof(argv));
 
-    argv[0].data = p;
-    argv[0].len = ngx_sprintf(p, "csq:{%V}:tenant", tenant) - p;
-    p += argv[0].len;
-
-    tp = ngx_timeofday();
-    argv[1].data = p;
-    argv[1].len = ngx_sprintf(p, "%T%03M", tp->sec, tp->msec) - p;
+    if (ngx_csq_script_head(r->pool, tenant, &argv[0], &argv[1]) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     ngx_str_set(&argv[3], "none");
 
@@ -246,11 +238,8 @@ static ngx_int_t
 ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_asset_t *a,
     ngx_str_t *ancestors)
 {
-    u_char       *p;
-    ngx_buf_t    *b;
-    ngx_int_t     rc;
-    ngx_str_t     v;
-    ngx_chain_t   out;
+    u_char     *p;
+    ngx_str_t   v;
 
     if (ngx_csq_page_add_header(r, "ETag", &a->etag) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -285,9 +274,6 @@ ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_asset_t *a,
         }
     }
 
-    r->headers_out.content_type = a->type;
-    r->headers_out.content_type_len = a->type.len;
-
     /* If-None-Match with the same ETag: 304 */
 
     if (r->headers_in.if_none_match
@@ -295,35 +281,14 @@ ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_asset_t *a,
         && ngx_strncmp(r->headers_in.if_none_match->value.data,
                        a->etag.data, a->etag.len) == 0)
     {
+        r->headers_out.content_type = a->type;
+        r->headers_out.content_type_len = a->type.len;
         r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
         r->header_only = 1;
         return ngx_http_send_header(r);
     }
 
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = a->data.len;
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = a->data.data;
-    b->last = a->data.data + a->data.len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_csq_send_body(r, NGX_HTTP_OK, &a->type, &a->data);
 }
 
 

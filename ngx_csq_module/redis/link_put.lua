@@ -6,7 +6,7 @@ local b, err = put_prologue()
 if err then return err end
 
 local f
-f, err = fields(b, { { 'name', 'string', 200 } })
+f, err = fields(b, { { 'name', 'string', 200 }, { 'require_login', 'bool' } })
 if err then return err end
 if b.queue ~= nil and b.queue ~= cjson.null then
     if not valid_id(b.queue) or redis.call('EXISTS', key('q', b.queue)) == 0 then
@@ -15,12 +15,6 @@ if b.queue ~= nil and b.queue ~= cjson.null then
     f.queue = b.queue
 elseif b.queue == cjson.null then
     f.queue = ''
-end
-if b.require_login ~= nil then
-    if type(b.require_login) ~= 'boolean' then
-        return bad('require_login', 'must be true or false')
-    end
-    f.require_login = b.require_login and '1' or '0'
 end
 
 local lk = key('link', ID)

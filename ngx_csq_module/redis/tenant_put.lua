@@ -12,16 +12,8 @@ local f, err = fields(b, {
     { 'suspended_text', 'string', 2000 },
     { 'auto_end_minutes', 'int', 0, 7 * 24 * 60 },
     { 'utc_offset_minutes', 'int', -14 * 60, 14 * 60 },
-    { 'avatar', 'string', 2000 } })
+    { 'avatar', 'string', 2000 }, { 'require_login', 'bool' } })
 if err then return err end
-
--- R1.5: only customers signed in by the tenant's site
-if b.require_login ~= nil then
-    if type(b.require_login) ~= 'boolean' then
-        return bad('require_login', 'must be true or false')
-    end
-    f.require_login = b.require_login and '1' or '0'
-end
 
 -- the chat page's bottom bar (R1.1): [{ label, url }]
 if b.faq_links ~= nil then

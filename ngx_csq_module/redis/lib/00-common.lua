@@ -117,6 +117,16 @@ local function opt_int(b, f, lo, hi)
     return v
 end
 
+-- a boolean field, kept as '1' or '0'
+local function opt_bool(b, f)
+    local v = b[f]
+    if v == nil then return nil end
+    if type(v) ~= 'boolean' then
+        return nil, 'must be true or false'
+    end
+    return v and '1' or '0'
+end
+
 local function opt_enum(b, f, set)
     local v = b[f]
     if v == nil then return nil end
@@ -156,9 +166,11 @@ local function tenant_exists()
 end
 
 -- optional fields of a body, by a list of { name, kind, ... }:
---   { 'name', 'string', max }, { 'n', 'int', lo, hi }, { 's', 'enum', set }
+--   { 'name', 'string', max }, { 'n', 'int', lo, hi }, { 's', 'enum', set },
+--   { 'flag', 'bool' } (kept as '1' or '0')
 -- returns the values by name, or nil and the 400 reply naming the field
-local CHECKS = { string = opt_string, int = opt_int, enum = opt_enum }
+local CHECKS = { string = opt_string, int = opt_int, enum = opt_enum,
+                 bool = opt_bool }
 
 local function fields(b, spec)
     local v = {}
