@@ -8,8 +8,10 @@
 # serves, made through the API.  Open files are capped at 20,000 per
 # process here, so the sockets are spread over WORKERS nginx workers
 # (reuseport) and over client processes of at most 16,000 sockets, each
-# from its own source address (127.0.0.2, 127.0.0.3, ...: 28k ephemeral
-# ports each).  Memory: the workers' Private_Dirty and RSS (smaps_rollup)
+# from its own source address (127.0.0.2, 127.0.0.3, ...), every socket
+# binding a port of its own there (see conns-client.js: letting bind()
+# pick one costs time linear in the ports in use, minutes at 100k).
+# Memory: the workers' Private_Dirty and RSS (smaps_rollup)
 # and Redis' used_memory just before the sockets open and once they are
 # all open and idle, the difference divided by the sockets held.
 # Goal: 100,000 sockets at < 4 KiB each.  The whole run stops after LIMIT.

@@ -9,8 +9,8 @@
  * csq: the plan's lines are "<conversation> <customer token> <agent>
  * <agent token>" (relay-setup.js); each customer socket sends, the agent
  * socket of its conversation receives (one socket per agent).
- * nchan: publisher socket /pub/chN (each publish answered with the
- * channel's info: the ack) and subscriber socket /sub/chN.
+ * nchan: publisher socket /pub/<channel> (each publish answered with
+ * the channel's info: the ack) and subscriber socket /sub/<channel>.
  *
  * Every sender keeps at most INFLIGHT messages not yet acknowledged.  A
  * first run goes as fast as that allows (the max), then one run at each
@@ -474,11 +474,13 @@ open_nchan(int n)
     char         path[64];
     static char  warm[] = "{\"type\":\"message\",\"text\":\"warm\"}";
 
+    /* channels of this process alone: nchan keeps a channel's last
+       messages, and would hand those of an earlier run to a subscriber */
     pairs = calloc(n, sizeof(pair_t));
     for (npairs = 0; npairs < n; npairs++) {
-        snprintf(path, sizeof(path), "/sub/ch%d", npairs);
+        snprintf(path, sizeof(path), "/sub/p%dc%d", (int) getpid(), npairs);
         pairs[npairs].rx = ws_open(path, "");
-        snprintf(path, sizeof(path), "/pub/ch%d", npairs);
+        snprintf(path, sizeof(path), "/pub/p%dc%d", (int) getpid(), npairs);
         pairs[npairs].tx = ws_open(path, "Accept: text/json\r\n");
         /* subscribed once a first message comes through, and acked */
         ws_send(&conns[pairs[npairs].tx], 0x1, warm, sizeof(warm) - 1);

@@ -106,8 +106,9 @@ sweep() {
     redis-cli -p "$redis_port" config resetstat >/dev/null
     NGINX_PIDS="$pids" REDIS_PIDS="$redis_pid" \
         "$dir/relay-load" "$name" "$port" "$what" "$secs" "$fractions" \
-        | awk -v n="$name" -v r="$round" \
-              '$1 == "RESULT" { $1 = n " " r; print }'
+        > "$dir/sweep.out" || echo "  $name: the client failed" >&2
+    awk -v n="$name" -v r="$round" '$1 == "RESULT" { $1 = n " " r; print }' \
+        "$dir/sweep.out"
     if [ -n "${RELAY_DEBUG:-}" ]; then
         redis-cli -p "$redis_port" info commandstats \
             | sort -t= -k3 -rn | head -8 | cut -d, -f1-3 >&2
