@@ -276,17 +276,31 @@ local function wait_rate(bound, qid)
     return avg, agents
 end
 
--- the first 50 customers of a waiting list learn their place (R3.6);
--- the others when they get there, or from their socket's hello
-local function positions(where, bound, qid)
-    local ids = redis.call('ZRANGE', where, 0, 49)
+-- the customers of a waiting list from rank `from` (0 = first) on learn
+-- their new place (R3.6), up to the 50th: those before it did not move;
+-- the others learn it when they get there, or from their socket's hello
+local function positions(where, bound, qid, from)
+    if from == nil or from > 49 then
+        return
+    end
+    local ids = redis.call('ZRANGE', where, from, 49)
     if #ids == 0 then
         return
     end
     local avg, agents = wait_rate(bound, qid)
     for i, cid in ipairs(ids) do
-        live('c', cid, { type = 'queue', conversation = cid, position = i,
-                         estimated_wait = math.ceil(i * avg / agents / 1000) })
+        local pos = from + i
+        live('c', cid, { type = 'queue', conversation = cid, position = pos,
+                         estimated_wait = math.ceil(pos * avg / agents / 1000) })
+    end
+end
+
+-- takes a conversation out of a waiting list; those behind it move up
+local function leave_list(where, cid, bound, qid)
+    local rank = redis.call('ZRANK', where, cid)
+    if rank then
+        redis.call('ZREM', where, cid)
+        positions(where, bound, qid, rank)
     end
 end
 
@@ -302,18 +316,14 @@ local function assign(cid, c, a, how)
     redis.call('HINCRBY', today(a.id), 'taken', 1)
 
     if c.queue and c.queue ~= '' then
-        if redis.call('ZREM', key('q', c.queue, 'wait'), cid) == 1 then
-            positions(key('q', c.queue, 'wait'), nil, c.queue)
-        end
+        leave_list(key('q', c.queue, 'wait'), cid, nil, c.queue)
         if how == 'distributed' then
             redis.call('HSET', key('q', c.queue), 'rr', a.id)
         end
     end
 
     if c.bound and c.bound ~= '' then
-        if redis.call('ZREM', key('a', c.bound, 'wait'), cid) == 1 then
-            positions(key('a', c.bound, 'wait'), c.bound, c.queue)
-        end
+        leave_list(key('a', c.bound, 'wait'), cid, c.bound, c.queue)
     end
 
     if c.customer and c.customer ~= '' then
@@ -339,7 +349,7 @@ local function enqueue(cid, c, where)
     c.state = 'queued'
     event('queued', { conversation = cid, queue = c.queue or '',
                       bound = c.bound or '' })
-    positions(where, c.bound, c.queue)
+    positions(where, c.bound, c.queue, redis.call('ZRANK', where, cid))
 end
 
 -- every agent of the queue on duty now is suspended (R2.3): then the
@@ -465,13 +475,11 @@ end
 
 -- out of every waiting list it may be in
 local function unqueue(cid, c)
-    if c.queue and c.queue ~= ''
-       and redis.call('ZREM', key('q', c.queue, 'wait'), cid) == 1 then
-        positions(key('q', c.queue, 'wait'), nil, c.queue)
+    if c.queue and c.queue ~= '' then
+        leave_list(key('q', c.queue, 'wait'), cid, nil, c.queue)
     end
-    if c.bound and c.bound ~= ''
-       and redis.call('ZREM', key('a', c.bound, 'wait'), cid) == 1 then
-        positions(key('a', c.bound, 'wait'), c.bound, c.queue)
+    if c.bound and c.bound ~= '' then
+        leave_list(key('a', c.bound, 'wait'), cid, c.bound, c.queue)
     end
 end
 
