@@ -5,6 +5,9 @@
 #
 # The files of <dir>/lib/ (shared helpers) are put before every script
 # except status.lua, in name order: Redis sees one self-contained text.
+# A script whose first line is "-- lib: <name> ..." (e.g. "-- lib:
+# 00-common 05-live") gets only those: Redis runs the whole text on every
+# call, so a hot script carries no more than it uses.
 #
 # Writes ngx_csq_scripts_gen.h (one NGX_CSQ_SCRIPT_<NAME> index per script)
 # and ngx_csq_scripts_gen.c (ngx_csq_scripts[]: name, SHA1 and text of each,
@@ -21,8 +24,13 @@ libs=$(ls "$dir"/lib/*.lua 2>/dev/null | LC_ALL=C sort || true)
 # the text Redis gets for one script
 text() {
     if [ "$(basename "$1")" != status.lua ]; then
+        only=$(head -1 "$1" | sed -n 's/^-- lib: *//p')
         for l in $libs; do
-            cat "$l"
+            if [ -z "$only" ] \
+               || echo " $only " | grep -q " $(basename "$l" .lua) "
+            then
+                cat "$l"
+            fi
         done
     fi
     cat "$1"

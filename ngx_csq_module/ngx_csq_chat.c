@@ -104,7 +104,7 @@ static void ngx_csq_chat_message(ngx_csq_ws_t *ws, u_char *data,
 static void ngx_csq_chat_ping(ngx_csq_ws_t *ws);
 static void ngx_csq_chat_close(ngx_csq_ws_t *ws);
 static ngx_int_t ngx_csq_chat_call(ngx_csq_chat_t *chat, ngx_uint_t script,
-    ngx_str_t *id, ngx_str_t *body, char *extra, ngx_uint_t kind,
+    ngx_str_t *id, ngx_str_t *body, ngx_str_t *extra, ngx_uint_t kind,
     ngx_uint_t cursor, ngx_str_t *ref);
 static void ngx_csq_chat_reply(void *data, ngx_int_t rc, redisReply *reply);
 static void ngx_csq_chat_frames(ngx_csq_chat_t *chat, ngx_uint_t i,
@@ -113,6 +113,7 @@ static void ngx_csq_chat_answer(ngx_csq_chat_t *chat,
     ngx_csq_chat_call_t *call, ngx_uint_t ok, u_char *json, size_t len);
 static void ngx_csq_chat_error(ngx_csq_chat_t *chat, ngx_str_t *ref,
     char *code, char *message);
+static void ngx_csq_chat_bot(ngx_csq_chat_t *chat, redisReply *text);
 static void ngx_csq_chat_ignore(void *data, ngx_int_t rc,
     redisReply *reply);
 
@@ -824,13 +825,15 @@ static void
 ngx_csq_chat_ping(ngx_csq_ws_t *ws)
 {
     u_char          *p;
-    ngx_str_t        body, none;
+    ngx_str_t        body, none, op;
     ngx_csq_chat_t  *chat = ws->data;
     u_char           buf[256];
 
     if (chat->role == NGX_CSQ_ROLE_CUSTOMER || !chat->started) {
         return;
     }
+
+    ngx_str_set(&op, "renew");
 
     p = ngx_sprintf(buf, "{\"sock\":\"%V\",\"lease\":%M}", &chat->sock,
                     chat->conf->ws.ping * 3);
@@ -839,7 +842,7 @@ ngx_csq_chat_ping(ngx_csq_ws_t *ws)
     ngx_str_null(&none);
 
     (void) ngx_csq_chat_call(chat, NGX_CSQ_SCRIPT_WS_PRESENCE, &none, &body,
-                             "renew", 0, 0, NULL);
+                             &op, 0, 0, NULL);
 }
 
 
@@ -849,7 +852,7 @@ static void
 ngx_csq_chat_close(ngx_csq_ws_t *ws)
 {
     u_char               *p;
-    ngx_str_t             body, id;
+    ngx_str_t             body, id, op;
     ngx_uint_t            i;
     ngx_queue_t          *q;
     ngx_csq_chat_t       *chat = ws->data;
@@ -890,8 +893,10 @@ ngx_csq_chat_close(ngx_csq_ws_t *ws)
     body.data = buf;
     body.len = p - buf;
 
+    ngx_str_set(&op, "close");
+
     (void) ngx_csq_chat_call(chat, NGX_CSQ_SCRIPT_WS_PRESENCE, &id, &body,
-                             "close", 0, 0, NULL);
+                             &op, 0, 0, NULL);
 }
 
 
@@ -902,7 +907,7 @@ ngx_csq_chat_close(ngx_csq_ws_t *ws)
 
 static ngx_int_t
 ngx_csq_chat_call(ngx_csq_chat_t *chat, ngx_uint_t script, ngx_str_t *id,
-    ngx_str_t *body, char *extra, ngx_uint_t kind, ngx_uint_t cursor,
+    ngx_str_t *body, ngx_str_t *extra, ngx_uint_t kind, ngx_uint_t cursor,
     ngx_str_t *ref)
 {
     ngx_str_t             argv[7];
@@ -922,8 +927,7 @@ ngx_csq_chat_call(ngx_csq_chat_t *chat, ngx_uint_t script, ngx_str_t *id,
     argv[5] = *body;
 
     if (extra) {
-        argv[6].data = (u_char *) extra;
-        argv[6].len = ngx_strlen(extra);
+        argv[6] = *extra;
 
     } else {
         ngx_str_null(&argv[6]);
@@ -1084,6 +1088,18 @@ ngx_csq_chat_reply(void *data, ngx_int_t rc, redisReply *reply)
             ngx_csq_chat_answer(chat, call, status == NGX_HTTP_OK,
                                 json, len);
         }
+
+        /* a customer's text the robot answers: its turn comes next */
+
+        if (status == NGX_HTTP_OK && reply->elements == 4
+            && reply->element[2]->type == REDIS_REPLY_STRING
+            && reply->element[2]->len == 3
+            && ngx_strncmp(reply->element[2]->str, "bot", 3) == 0
+            && reply->element[3]->type == REDIS_REPLY_STRING
+            && chat->role == NGX_CSQ_ROLE_CUSTOMER)
+        {
+            ngx_csq_chat_bot(chat, reply->element[3]);
+        }
     }
 
 done:
@@ -1226,6 +1242,30 @@ ngx_csq_chat_error(ngx_csq_chat_t *chat, ngx_str_t *ref, char *code,
     p = ngx_cpymem(p, "\"}}", 3);
 
     (void) ngx_csq_ws_send(chat->ws, buf, p - buf);
+}
+
+
+/* the robot's turn on the customer's text (bot_turn.lua) */
+
+static void
+ngx_csq_chat_bot(ngx_csq_chat_t *chat, redisReply *text)
+{
+    ngx_str_t          body, extra;
+    ngx_csq_cursor_t  *cur;
+
+    cur = chat->cursors.elts;
+
+    ngx_str_null(&body);
+    extra.data = (u_char *) text->str;
+    extra.len = text->len;
+
+    if (ngx_csq_chat_call(chat, NGX_CSQ_SCRIPT_BOT_TURN, &cur->conversation,
+                          &body, &extra, NGX_CSQ_CALL_QUIET, 0, NULL)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_WARN, chat->ws->connection->log, 0,
+                      "csq: the robot could not answer: Redis unavailable");
+    }
 }
 
 

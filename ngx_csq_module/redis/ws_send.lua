@@ -1,6 +1,8 @@
+-- lib: 00-common 05-live
 -- A message from a socket (R5.1, R5.2): checked, appended to the
 -- conversation's log and pushed to the customer's and the agent's sockets,
--- all in this one script.  Returns { 200, '{"id":...}' } once stored.
+-- all in this one script.  Returns { 200, '{"id":...}' } once stored,
+-- with 'bot' and the text when the robot serves the conversation.
 -- ID: the conversation; body: { kind, text | url, name, size, title,
 -- description, image, ref }.
 
@@ -78,9 +80,10 @@ end
 local id = log_append(ID, m, to)
 redis.call('HINCRBY', key('c', ID), 'messages', 1)
 
--- the robot answers what it serves (R4.1, R4.2); people answer the rest
+-- the robot answers what it serves (R4.1, R4.2), in bot_turn.lua, which
+-- nginx runs next (this script stays small: it is the hot one)
 if ROLE == 'customer' and c.state == 'bot' and kind == 'text' then
-    bot_turn(ID, c, m.text)
+    return { 200, '{"id":"' .. id .. '"}', 'bot', m.text }
 end
 
 return { 200, '{"id":"' .. id .. '"}' }

@@ -1,3 +1,4 @@
+-- lib: 00-common 05-live
 -- Typing and read receipts from a socket (R5.2): passed on, not kept,
 -- except the read position of each side.  ID: the conversation;
 -- body: { type = 'typing', typing } or { type = 'read', id }.

@@ -1,3 +1,4 @@
+-- lib: 00-common 05-live
 -- A socket reads a conversation's log after an id (R5.1): a reconnecting
 -- client's resume, or the socket's own catch-up after pub/sub dropped
 -- messages.  ID: the conversation; body: { after, limit }.

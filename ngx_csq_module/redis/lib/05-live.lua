@@ -11,6 +11,24 @@
 -- something passing (typing, queue position, status).  Pub/sub is at most
 -- once: after a reconnect the sockets read the log from their last id.
 
+local function ended(c)
+    return c.state == 'ended' or c.state == 'abandoned'
+end
+
+-- a socket's side in conversation ID: 'customer' (its own) or 'agent'
+-- (its agent, one it waits for if bound_ok, a supervisor); or nil and 403
+local function side_of(c, bound_ok)
+    if ROLE == 'customer' then
+        if customer_owns(ID, c) then
+            return 'customer'
+        end
+    elseif c.agent == ACTOR or ROLES[ROLE] >= ROLES.supervisor
+           or (bound_ok and c.bound == ACTOR) then
+        return 'agent'
+    end
+    return nil, fail(403, 'forbidden', 'not your conversation')
+end
+
 local function chan(kind, id)
     return key('live', kind, id)
 end

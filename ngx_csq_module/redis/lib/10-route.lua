@@ -547,9 +547,6 @@ local function end_conversation(cid, c, reason)
     return from
 end
 
-local function ended(c)
-    return c.state == 'ended' or c.state == 'abandoned'
-end
 
 -- an agent's active conversations and those waiting for it alone (the
 -- first max), as views
@@ -567,19 +564,6 @@ local function agent_conversations(aid, max)
     return arr(active), arr(waiting)
 end
 
--- a socket's side in conversation ID: 'customer' (its own) or 'agent'
--- (its agent, one it waits for if bound_ok, a supervisor); or nil and 403
-local function side_of(c, bound_ok)
-    if ROLE == 'customer' then
-        if customer_owns(ID, c) then
-            return 'customer'
-        end
-    elseif c.agent == ACTOR or ROLES[ROLE] >= ROLES.supervisor
-           or (bound_ok and c.bound == ACTOR) then
-        return 'agent'
-    end
-    return nil, fail(403, 'forbidden', 'not your conversation')
-end
 
 -- may the caller act on this conversation as its agent?
 local function own_or_supervisor(c)
