@@ -51,12 +51,31 @@ ngx_csq_redis_event_attach(redisAsyncContext *ac, ngx_log_t *log)
 }
 
 
+/*
+ * hiredis reads at most 16 KiB a call: while more is waiting, read on (a
+ * few times) rather than a loop iteration later, so that a busy pub/sub
+ * connection does not fall behind; stop if the context went away
+ */
+
 static void
 ngx_csq_redis_event_read(ngx_event_t *ev)
 {
-    ngx_connection_t  *c = ev->data;
+    int                 n;
+    ngx_uint_t          i;
+    ngx_connection_t   *c = ev->data;
+    redisAsyncContext  *ac;
 
-    redisAsyncHandleRead(c->data);
+    ac = c->data;
+
+    for (i = 0; i < 8; i++) {
+        redisAsyncHandleRead(ac);
+
+        if (c->fd == (ngx_socket_t) -1 || c->data != ac || ac->ev.data != c
+            || ngx_socket_nread(c->fd, &n) == -1 || n <= 0)
+        {
+            return;
+        }
+    }
 }
 
 
