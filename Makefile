@@ -22,7 +22,7 @@ PKGS_RUN     := redis-server redis-tools curl
 PKGS_TEST    := libtest-base-perl libtext-diff-perl libhttp-message-perl \
                 liburi-perl libprotocol-websocket-perl libipc-run-perl \
                 liblist-moreutils-perl valgrind chromium openssl
-PKGS_BENCH   := wrk
+PKGS_BENCH   := wrk libnginx-mod-nchan gcc
 # Node.js for the browser tests (npm playwright-core): Debian's, unless the
 # machine already has one
 PKGS_NODE    := $(if $(shell command -v node),,nodejs npm)
