@@ -1202,7 +1202,8 @@ qr/\A\x81[\x01-\x7d]\{(?=[^\x81]*"type":"error")(?=[^\x81]*"code":"invalid_json"
 main::setup_acme();
 --- raw_request eval
 [::hs(), ::ping('p1'), ::text('{"type":"ping"}') . ::wsclose(1000)]
---- raw_request_middle_delay: 0.2
+--- raw_request_middle_delay eval
+$ENV{TEST_NGINX_USE_VALGRIND} ? 2 : 0.2
 --- error_code: 101
 --- response_body_like eval
 qr/\A$::HELLO\x8a\x02p1\x81\x0f\{"type":"pong"\}\x88\x02\x03\xe8\z/s
@@ -1224,7 +1225,8 @@ main::setup_acme();
 --- raw_request eval
 [::hs(), ::ping('p1') . ::wsf(0x81, '{"type":"ping"}', nomask => 1)
          . ::ping('late')]
---- raw_request_middle_delay: 0.2
+--- raw_request_middle_delay eval
+$ENV{TEST_NGINX_USE_VALGRIND} ? 2 : 0.2
 --- error_code: 101
 --- response_body_like eval
 qr/\A$::HELLO\x8a\x02p1\x88\x02\x03\xea\z/s
