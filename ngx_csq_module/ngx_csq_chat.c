@@ -25,6 +25,7 @@
 #define NGX_CSQ_CHAT_CALLS_LOW   8
 #define NGX_CSQ_CHAT_HISTORY     "100"
 #define NGX_CSQ_CHAT_REF_MAX     64
+#define NGX_CSQ_CHAT_CURSORS_MAX 1000   /* conversations a socket follows */
 
 /* what a call's reply is for */
 #define NGX_CSQ_CALL_HELLO       1
@@ -288,6 +289,7 @@ ngx_csq_chat_opened(ngx_http_request_t *r, void *data)
     ngx_str_t              json, name;
     ngx_uint_t             i, n;
     ngx_csq_ws_t          *ws;
+    ngx_csq_sub_t         *sub;
     ngx_csq_ctx_t         *ctx;
     ngx_csq_chat_t        *chat;
     ngx_csq_cursor_t      *cur;
@@ -394,6 +396,8 @@ ngx_csq_chat_opened(ngx_http_request_t *r, void *data)
     ws->on_ping = ngx_csq_chat_ping;
     ws->on_close = ngx_csq_chat_close;
 
+    chat->nsubs = 0;
+
     for (i = 0; i < n; i++) {
         if (reply->element[i + 2]->type != REDIS_REPLY_STRING) {
             continue;
@@ -402,11 +406,12 @@ ngx_csq_chat_opened(ngx_http_request_t *r, void *data)
         name.data = (u_char *) reply->element[i + 2]->str;
         name.len = reply->element[i + 2]->len;
 
-        chat->subs[i].data = chat;
-        chat->subs[i].on_message = ngx_csq_chat_live;
-        chat->subs[i].on_ready = ngx_csq_chat_ready;
+        sub = &chat->subs[chat->nsubs++];
+        sub->data = chat;
+        sub->on_message = ngx_csq_chat_live;
+        sub->on_ready = ngx_csq_chat_ready;
 
-        if (ngx_csq_sub_add(&chat->subs[i], &name) != NGX_OK) {
+        if (ngx_csq_sub_add(sub, &name) != NGX_OK) {
             ngx_csq_ws_close(ws, NGX_CSQ_WS_OVERLOAD, "try again later");
             break;
         }
@@ -435,7 +440,9 @@ ngx_csq_chat_cursor(ngx_csq_chat_t *chat, u_char *conversation, size_t len,
         }
     }
 
-    if (!create || len > NGX_CSQ_ID_MAX) {
+    if (!create || len > NGX_CSQ_ID_MAX
+        || chat->cursors.nelts >= NGX_CSQ_CHAT_CURSORS_MAX)
+    {
         return NULL;
     }
 
@@ -616,13 +623,22 @@ ngx_csq_chat_live(ngx_csq_sub_t *sub, u_char *data, size_t len)
     p = nl + 1;
 
     cur = ngx_csq_chat_cursor(chat, conv, id - conv,
-                              chat->started
+                              chat->started && !chat->hello_pending
+                              && sub->ready.next == NULL
                               && chat->role != NGX_CSQ_ROLE_CUSTOMER);
     if (cur == NULL) {
         return;     /* before the hello, or not this socket's */
     }
 
-    if (cur->syncing) {
+    /*
+     * before the hello, while one is under way, or before this channel's
+     * (re)subscription is acted on, the log is read back from the cursor
+     * afterwards: sending now would move the cursor past a gap
+     */
+
+    if (!chat->started || chat->hello_pending || sub->ready.next
+        || cur->syncing)
+    {
         cur->dirty = 1;
         return;
     }

@@ -343,6 +343,19 @@ ngx_csq_sub_up(void)
     s->backoff = 0;
     s->was_up = 1;
 
+    /*
+     * a channel of this worker's own, never left: hiredis 0.14 leaves
+     * subscribed mode when a reply counts 0 subscriptions, and then
+     * aborts on a later subscribe reply of a channel asked meanwhile
+     */
+
+    if (redisAsyncCommand(s->ac, ngx_csq_sub_reply, NULL,
+                          "SUBSCRIBE csq:worker:%d", (int) ngx_pid)
+        != REDIS_OK)
+    {
+        return;
+    }
+
     if (s->count == 0) {
         return;
     }
@@ -366,7 +379,10 @@ ngx_csq_sub_up(void)
         chs[n++] = chs[i];
     }
 
-    for (i = 0; i < n; i += NGX_CSQ_SUB_BATCH) {
+    for (i = 0;
+         i < n && s->state == NGX_CSQ_SUB_UP && s->ac != NULL;
+         i += NGX_CSQ_SUB_BATCH)
+    {
         ngx_csq_sub_command("SUBSCRIBE", &chs[i],
                             ngx_min(NGX_CSQ_SUB_BATCH, n - i));
     }

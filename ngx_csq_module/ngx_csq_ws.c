@@ -685,7 +685,8 @@ ngx_csq_ws_control(ngx_csq_ws_t *ws, ngx_csq_ws_frame_t *f)
         }
 
         ws->close_sent = 1;
-        ws->lingering = 1;      /* nothing more is expected from it */
+        ws->peer_closed = 1;    /* nothing more is expected from it */
+        ws->lingering = 1;
     }
 }
 
@@ -750,12 +751,16 @@ ngx_csq_ws_write_handler(ngx_event_t *wev)
 
     /* the close frame is out */
 
-    if (ws->lingering) {
+    if (ws->peer_closed) {
 
         /* the client closed first: it sends nothing more */
 
         ngx_csq_ws_finish(ws);
         return;
+    }
+
+    if (ws->lingering) {
+        return;     /* reading until the client's close or FIN */
     }
 
     /*

@@ -66,6 +66,7 @@ struct ngx_csq_ws_s {
     unsigned                 ping_sent:1;
     unsigned                 close_sent:1;
     unsigned                 lingering:1;
+    unsigned                 peer_closed:1;   /* its close frame came */
     unsigned                 failed:1;    /* finish at the next event */
     unsigned                 paused:1;    /* the owner reads no more now */
     unsigned                 reading:1;
