@@ -418,31 +418,13 @@ ngx_csq_foreign_origin(ngx_http_request_t *r, ngx_str_t *origin)
 {
     size_t            n;
     ngx_str_t         host;
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
     ngx_table_elt_t  *h;
 
     ngx_str_null(origin);
 
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == 6
-            && ngx_strncasecmp(h[i].key.data, (u_char *) "Origin", 6) == 0)
-        {
-            break;
-        }
+    h = ngx_csq_header_in(r, "Origin", sizeof("Origin") - 1);
+    if (h == NULL) {
+        return;
     }
 
     /* "http://" or "https://" and the Host the request came to */
@@ -450,15 +432,15 @@ ngx_csq_foreign_origin(ngx_http_request_t *r, ngx_str_t *origin)
     host = r->headers_in.host ? r->headers_in.host->value
                               : (ngx_str_t) ngx_null_string;
 
-    n = (h[i].value.len > 8 && h[i].value.data[4] == 's') ? 8 : 7;
+    n = (h->value.len > 8 && h->value.data[4] == 's') ? 8 : 7;
 
-    if (h[i].value.len == n + host.len && host.len
-        && ngx_strncasecmp(h[i].value.data + n, host.data, host.len) == 0)
+    if (h->value.len == n + host.len && host.len
+        && ngx_strncasecmp(h->value.data + n, host.data, host.len) == 0)
     {
         return;
     }
 
-    *origin = h[i].value;
+    *origin = h->value;
 }
 
 
@@ -779,22 +761,19 @@ ngx_csq_api_entry(ngx_http_request_t *r, ngx_csq_json_t *body,
 }
 
 
-/* a CSV answer, downloaded as <tenant>.csv */
+/* a CSV answer, downloaded as export.csv */
 
 static ngx_int_t
 ngx_csq_api_csv(ngx_http_request_t *r, ngx_str_t *csv)
 {
-    ngx_str_t         type = ngx_string("text/csv; charset=utf-8");
-    ngx_table_elt_t  *h;
+    ngx_str_t  type = ngx_string("text/csv; charset=utf-8");
+    ngx_str_t  disposition = ngx_string("attachment; filename=\"export.csv\"");
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_csq_add_header(r, "Content-Disposition", &disposition)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Content-Disposition");
-    ngx_str_set(&h->value, "attachment; filename=\"export.csv\"");
 
     return ngx_csq_send_body(r, NGX_HTTP_OK, &type, csv);
 }

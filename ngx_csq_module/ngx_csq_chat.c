@@ -125,8 +125,7 @@ ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
 {
     char                 *why;
     ngx_int_t             rc;
-    ngx_str_t             argv[8], origin;
-    ngx_table_elt_t      *v;
+    ngx_str_t             argv[8], origin, version;
     ngx_csq_ctx_t        *ctx;
     ngx_csq_chat_open_t  *open;
 
@@ -138,15 +137,13 @@ ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
     rc = ngx_csq_ws_check(r, &why);
 
     if (rc != NGX_OK) {
-        if (rc == NGX_CSQ_HTTP_UPGRADE_REQUIRED) {
-            v = ngx_list_push(&r->headers_out.headers);
-            if (v == NULL) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
+        ngx_str_set(&version, "13");
 
-            v->hash = 1;
-            ngx_str_set(&v->key, "Sec-WebSocket-Version");
-            ngx_str_set(&v->value, "13");
+        if (rc == NGX_CSQ_HTTP_UPGRADE_REQUIRED
+            && ngx_csq_add_header(r, "Sec-WebSocket-Version", &version)
+               != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
         return ngx_csq_json_error(r, rc,

@@ -594,6 +594,60 @@ ngx_csq_json_send_text(ngx_http_request_t *r, ngx_uint_t status,
 }
 
 
+/* a request header by name, in any case; NULL if absent */
+
+ngx_table_elt_t *
+ngx_csq_header_in(ngx_http_request_t *r, char *name, size_t len)
+{
+    ngx_uint_t        i;
+    ngx_list_part_t  *part;
+    ngx_table_elt_t  *h;
+
+    part = &r->headers_in.headers.part;
+    h = part->elts;
+
+    for (i = 0; /* void */; i++) {
+
+        if (i >= part->nelts) {
+            if (part->next == NULL) {
+                return NULL;
+            }
+
+            part = part->next;
+            h = part->elts;
+            i = 0;
+        }
+
+        if (h[i].key.len == len
+            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
+        {
+            return &h[i];
+        }
+    }
+}
+
+
+/* a response header; key and value must live as long as the request */
+
+ngx_int_t
+ngx_csq_add_header(ngx_http_request_t *r, char *key, ngx_str_t *value)
+{
+    ngx_table_elt_t  *h;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    h->key.data = (u_char *) key;
+    h->key.len = ngx_strlen(key);
+    h->value = *value;
+
+    return NGX_OK;
+}
+
+
 /* a body in memory that lives as long as the request (or longer) */
 
 ngx_int_t

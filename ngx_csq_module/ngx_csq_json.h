@@ -68,6 +68,11 @@ ngx_int_t ngx_csq_json_body_text(ngx_http_request_t *r, ngx_str_t *text);
 ngx_int_t ngx_csq_json_send_text(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *json);
 
+ngx_table_elt_t *ngx_csq_header_in(ngx_http_request_t *r, char *name,
+    size_t len);
+ngx_int_t ngx_csq_add_header(ngx_http_request_t *r, char *key,
+    ngx_str_t *value);
+
 /* sends a body of the given content type from memory */
 ngx_int_t ngx_csq_send_body(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *type, ngx_str_t *body);

@@ -25,8 +25,6 @@ static ngx_csq_asset_t *ngx_csq_asset(ngx_http_request_t *r,
 static ngx_int_t ngx_csq_page_reply(ngx_http_request_t *r, void *data);
 static ngx_int_t ngx_csq_page_send(ngx_http_request_t *r,
     ngx_csq_asset_t *a, ngx_str_t *ancestors);
-static ngx_int_t ngx_csq_page_add_header(ngx_http_request_t *r, char *key,
-    ngx_str_t *value);
 static void ngx_csq_page_type(ngx_str_t *name, ngx_str_t *type);
 static ngx_int_t ngx_csq_page_listed(ngx_str_t *origins, u_char *origin,
     size_t len);
@@ -241,17 +239,17 @@ ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_asset_t *a,
     u_char     *p;
     ngx_str_t   v;
 
-    if (ngx_csq_page_add_header(r, "ETag", &a->etag) != NGX_OK) {
+    if (ngx_csq_add_header(r, "ETag", &a->etag) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_str_set(&v, "no-cache");
-    if (ngx_csq_page_add_header(r, "Cache-Control", &v) != NGX_OK) {
+    if (ngx_csq_add_header(r, "Cache-Control", &v) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_str_set(&v, "nosniff");
-    if (ngx_csq_page_add_header(r, "X-Content-Type-Options", &v) != NGX_OK) {
+    if (ngx_csq_add_header(r, "X-Content-Type-Options", &v) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -267,7 +265,7 @@ ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_asset_t *a,
                             ancestors)
                 - p;
 
-        if (ngx_csq_page_add_header(r, "Content-Security-Policy", &v)
+        if (ngx_csq_add_header(r, "Content-Security-Policy", &v)
             != NGX_OK)
         {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -289,25 +287,6 @@ ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_asset_t *a,
     }
 
     return ngx_csq_send_body(r, NGX_HTTP_OK, &a->type, &a->data);
-}
-
-
-static ngx_int_t
-ngx_csq_page_add_header(ngx_http_request_t *r, char *key, ngx_str_t *value)
-{
-    ngx_table_elt_t  *h;
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    h->key.data = (u_char *) key;
-    h->key.len = ngx_strlen(key);
-    h->value = *value;
-
-    return NGX_OK;
 }
 
 

@@ -31,7 +31,7 @@ ngx_int_t
 ngx_csq_status_handler(ngx_http_request_t *r)
 {
     ngx_int_t          rc;
-    ngx_table_elt_t   *h;
+    ngx_str_t          allow = ngx_string("GET, HEAD, POST");
 
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
         rc = ngx_http_discard_request_body(r);
@@ -51,14 +51,9 @@ ngx_csq_status_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_csq_add_header(r, "Allow", &allow) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Allow");
-    ngx_str_set(&h->value, "GET, HEAD, POST");
 
     return ngx_csq_json_error(r, NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
                               "use GET, HEAD or POST");

@@ -12,13 +12,13 @@
 
 #include <ngx_sha1.h>
 #include "ngx_csq_ws.h"
+#include "ngx_csq_json.h"
 
 
 #define NGX_CSQ_WS_GUID     "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define NGX_CSQ_WS_READ     16384
 #define NGX_CSQ_WS_OUT_MIN  512
 #define NGX_CSQ_WS_LINGER   2000
-
 
 
 struct ngx_csq_ws_out_s {
@@ -30,8 +30,6 @@ struct ngx_csq_ws_out_s {
 };
 
 
-static ngx_table_elt_t *ngx_csq_ws_header(ngx_http_request_t *r,
-    char *name, size_t len);
 static ngx_int_t ngx_csq_ws_has_token(ngx_table_elt_t *h, char *token,
     size_t len);
 static ngx_int_t ngx_csq_ws_queue(ngx_csq_ws_t *ws, ngx_uint_t opcode,
@@ -67,21 +65,21 @@ ngx_csq_ws_check(ngx_http_request_t *r, char **why)
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    h = ngx_csq_ws_header(r, "Upgrade", sizeof("Upgrade") - 1);
+    h = ngx_csq_header_in(r, "Upgrade", sizeof("Upgrade") - 1);
 
     if (h == NULL || ngx_csq_ws_has_token(h, "websocket", 9) != NGX_OK) {
         *why = "this endpoint is a WebSocket: Upgrade: websocket expected";
         return NGX_CSQ_HTTP_UPGRADE_REQUIRED;
     }
 
-    h = ngx_csq_ws_header(r, "Connection", sizeof("Connection") - 1);
+    h = ngx_csq_header_in(r, "Connection", sizeof("Connection") - 1);
 
     if (h == NULL || ngx_csq_ws_has_token(h, "upgrade", 7) != NGX_OK) {
         *why = "Connection: upgrade expected";
         return NGX_HTTP_BAD_REQUEST;
     }
 
-    h = ngx_csq_ws_header(r, "Sec-WebSocket-Version",
+    h = ngx_csq_header_in(r, "Sec-WebSocket-Version",
                           sizeof("Sec-WebSocket-Version") - 1);
 
     if (h == NULL || h->value.len != 2
@@ -91,7 +89,7 @@ ngx_csq_ws_check(ngx_http_request_t *r, char **why)
         return NGX_CSQ_HTTP_UPGRADE_REQUIRED;
     }
 
-    h = ngx_csq_ws_header(r, "Sec-WebSocket-Key",
+    h = ngx_csq_header_in(r, "Sec-WebSocket-Key",
                           sizeof("Sec-WebSocket-Key") - 1);
 
     if (h == NULL || h->value.len != 24) {
@@ -108,37 +106,6 @@ ngx_csq_ws_check(ngx_http_request_t *r, char **why)
     }
 
     return NGX_OK;
-}
-
-
-static ngx_table_elt_t *
-ngx_csq_ws_header(ngx_http_request_t *r, char *name, size_t len)
-{
-    ngx_uint_t        i;
-    ngx_list_part_t  *part;
-    ngx_table_elt_t  *h;
-
-    part = &r->headers_in.headers.part;
-    h = part->elts;
-
-    for (i = 0; /* void */; i++) {
-
-        if (i >= part->nelts) {
-            if (part->next == NULL) {
-                return NULL;
-            }
-
-            part = part->next;
-            h = part->elts;
-            i = 0;
-        }
-
-        if (h[i].key.len == len
-            && ngx_strncasecmp(h[i].key.data, (u_char *) name, len) == 0)
-        {
-            return &h[i];
-        }
-    }
 }
 
 
@@ -199,7 +166,7 @@ ngx_csq_ws_accept(ngx_http_request_t *r, ngx_csq_ws_conf_t *conf)
     hc = r->http_connection;
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
-    key = ngx_csq_ws_header(r, "Sec-WebSocket-Key",
+    key = ngx_csq_header_in(r, "Sec-WebSocket-Key",
                             sizeof("Sec-WebSocket-Key") - 1);
 
     ws = ngx_pcalloc(c->pool, sizeof(ngx_csq_ws_t));
