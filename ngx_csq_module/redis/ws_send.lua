@@ -78,7 +78,6 @@ if ROLE ~= 'customer' then
     to[2] = ACTOR
 end
 local id = log_append(ID, m, to)
-redis.call('HINCRBY', key('c', ID), 'messages', 1)
 
 -- the robot answers what it serves (R4.1, R4.2), in bot_turn.lua, which
 -- nginx runs next (this script stays small: it is the hot one)
