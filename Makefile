@@ -28,9 +28,9 @@ PKGS_BENCH   := wrk libnginx-mod-nchan gcc
 PKGS_NODE    := $(if $(shell command -v node),,nodejs npm)
 
 SOURCES      := config $(wildcard ngx_csq_module/*.[ch]) \
-                $(wildcard ngx_csq_module/redis/*.lua) \
-                $(wildcard ngx_csq_module/redis/lib/*.lua) \
-                ngx_csq_module/embed_scripts.sh \
+                $(wildcard ngx_csq_module/functions/*.lua) \
+                $(wildcard ngx_csq_module/functions/lib/*) \
+                ngx_csq_module/embed_functions.sh \
                 $(wildcard ngx_csq_module/www/*) \
                 ngx_csq_module/embed_assets.sh
 
@@ -83,7 +83,7 @@ $(NGX_TREE)/objs/Makefile: config | deps
 	    || { tail -20 $(BUILD)/configure.log; exit 1; }
 
 $(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
-	@sh ngx_csq_module/embed_scripts.sh ngx_csq_module/redis \
+	@sh ngx_csq_module/embed_functions.sh ngx_csq_module/functions \
 	    $(NGX_TREE)/objs/addon/csq
 	@sh ngx_csq_module/embed_assets.sh ngx_csq_module/www \
 	    $(NGX_TREE)/objs/addon/csq

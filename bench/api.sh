@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # API benchmark (issue #3): wrk against csq_status (a Redis round trip
-# through EVALSHA) and against `return 200` in the same nginx, alternating
+# through FCALL_RO) and against `return 200` in the same nginx, alternating
 # rounds in one run, so the machine's noise hits both alike.
 #
 #   bench/api.sh [seconds per round] [rounds] [connections]

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Routing benchmark (issue #4): conversations assigned per second through
-# nginx (POST .../conversations, one EVALSHA of arrive.lua per decision)
+# nginx (POST .../conversations, one FCALL of arrive per decision)
 # with 1,000 agents in 4 queues, and in the same run redis-benchmark
-# running the very same script straight on Redis: the ceiling.
+# running the very same function straight on Redis: the ceiling.
 #
 #   bench/route.sh [seconds] [connections] [strategy, default round-robin]
 
@@ -52,20 +52,20 @@ echo "$out" | grep -E "Latency|Non-2xx" || true
 
 assigned=$(redis-cli -p "$redis_port" xlen 'csq:{bench}:events')
 
-# the same script, straight on Redis
-sha=$(redis-cli -p "$redis_port" script load \
-      "$(cat "$root"/ngx_csq_module/redis/lib/*.lua "$root/ngx_csq_module/redis/arrive.lua")")
+# the same function, straight on Redis
+lib=$(head -1 "$root/build/nginx/objs/addon/csq/ngx_csq_library.lua")
+fn="${lib#\#!lua name=}_arrive"
 n=$(awk -v r="$nginx_rate" -v s="$secs" 'BEGIN { printf "%d", r * s }')
 [ "$n" -lt 20000 ] && n=20000
-echo "redis-benchmark: EVALSHA arrive.lua x $n, -c $conns"
+echo "redis-benchmark: FCALL $fn x $n, -c $conns"
 rb=$(redis-benchmark -p "$redis_port" -c "$conns" -n "$n" -r 100000000 -q \
-     EVALSHA "$sha" 1 'csq:{bench}:tenant' 1795500000000 '' none '' \
+     FCALL "$fn" 1 'csq:{bench}:tenant' 1795500000000 '' none '' \
      '{"customer":"r__rand_int__","queue":"q1"}' '' 2>/dev/null | tr '\r' '\n' | tail -1)
 redis_rate=$(echo "$rb" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /requests/) print $(i-1) }')
 
 printf '\n%-40s %12s\n' "routing decisions per second" ""
-printf '%-40s %12s\n' "through nginx (csq_api, arrive.lua)" "$nginx_rate"
-printf '%-40s %12s\n' "redis-benchmark, same script" "$redis_rate"
+printf '%-40s %12s\n' "through nginx (csq_api, arrive)" "$nginx_rate"
+printf '%-40s %12s\n' "redis-benchmark, same function" "$redis_rate"
 awk -v a="$nginx_rate" -v b="$redis_rate" \
     'BEGIN { printf "ratio nginx / redis-benchmark: %.2f (goal >= 0.5)\n", a / b }'
 echo "events in the tenant stream after the nginx run: $assigned"

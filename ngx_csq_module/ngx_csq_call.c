@@ -28,7 +28,7 @@ ngx_csq_call(ngx_http_request_t *r, ngx_uint_t script, ngx_uint_t nkeys,
     }
 
     ctx->reply_handler = handler;
-    ctx->cmd = ngx_csq_redis_script(script, nkeys, argv, argc,
+    ctx->cmd = ngx_csq_redis_fcall(script, nkeys, argv, argc,
                                     ngx_csq_call_done, r);
 
     if (ctx->cmd == NULL) {

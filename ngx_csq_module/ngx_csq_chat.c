@@ -114,7 +114,6 @@ static void ngx_csq_chat_answer(ngx_csq_chat_t *chat,
     ngx_csq_chat_call_t *call, ngx_uint_t ok, u_char *json, size_t len);
 static void ngx_csq_chat_error(ngx_csq_chat_t *chat, ngx_str_t *ref,
     char *code, char *message);
-static void ngx_csq_chat_bot(ngx_csq_chat_t *chat, redisReply *text);
 static void ngx_csq_chat_ignore(void *data, ngx_int_t rc,
     redisReply *reply);
 
@@ -203,7 +202,7 @@ ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
     ngx_str_null(&argv[6]);
     argv[7] = origin;
 
-    return ngx_csq_call(r, NGX_CSQ_SCRIPT_WS_OPEN, 1, argv, 8,
+    return ngx_csq_call(r, NGX_CSQ_FN_WS_OPEN, 1, argv, 8,
                         ngx_csq_chat_opened);
 }
 
@@ -531,7 +530,7 @@ ngx_csq_chat_hello(ngx_csq_chat_t *chat)
     body.data = buf;
     body.len = p - buf;
 
-    if (ngx_csq_chat_call(chat, NGX_CSQ_SCRIPT_WS_HELLO, &id, &body, NULL,
+    if (ngx_csq_chat_call(chat, NGX_CSQ_FN_WS_HELLO, &id, &body, NULL,
                           NGX_CSQ_CALL_HELLO, 0, NULL)
         != NGX_OK)
     {
@@ -566,7 +565,7 @@ ngx_csq_chat_sync(ngx_csq_chat_t *chat, ngx_uint_t i)
     body.data = buf;
     body.len = p - buf;
 
-    if (ngx_csq_chat_call(chat, NGX_CSQ_SCRIPT_WS_SYNC, &cur->conversation,
+    if (ngx_csq_chat_call(chat, NGX_CSQ_FN_WS_SYNC, &cur->conversation,
                           &body, NULL, NGX_CSQ_CALL_SYNC, i, NULL)
         != NGX_OK)
     {
@@ -760,25 +759,25 @@ ngx_csq_chat_message(ngx_csq_ws_t *ws, u_char *data, size_t len)
     kind = NGX_CSQ_CALL_ASK;
 
     if (type.len == 7 && ngx_strncmp(type.data, "message", 7) == 0) {
-        script = NGX_CSQ_SCRIPT_WS_SEND;
+        script = NGX_CSQ_FN_WS_SEND;
 
     } else if ((type.len == 6 && ngx_strncmp(type.data, "typing", 6) == 0)
                || (type.len == 4 && ngx_strncmp(type.data, "read", 4) == 0))
     {
-        script = NGX_CSQ_SCRIPT_WS_SIGNAL;
+        script = NGX_CSQ_FN_WS_SIGNAL;
 
         if (ref.len == 0) {
             kind = NGX_CSQ_CALL_QUIET;
         }
 
     } else if (type.len == 4 && ngx_strncmp(type.data, "sync", 4) == 0) {
-        script = NGX_CSQ_SCRIPT_WS_SYNC;
+        script = NGX_CSQ_FN_WS_SYNC;
         kind = NGX_CSQ_CALL_HISTORY;
 
     } else if (!customer && type.len == 6
                && ngx_strncmp(type.data, "status", 6) == 0)
     {
-        script = NGX_CSQ_SCRIPT_AGENT_STATUS;
+        script = NGX_CSQ_FN_AGENT_STATUS;
         id = &chat->actor;
 
     } else if (type.len == 4 && ngx_strncmp(type.data, "ping", 4) == 0) {
@@ -854,7 +853,7 @@ ngx_csq_chat_ping(ngx_csq_ws_t *ws)
     body.len = p - buf;
     ngx_str_null(&none);
 
-    (void) ngx_csq_chat_call(chat, NGX_CSQ_SCRIPT_WS_PRESENCE, &none, &body,
+    (void) ngx_csq_chat_call(chat, NGX_CSQ_FN_WS_PRESENCE, &none, &body,
                              &op, 0, 0, NULL);
 }
 
@@ -908,7 +907,7 @@ ngx_csq_chat_close(ngx_csq_ws_t *ws)
 
     ngx_str_set(&op, "close");
 
-    (void) ngx_csq_chat_call(chat, NGX_CSQ_SCRIPT_WS_PRESENCE, &id, &body,
+    (void) ngx_csq_chat_call(chat, NGX_CSQ_FN_WS_PRESENCE, &id, &body,
                              &op, 0, 0, NULL);
 }
 
@@ -947,7 +946,7 @@ ngx_csq_chat_call(ngx_csq_chat_t *chat, ngx_uint_t script, ngx_str_t *id,
     }
 
     if (kind == 0) {
-        return ngx_csq_redis_script(script, 1, argv, 7, ngx_csq_chat_ignore,
+        return ngx_csq_redis_fcall(script, 1, argv, 7, ngx_csq_chat_ignore,
                                     NULL)
                ? NGX_OK : NGX_ERROR;
     }
@@ -967,7 +966,7 @@ ngx_csq_chat_call(ngx_csq_chat_t *chat, ngx_uint_t script, ngx_str_t *id,
         ngx_memcpy(call->ref, ref->data, call->ref_len);
     }
 
-    call->cmd = ngx_csq_redis_script(script, 1, argv, 7, ngx_csq_chat_reply,
+    call->cmd = ngx_csq_redis_fcall(script, 1, argv, 7, ngx_csq_chat_reply,
                                      call);
     if (call->cmd == NULL) {
         ngx_free(call);
@@ -1100,18 +1099,6 @@ ngx_csq_chat_reply(void *data, ngx_int_t rc, redisReply *reply)
         if (status != NGX_HTTP_OK || call->kind == NGX_CSQ_CALL_ASK) {
             ngx_csq_chat_answer(chat, call, status == NGX_HTTP_OK,
                                 json, len);
-        }
-
-        /* a customer's text the robot answers: its turn comes next */
-
-        if (status == NGX_HTTP_OK && reply->elements == 4
-            && reply->element[2]->type == REDIS_REPLY_STRING
-            && reply->element[2]->len == 3
-            && ngx_strncmp(reply->element[2]->str, "bot", 3) == 0
-            && reply->element[3]->type == REDIS_REPLY_STRING
-            && chat->role == NGX_CSQ_ROLE_CUSTOMER)
-        {
-            ngx_csq_chat_bot(chat, reply->element[3]);
         }
     }
 
@@ -1255,30 +1242,6 @@ ngx_csq_chat_error(ngx_csq_chat_t *chat, ngx_str_t *ref, char *code,
     p = ngx_cpymem(p, "\"}}", 3);
 
     (void) ngx_csq_ws_send(chat->ws, buf, p - buf);
-}
-
-
-/* the robot's turn on the customer's text (bot_turn.lua) */
-
-static void
-ngx_csq_chat_bot(ngx_csq_chat_t *chat, redisReply *text)
-{
-    ngx_str_t          body, extra;
-    ngx_csq_cursor_t  *cur;
-
-    cur = chat->cursors.elts;
-
-    ngx_str_null(&body);
-    extra.data = (u_char *) text->str;
-    extra.len = text->len;
-
-    if (ngx_csq_chat_call(chat, NGX_CSQ_SCRIPT_BOT_TURN, &cur->conversation,
-                          &body, &extra, NGX_CSQ_CALL_QUIET, 0, NULL)
-        != NGX_OK)
-    {
-        ngx_log_error(NGX_LOG_WARN, chat->ws->connection->log, 0,
-                      "csq: the robot could not answer: Redis unavailable");
-    }
 }
 
 

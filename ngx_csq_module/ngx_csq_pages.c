@@ -102,7 +102,7 @@ ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
 
     ngx_str_set(&argv[3], "none");
 
-    return ngx_csq_call(r, NGX_CSQ_SCRIPT_PAGE, 1, argv, 7,
+    return ngx_csq_call(r, NGX_CSQ_FN_PAGE, 1, argv, 7,
                         ngx_csq_page_reply);
 }
 

@@ -5,7 +5,8 @@
  * The per-worker Redis pool: a few hiredis async connections ("links"),
  * each carrying many commands in flight; commands wait in a bounded list
  * while no link is ready; every command has an nginx timer; lost links
- * reconnect with backoff and, once AUTH, SELECT and SCRIPT LOAD went
+ * reconnect with backoff and, once AUTH, SELECT and the check of the
+ * function library (loaded when Redis lacks this build's version) went
  * through, take the waiting commands.  A command whose caller went away
  * stays owned here until hiredis hands back its reply.
  */
@@ -41,6 +42,7 @@ typedef struct {
     ngx_uint_t            timeouts;   /* commands timed out in a row */
     ngx_uint_t            index;
     unsigned              was_up:1;
+    unsigned              loading:1;  /* a FUNCTION LOAD is in flight */
 } ngx_csq_redis_link_t;
 
 
@@ -50,7 +52,7 @@ struct ngx_csq_redis_cmd_s {
     ngx_csq_redis_handler_pt   handler;
     void                      *data;
     ngx_csq_redis_link_t      *link;
-    ngx_csq_script_t          *script;
+    ngx_csq_function_t        *fn;
     int                        argc;
     const char               **argv;
     size_t                    *argvlen;
@@ -77,8 +79,9 @@ static void ngx_csq_redis_on_disconnect(const redisAsyncContext *ac,
     int status);
 static void ngx_csq_redis_setup_reply(redisAsyncContext *ac, void *r,
     void *privdata);
-static void ngx_csq_redis_exists_reply(redisAsyncContext *ac, void *r,
+static void ngx_csq_redis_list_reply(redisAsyncContext *ac, void *r,
     void *privdata);
+static ngx_int_t ngx_csq_redis_load(ngx_csq_redis_link_t *link);
 static void ngx_csq_redis_ready(ngx_csq_redis_link_t *link);
 static void ngx_csq_redis_lost(ngx_csq_redis_link_t *link);
 static void ngx_csq_redis_link_timer(ngx_event_t *ev);
@@ -302,9 +305,6 @@ ngx_csq_redis_on_connect(const redisAsyncContext *ac, int status)
 {
     ngx_csq_redis_link_t  *link = ac->data;
 
-    ngx_uint_t             i;
-    size_t                 sargvlen[NGX_CSQ_SCRIPT_COUNT + 2];
-    const char            *sargv[NGX_CSQ_SCRIPT_COUNT + 2];
     redisAsyncContext     *c;
     ngx_csq_main_conf_t   *cmcf = ngx_csq_redis_pool.cmcf;
 
@@ -330,21 +330,14 @@ ngx_csq_redis_on_connect(const redisAsyncContext *ac, int status)
     /* pipelined: the link is ready when the last of these succeeded */
 
     link->setup = ngx_csq_redis_login(c, ngx_csq_redis_setup_reply);
+    link->loading = 0;
 
-    /* which scripts Redis lacks: usually none, after a reconnect */
+    /* has Redis this build's library?  Usually yes, after a reconnect */
 
-    sargv[0] = "SCRIPT";
-    sargvlen[0] = 6;
-    sargv[1] = "EXISTS";
-    sargvlen[1] = 6;
-
-    for (i = 0; i < NGX_CSQ_SCRIPT_COUNT; i++) {
-        sargv[i + 2] = (const char *) ngx_csq_scripts[i].sha1.data;
-        sargvlen[i + 2] = ngx_csq_scripts[i].sha1.len;
-    }
-
-    if (redisAsyncCommandArgv(c, ngx_csq_redis_exists_reply, NULL,
-                              NGX_CSQ_SCRIPT_COUNT + 2, sargv, sargvlen)
+    if (redisAsyncCommand(c, ngx_csq_redis_list_reply, NULL,
+                          "FUNCTION LIST LIBRARYNAME %b",
+                          ngx_csq_library_name.data,
+                          ngx_csq_library_name.len)
         == REDIS_OK)
     {
         link->setup++;
@@ -390,17 +383,13 @@ ngx_csq_redis_setup_reply(redisAsyncContext *ac, void *r, void *privdata)
 }
 
 
-/* SCRIPT EXISTS answered: load what is missing, still before ready */
+/* FUNCTION LIST answered: load the library when missing, before ready */
 
 static void
-ngx_csq_redis_exists_reply(redisAsyncContext *ac, void *r, void *privdata)
+ngx_csq_redis_list_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
     redisReply  *reply = r;
 
-    size_t                 argvlen[3];
-    ngx_uint_t             i;
-    const char            *argv[3];
-    ngx_csq_script_t      *s;
     ngx_csq_redis_link_t  *link;
 
     if (reply == NULL) {
@@ -413,33 +402,13 @@ ngx_csq_redis_exists_reply(redisAsyncContext *ac, void *r, void *privdata)
         return;
     }
 
-    if (reply->type != REDIS_REPLY_ARRAY
-        || reply->elements != NGX_CSQ_SCRIPT_COUNT)
-    {
-        ngx_csq_redis_setup_reply(ac, r, "SCRIPT EXISTS");
+    if (reply->type != REDIS_REPLY_ARRAY) {
+        ngx_csq_redis_setup_reply(ac, r, "FUNCTION LIST");
         return;
     }
 
-    for (i = 0; i < NGX_CSQ_SCRIPT_COUNT; i++) {
-        if (reply->element[i]->integer == 1) {
-            continue;
-        }
-
-        s = &ngx_csq_scripts[i];
-
-        argv[0] = "SCRIPT";
-        argvlen[0] = 6;
-        argv[1] = "LOAD";
-        argvlen[1] = 4;
-        argv[2] = (const char *) s->text.data;
-        argvlen[2] = s->text.len;
-
-        if (redisAsyncCommandArgv(ac, ngx_csq_redis_setup_reply,
-                                  "SCRIPT LOAD", 3, argv, argvlen)
-            == REDIS_OK)
-        {
-            link->setup++;
-        }
+    if (reply->elements == 0 && ngx_csq_redis_load(link) == NGX_OK) {
+        link->setup++;
     }
 
     /* this reply's own share of the setup */
@@ -447,6 +416,37 @@ ngx_csq_redis_exists_reply(redisAsyncContext *ac, void *r, void *privdata)
     if (--link->setup == 0) {
         ngx_csq_redis_ready(link);
     }
+}
+
+
+/*
+ * FUNCTION LOAD of this build's library on the link: while connecting, as
+ * part of the setup; when ready, after a call found its function missing
+ * (the call's resend follows the load on the same link).  One at a time.
+ */
+
+static ngx_int_t
+ngx_csq_redis_load(ngx_csq_redis_link_t *link)
+{
+    if (link->loading) {
+        return NGX_DECLINED;
+    }
+
+    ngx_log_error(NGX_LOG_INFO, ngx_csq_redis_pool.log, 0,
+                  "csq: redis: loading function library \"%V\"",
+                  &ngx_csq_library_name);
+
+    if (redisAsyncCommand(link->ac, ngx_csq_redis_load_reply, NULL,
+                          "FUNCTION LOAD %b", ngx_csq_library.data,
+                          ngx_csq_library.len)
+        != REDIS_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    link->loading = 1;
+
+    return NGX_OK;
 }
 
 
@@ -650,18 +650,18 @@ ngx_csq_redis_kick(void)
 
 
 ngx_csq_redis_cmd_t *
-ngx_csq_redis_script(ngx_uint_t script, ngx_uint_t nkeys, ngx_str_t *argv,
+ngx_csq_redis_fcall(ngx_uint_t fn, ngx_uint_t nkeys, ngx_str_t *argv,
     ngx_uint_t argc, ngx_csq_redis_handler_pt handler, void *data)
 {
     u_char                *p;
     size_t                 size;
     ngx_uint_t             i, n, connecting;
-    ngx_csq_script_t      *s;
+    ngx_csq_function_t    *f;
     ngx_csq_redis_cmd_t   *cmd;
     ngx_csq_redis_link_t  *link;
     ngx_csq_redis_pool_t  *pool = &ngx_csq_redis_pool;
 
-    if (pool->links == NULL || script >= NGX_CSQ_SCRIPT_COUNT) {
+    if (pool->links == NULL || fn >= NGX_CSQ_FN_COUNT) {
         return NULL;
     }
 
@@ -675,9 +675,9 @@ ngx_csq_redis_script(ngx_uint_t script, ngx_uint_t nkeys, ngx_str_t *argv,
         return NULL;
     }
 
-    s = &ngx_csq_scripts[script];
+    f = &ngx_csq_functions[fn];
 
-    /* EVALSHA sha1 numkeys key... arg..., in one allocation */
+    /* FCALL[_RO] name numkeys key... arg..., in one allocation */
 
     n = argc + 3;
     size = sizeof(ngx_csq_redis_cmd_t)
@@ -696,15 +696,15 @@ ngx_csq_redis_script(ngx_uint_t script, ngx_uint_t nkeys, ngx_str_t *argv,
 
     cmd->handler = handler;
     cmd->data = data;
-    cmd->script = s;
+    cmd->fn = f;
     cmd->argc = (int) n;
     cmd->argv = (const char **) (cmd + 1);
     cmd->argvlen = (size_t *) (cmd->argv + n);
 
-    cmd->argv[0] = "EVALSHA";
-    cmd->argvlen[0] = 7;
-    cmd->argv[1] = (const char *) s->sha1.data;
-    cmd->argvlen[1] = s->sha1.len;
+    cmd->argv[0] = f->ro ? "FCALL_RO" : "FCALL";
+    cmd->argvlen[0] = f->ro ? 8 : 5;
+    cmd->argv[1] = (const char *) f->fname.data;
+    cmd->argvlen[1] = f->fname.len;
 
     p = (u_char *) (cmd->argvlen + n);
 
@@ -763,7 +763,6 @@ ngx_csq_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
     ngx_csq_redis_cmd_t  *cmd = privdata;
     redisReply           *reply = r;
 
-    ngx_csq_script_t      *s;
     ngx_csq_redis_link_t  *link;
 
     link = cmd->link;
@@ -780,27 +779,24 @@ ngx_csq_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
     link->timeouts = 0;
 
     /*
-     * the script cache is empty after a restart, a failover or a SCRIPT
-     * FLUSH: load the script and send the command again, both on this
-     * link, so the second EVALSHA runs after the load
+     * Redis lost the library (a restart without persistence, a failover to
+     * a fresh replica, FUNCTION FLUSH): load it and send the command again,
+     * both on this link, so the second call runs after the load
      */
 
     if (reply->type == REDIS_REPLY_ERROR
-        && ngx_strncmp(reply->str, "NOSCRIPT", 8) == 0
+        && ngx_strncmp(reply->str, "ERR Function not found", 22) == 0
         && cmd->handler
         && !cmd->retried
         && !(ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
     {
-        s = cmd->script;
         cmd->retried = 1;
 
         ngx_log_error(NGX_LOG_INFO, ngx_csq_redis_pool.log, 0,
-                      "csq: redis: script \"%V\" not cached, loading it",
-                      &s->name);
+                      "csq: redis: function \"%V\" not found",
+                      &cmd->fn->fname);
 
-        if (redisAsyncCommand(ac, ngx_csq_redis_load_reply, s,
-                              "SCRIPT LOAD %b", s->text.data, s->text.len)
-            == REDIS_OK
+        if (ngx_csq_redis_load(link) != NGX_ERROR
             && ngx_csq_redis_send(link, cmd) == NGX_OK)
         {
             return;
@@ -811,16 +807,46 @@ ngx_csq_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
 }
 
 
+/*
+ * A library already there counts as loaded: another worker or node of
+ * this build was first.  A load that fails during the setup fails it.
+ */
+
 static void
 ngx_csq_redis_load_reply(redisAsyncContext *ac, void *r, void *privdata)
 {
-    ngx_csq_script_t  *s = privdata;
-    redisReply        *reply = r;
+    redisReply  *reply = r;
 
-    if (reply && reply->type == REDIS_REPLY_ERROR) {
+    ngx_csq_redis_link_t  *link;
+
+    if (reply == NULL) {
+        return;     /* the context is being freed */
+    }
+
+    link = ac->data;
+
+    if (link->ac != ac) {
+        return;
+    }
+
+    link->loading = 0;
+
+    if (reply->type == REDIS_REPLY_ERROR
+        && ngx_strstr(reply->str, "already exists") == NULL)
+    {
+        if (link->state == NGX_CSQ_LINK_CONNECTING) {
+            ngx_csq_redis_setup_reply(ac, r, "FUNCTION LOAD");
+            return;
+        }
+
         ngx_log_error(NGX_LOG_ERR, ngx_csq_redis_pool.log, 0,
-                      "csq: redis: loading script \"%V\" failed: %s",
-                      &s->name, reply->str);
+                      "csq: redis: loading function library \"%V\" "
+                      "failed: %s", &ngx_csq_library_name, reply->str);
+        return;
+    }
+
+    if (link->state == NGX_CSQ_LINK_CONNECTING && --link->setup == 0) {
+        ngx_csq_redis_ready(link);
     }
 }
 
@@ -841,7 +867,7 @@ ngx_csq_redis_cmd_timeout(ngx_event_t *ev)
 
     ngx_log_error(NGX_LOG_WARN, pool->log, 0,
                   "csq: redis %V: \"%V\" timed out after %Mms",
-                  &pool->cmcf->redis_addr, &cmd->script->name,
+                  &pool->cmcf->redis_addr, &cmd->fn->name,
                   pool->cmcf->redis_timeout);
 
     handler = cmd->handler;

@@ -13,7 +13,7 @@
 #include <hiredis/hiredis.h>
 #include <hiredis/async.h>
 #include "ngx_csq_module.h"
-#include "ngx_csq_scripts.h"
+#include "ngx_csq_functions.h"
 
 
 /* what a command's handler is told */
@@ -23,7 +23,7 @@
 
 
 /*
- * Called once per command, never from inside ngx_csq_redis_script().
+ * Called once per command, never from inside ngx_csq_redis_fcall().
  * The reply is freed when the handler returns: copy what is needed.
  */
 typedef void (*ngx_csq_redis_handler_pt)(void *data, ngx_int_t rc,
@@ -34,11 +34,12 @@ ngx_int_t ngx_csq_redis_init(ngx_cycle_t *cycle, ngx_csq_main_conf_t *cmcf);
 void ngx_csq_redis_done(ngx_cycle_t *cycle);
 
 /*
- * EVALSHA of an embedded script: argv[0 .. nkeys - 1] are its KEYS, the
- * rest its ARGV.  Returns NULL when Redis cannot be reached right now (the
- * caller answers 503 at once); otherwise the handler will be called.
+ * FCALL (FCALL_RO for a read-only one) of a function of the embedded
+ * library: argv[0 .. nkeys - 1] are its KEYS, the rest its ARGV.  Returns
+ * NULL when Redis cannot be reached right now (the caller answers 503 at
+ * once); otherwise the handler will be called.
  */
-ngx_csq_redis_cmd_t *ngx_csq_redis_script(ngx_uint_t script,
+ngx_csq_redis_cmd_t *ngx_csq_redis_fcall(ngx_uint_t fn,
     ngx_uint_t nkeys, ngx_str_t *argv, ngx_uint_t argc,
     ngx_csq_redis_handler_pt handler, void *data);
 

@@ -3,10 +3,13 @@
  * Copyright (C) ngx_csq_module authors
  *
  * csq_status: a health endpoint that makes a real round trip through the
- * Redis pool and the script path (EVALSHA of status.lua).
+ * Redis pool and the function path (FCALL_RO of the library's status).
  *
- *   GET  -> {"redis":"up","version":...,"redis_version":...,
+ *   GET  -> {"redis":"up","version":...,"library":...,"redis_version":...,
  *            "redis_time":...,"worker":...}
+ *
+ * "library" is the version of the Redis function library that answered:
+ * this build's (embed_functions.sh).
  *   POST {"echo":"text"} -> the same, with "echo" carried through Redis
  *   Redis down or slow -> 503 {"error":{"code":"redis_unavailable",...}}
  */
@@ -100,7 +103,7 @@ ngx_csq_status_query(ngx_http_request_t *r, ngx_str_t *echo)
         ngx_str_null(&arg);
     }
 
-    return ngx_csq_call(r, NGX_CSQ_SCRIPT_STATUS, 0, &arg, 1,
+    return ngx_csq_call(r, NGX_CSQ_FN_STATUS, 0, &arg, 1,
                         ngx_csq_status_send);
 }
 
@@ -114,13 +117,13 @@ ngx_csq_status_send(ngx_http_request_t *r, void *data)
     ngx_uint_t    i;
     redisReply  **e;
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) {
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
         goto invalid;
     }
 
     e = reply->element;
 
-    for (i = 0; i < 3; i++) {
+    for (i = 0; i < 4; i++) {
         if (e[i]->type != REDIS_REPLY_STRING) {
             goto invalid;
         }
@@ -136,6 +139,8 @@ ngx_csq_status_send(ngx_http_request_t *r, void *data)
     ngx_csq_json_gen_cstr(g, "up");
     ngx_csq_json_gen_cstr(g, "version");
     ngx_csq_json_gen_cstr(g, NGX_CSQ_VERSION);
+    ngx_csq_json_gen_cstr(g, "library");
+    (void) yajl_gen_string(g, (u_char *) e[3]->str, e[3]->len);
     ngx_csq_json_gen_cstr(g, "redis_version");
     (void) yajl_gen_string(g, (u_char *) e[0]->str, e[0]->len);
     ngx_csq_json_gen_cstr(g, "redis_time");
@@ -155,7 +160,7 @@ ngx_csq_status_send(ngx_http_request_t *r, void *data)
 invalid:
 
     ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "csq: redis: unexpected reply to the status script");
+                  "csq: redis: unexpected reply to the status function");
 
     return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }

@@ -65,7 +65,7 @@ ngx_csq_tick_handler(ngx_event_t *ev)
 
     /* nothing to do when Redis is away: the next tick tries again */
 
-    (void) ngx_csq_redis_script(NGX_CSQ_SCRIPT_TENANTS, 1, &registry, 1,
+    (void) ngx_csq_redis_fcall(NGX_CSQ_FN_TENANTS, 1, &registry, 1,
                                 ngx_csq_tick_tenants, NULL);
 
     ngx_add_timer(ev, ngx_csq_tick_conf->tick);
@@ -108,7 +108,7 @@ ngx_csq_tick_tenants(void *data, ngx_int_t rc, redisReply *reply)
         argv[0].len = ngx_sprintf(key, "csq:{%*s}:tenant", t->len, t->str)
                       - key;
 
-        (void) ngx_csq_redis_script(NGX_CSQ_SCRIPT_TICK, 1, argv,
+        (void) ngx_csq_redis_fcall(NGX_CSQ_FN_TICK, 1, argv,
                                     NGX_CSQ_TICK_ARGS, ngx_csq_tick_done,
                                     NULL);
     }

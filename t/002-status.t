@@ -1,6 +1,6 @@
 # vim:set ft= ts=4 sw=4 et fdm=marker:
 # issue #3: csq_status answers JSON after a real round trip through the
-# module's Redis pool and script path; 503 JSON when Redis cannot serve.
+# module's Redis pool and function path; 503 JSON when Redis cannot serve.
 
 use t::Csq 'no_plan';
 
@@ -10,7 +10,7 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: status: up, through EVALSHA of the status script
+=== TEST 1: status: up, through FCALL_RO of the library's status
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
 --- config
@@ -22,7 +22,7 @@ __DATA__
 --- response_headers eval
 ["Content-Type: application/json", "Content-Type: application/json", "Content-Type: application/json"]
 --- response_body_like eval
-[(qr/^\{"redis":"up","version":"\d+\.\d+\.\d+","redis_version":"7\.[\d.]+","redis_time":\d{10},"worker":\d+\}$/) x 3]
+[(qr/^\{"redis":"up","version":"\d+\.\d+\.\d+","library":"[0-9a-f]{16}","redis_version":"7\.[\d.]+","redis_time":\d{10},"worker":\d+\}$/) x 3]
 --- no_error_log
 [error]
 [warn]

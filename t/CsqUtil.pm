@@ -442,11 +442,12 @@ sub nginx_stop {
 # timed out).
 # a second nginx on the same Redis with the running one's configuration,
 # in t/servroot-<name>: returns ($port, $prefix); stopped by
-# nginx_twin_stop($prefix) or at exit
+# nginx_twin_stop($prefix) or at exit.  module => path loads that build of
+# the module instead (a rolling upgrade: two builds side by side).
 my %Twins;
 
 sub nginx_twin {
-    my ($name) = @_;
+    my ($name, %o) = @_;
     my $prefix = "$RepoRoot/t/servroot-$name";
     File::Path::remove_tree($prefix);
     File::Path::make_path("$prefix/conf", "$prefix/logs");
@@ -454,6 +455,10 @@ sub nginx_twin {
     my $conf = _slurp("$Nginx{prefix}/conf/nginx.conf");
     $conf =~ s/listen 127\.0\.0\.1:\d+;/listen 127.0.0.1:$port;/
         or die "nginx_twin: no listen line\n";
+    if (defined $o{module}) {
+        $conf =~ s/^load_module \S*csq\S*;$/load_module $o{module};/m
+            or die "nginx_twin: no load_module line of csq\n";
+    }
     _write_file("$prefix/conf/nginx.conf", $conf);
 
     my @cmd = ($NginxBinary, '-p', "$prefix/", '-c', 'conf/nginx.conf');

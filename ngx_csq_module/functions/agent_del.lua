@@ -1,0 +1,23 @@
+-- flags: allow-oom
+-- DELETE tenants/<t>/agents/<id> (admin): only an agent with no active or
+-- bound conversations goes
+
+local a = agent(ID)
+if a == nil then return fail(404, 'not_found', 'no such agent') end
+
+if redis.call('SCARD', key('a', ID, 'convs')) > 0
+   or redis.call('ZCARD', key('a', ID, 'wait')) > 0 then
+    return fail(409, 'conflict', 'the agent still has conversations')
+end
+
+for _, qid in ipairs(redis.call('SMEMBERS', key('a', ID, 'queues'))) do
+    redis.call('ZREM', key('q', qid, 'agents'), ID)
+    redis.call('HDEL', key('q', qid, 'cw'), ID)
+end
+redis.call('DEL', key('a', ID), key('a', ID, 'queues'), key('a', ID, 'convs'),
+           key('a', ID, 'wait'))
+redis.call('SREM', key('agents'), ID)
+
+event('agent_deleted', { agent = ID })
+
+return reply(200, { id = ID, deleted = true })

@@ -1,0 +1,17 @@
+-- flags: no-writes
+-- GET tenants/<t>/agents/<id>: an agent, its load and today's counts (agent)
+
+local a = agent(ID)
+if a == nil then return fail(404, 'not_found', 'no such agent') end
+
+local qs = redis.call('SMEMBERS', key('a', ID, 'queues'))
+table.sort(qs)
+local d = hash(today(ID)) or {}
+
+return reply(200, {
+    id = ID, name = a.name, avatar = a.avatar, role = a.role,
+    capacity = num(a.capacity, 0), weight = num(a.weight, 1),
+    order = num(a.order, 0), status = a.status,
+    reception = a.reception ~= '0', load = num(a.load, 0),
+    queues = arr(qs),
+    today = { taken = num(d.taken, 0) } })

@@ -1,0 +1,181 @@
+-- flags: none
+-- POST tenants/<t>/conversations: a customer arrives (R3.2, R3.3, R3.6)
+-- body: { customer, channel, queue, priority, language, product,
+--         attributes: {...}, customer_hash }  (R1.5: ARGV[6] "verified")
+-- Returns the conversation: assigned to an agent, or waiting with its
+-- position and estimated wait.
+
+if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
+
+local b = body()
+if b == nil then return bad('body', 'must be a JSON object') end
+if not valid_id(b.customer) then
+    return bad('customer', 'must be 1-64 of A-Z a-z 0-9 _ - .')
+end
+local f, err = fields(b, {
+    { 'channel', 'string', 64 }, { 'language', 'string', 64 },
+    { 'product', 'string', 200 }, { 'priority', 'int', 0, 9 } })
+if err then return err end
+
+local channel = f.channel or 'web'
+local language, product, prio = f.language, f.product, f.priority
+
+local qid = b.queue
+if qid ~= nil and not valid_id(qid) then return bad('queue', 'must be a queue id') end
+
+-- through an entry link (R1.2): its queue and its login rule (R1.5)
+local link = nil
+if b.link ~= nil then
+    if not valid_id(b.link) then return bad('link', 'must be a link id') end
+    local err
+    link, err = live_link(b.link)
+    if err then return err end
+    if qid == nil and (link.queue or '') ~= '' then qid = link.queue end
+    channel = b.link
+end
+local attrs = b.attributes
+if attrs ~= nil and type(attrs) ~= 'table' then
+    return bad('attributes', 'must be an object')
+end
+
+local t = hash(KEYS[1])
+if not origin_ok(t) then return origin_refused() end
+
+-- R1.5: a tenant that requires login serves only customers its site
+-- signed in (nginx checked customer_hash and says 'verified')
+if (t.require_login == '1' or (link and link.require_login == '1'))
+   and EXTRA ~= 'verified' then
+    return fail(401, 'login_required',
+                'sign the customer in: "customer_hash" is required')
+end
+
+-- rules: the first whose every field matches names the queue (R3.2)
+if qid == nil then
+    local rules = cjson.decode(t.rules or '[]')
+    local facts = { channel = channel, language = language,
+                    product = product }
+    for k, v in pairs(attrs or {}) do
+        facts['attributes.' .. k] = v
+    end
+    for _, r in ipairs(rules) do
+        local ok = true
+        for f, v in pairs(r.match or {}) do
+            if facts[f] ~= v then
+                ok = false
+                break
+            end
+        end
+        if ok then
+            qid = r.queue
+            break
+        end
+    end
+    qid = qid or t.fallback_queue
+end
+
+if qid == nil or qid == '' then
+    return bad('queue', 'is required: no rule matched and there is no fallback queue')
+end
+
+local q = hash(key('q', qid))
+if q == nil then return fail(404, 'not_found', 'no such queue: ' .. qid) end
+
+local cust = hash(key('cust', b.customer)) or {}
+
+-- the agent this customer is bound to (private contact, R3.3/R2.4)
+-- (a no-agent queue never assigns, not even to an owner)
+local bound = nil
+if q.mode ~= 'noagent' and q.mode ~= 'robot' and cust.private == '1'
+   and cust.owner and cust.owner ~= '' then
+    bound = agent(cust.owner)
+end
+
+if bound == nil and q.mode ~= 'noagent' and q.mode ~= 'robot'
+   and num(q.max_length, 0) > 0
+   and redis.call('ZCARD', key('q', qid, 'wait')) >= num(q.max_length, 0) then
+    return fail(503, 'queue_full', 'the queue is full, try again later')
+end
+
+-- everything is checked: from here on the conversation exists
+
+local cid = 'c' .. redis.call('HINCRBY', KEYS[1], 'seq', 1)
+local c = { customer = b.customer, channel = channel, queue = qid,
+            priority = prio or 0, created = NOW, state = 'new' }
+
+redis.call('HSET', key('c', cid), 'id', cid, 'customer', c.customer,
+           'channel', c.channel, 'queue', qid, 'priority', c.priority,
+           'created', NOW, 'state', 'new',
+           'verified', EXTRA == 'verified' and '1' or '0',
+           'attributes', cjson.encode(attrs or {}))
+redis.call('HSET', key('cust', b.customer), 'id', b.customer,
+           'last_seen', NOW, 'last_channel', c.channel)
+redis.call('ZADD', key('activity'), NOW, cid)
+event('arrived', { conversation = cid, customer = b.customer, queue = qid })
+if link then
+    redis.call('HINCRBY', key('link', b.link), 'customers', 1)
+end
+
+-- the welcome first (R4.3), then whatever routing says
+say_welcome(cid, q, t)
+
+local extra = {}
+
+local function done()
+    if extra.auto_reply and extra.auto_reply ~= '' then
+        bot_say(cid, extra.auto_reply, nil, t)
+    end
+    local v = conversation_view(cid, hash(key('c', cid)))
+    for k, x in pairs(extra) do v[k] = x end
+    local r = reply(201, v)
+    r[3] = b.customer .. '/' .. cid     -- nginx adds a token for it
+    return r
+end
+
+if bound then
+    -- private contact: only its owner, even suspended; waits if offline
+    c.bound = bound.id
+    redis.call('HSET', key('c', cid), 'bound', bound.id)
+    if has_room(bound) then
+        assign(cid, c, bound, 'private')
+        if bound.status == 'suspended' then
+            extra.auto_reply = t.suspended_text
+        end
+    else
+        enqueue(cid, c, key('a', bound.id, 'wait'))
+        extra.auto_reply = q.queued_text
+    end
+    return done()
+end
+
+-- no agent, pick-up: no affinity, the queue's own way
+if q.mode == 'noagent' or q.mode == 'pickup' or q.mode == 'robot' then
+    extra.auto_reply = route_in_queue(cid, c, qid, q, t)
+    return done()
+end
+
+-- owner first (R3.3)
+if cust.owner and cust.owner ~= '' then
+    local o = agent(cust.owner)
+    if o and available(o) then
+        assign(cid, c, o, 'owner')
+        return done()
+    end
+end
+
+-- a returning customer goes back to the last agent if on duty (R3.3):
+-- this also gives a suspended agent its recent contacts
+local window = num(t.return_hours, 48) * 3600000
+if cust.last_agent and cust.last_agent ~= ''
+   and NOW - num(cust.last_time, 0) <= window then
+    local l = agent(cust.last_agent)
+    if l and has_room(l) then
+        assign(cid, c, l, 'returning')
+        if l.status == 'suspended' then
+            extra.auto_reply = t.suspended_text
+        end
+        return done()
+    end
+end
+
+extra.auto_reply = route_in_queue(cid, c, qid, q, t)
+return done()

@@ -1,0 +1,298 @@
+-- ngx_csq_module: the part of the Redis function library every function
+-- uses: its calling convention, replies and field checks.  The library is
+-- put together by embed_functions.sh: the files of lib/ in the order of
+-- lib/ORDER, then each functions/<name>.lua as the body of the function
+-- csq_<version>_<name> (see register() at the end of this file).
+--
+-- Calling convention of a function:
+--   KEYS[1]  csq:{<tenant>}:tenant   (every key of the tenant shares the tag)
+--   ARGV[1]  now, unix milliseconds (the caller's clock)
+--   ARGV[2]  acting agent id; a customer's id, with "/<conversation>"
+--            when its token is for one conversation ('' none)
+--   ARGV[3]  acting role: none, customer, agent, supervisor, admin, platform
+--   ARGV[4]  the id named in the path ('' for none)
+--   ARGV[5]  the request body, JSON ('' for none)
+--   ARGV[6]  extra argument computed by nginx (a password hash) or ''
+--   ARGV[7]  the page's Origin when it is another site's, or ''
+-- Returns { http status, JSON body, ... }.
+--
+-- A function checks everything before it writes anything: an error reply
+-- means nothing changed.
+
+-- The context of the call running now, set by begin() before each call.
+-- Redis runs one call at a time, so the library's helpers read these as
+-- the arguments of the call they serve.
+local KEYS, ARGV
+local T                     -- 'csq:{t}:', the prefix of the tenant's keys
+local TENANT, NOW, ACTOR, ROLE, ID, EXTRA, ORIGIN
+
+-- a customer token names the customer, and (given at an arrival) the one
+-- conversation it is for: "<customer>/<conversation>"
+local CUSTOMER, CUSTOMER_CONV
+
+local function begin(keys, args)
+    KEYS, ARGV = keys, args
+    T = string.sub(keys[1] or '', 1, -7)
+    TENANT = string.match(T, '^csq:{(.*)}:$')
+    NOW = tonumber(args[1])
+    ACTOR = args[2]
+    ROLE = args[3]
+    ID = args[4]
+    EXTRA = args[6]
+    ORIGIN = args[7] or ''
+    CUSTOMER, CUSTOMER_CONV = ACTOR, nil
+    if ROLE == 'customer' and string.find(ACTOR, '/', 1, true) then
+        CUSTOMER, CUSTOMER_CONV = string.match(ACTOR, '^(.-)/(.*)$')
+    end
+end
+
+-- is conversation cid (hash c) the calling customer's?
+local function customer_owns(cid, c)
+    return ROLE == 'customer' and c.customer == CUSTOMER
+           and (CUSTOMER_CONV == nil or CUSTOMER_CONV == cid)
+end
+
+local ROLES = { none = 0, customer = 1, agent = 2, supervisor = 3, admin = 4,
+                platform = 5 }
+
+local function key(...)
+    return T .. table.concat({ ... }, ':')
+end
+
+-- Redis' cjson writes an empty table as {}: arr() marks empty arrays
+local EMPTY = '\001csq-empty-array\001'
+
+local function arr(t)
+    if #t == 0 then
+        return EMPTY
+    end
+    return t
+end
+
+local function reply(status, t)
+    local json = string.gsub(cjson.encode(t),
+                             '"\\u0001csq%-empty%-array\\u0001"', '[]')
+    return { status, json }
+end
+
+local function fail(status, code, message)
+    return { status, cjson.encode({ error = { code = code,
+                                              message = message } }) }
+end
+
+local function bad(field, why)
+    return fail(400, 'invalid_field', '"' .. field .. '" ' .. why)
+end
+
+local function hash(k)
+    local flat = redis.call('HGETALL', k)
+    if #flat == 0 then
+        return nil
+    end
+    local t = {}
+    for i = 1, #flat, 2 do
+        t[flat[i]] = flat[i + 1]
+    end
+    return t
+end
+
+local function body()
+    if ARGV[5] == nil or ARGV[5] == '' then
+        return {}
+    end
+    local ok, v = pcall(cjson.decode, ARGV[5])
+    if not ok or type(v) ~= 'table' then
+        return nil
+    end
+    return v
+end
+
+local function valid_id(s)
+    return type(s) == 'string' and #s >= 1 and #s <= 64
+           and string.match(s, '^[%w_%-%.]+$') ~= nil
+end
+
+-- field checks: each returns the value, or nil and the reason
+
+local function opt_string(b, f, max)
+    local v = b[f]
+    if v == nil then return nil end
+    if type(v) ~= 'string' or #v > max then
+        return nil, 'must be a string of at most ' .. max .. ' bytes'
+    end
+    return v
+end
+
+local function opt_int(b, f, lo, hi)
+    local v = b[f]
+    if v == nil then return nil end
+    if type(v) ~= 'number' or v ~= math.floor(v) or v < lo or v > hi then
+        return nil, 'must be an integer from ' .. lo .. ' to ' .. hi
+    end
+    return v
+end
+
+-- a boolean field, kept as '1' or '0'
+local function opt_bool(b, f)
+    local v = b[f]
+    if v == nil then return nil end
+    if type(v) ~= 'boolean' then
+        return nil, 'must be true or false'
+    end
+    return v and '1' or '0'
+end
+
+local function opt_enum(b, f, set)
+    local v = b[f]
+    if v == nil then return nil end
+    if type(v) ~= 'string' or not set[v] then
+        local names = {}
+        for n in pairs(set) do names[#names + 1] = n end
+        table.sort(names)
+        return nil, 'must be one of ' .. table.concat(names, ', ')
+    end
+    return v
+end
+
+-- may a page of ORIGIN call (R1.3)?  Any, until the tenant lists its own
+local function origin_ok(t)
+    if ORIGIN == '' then
+        return true
+    end
+    local origins = cjson.decode(t.origins or '[]')
+    if #origins == 0 then
+        return true
+    end
+    for _, o in ipairs(origins) do
+        if o == ORIGIN then
+            return true
+        end
+    end
+    return false
+end
+
+local function origin_refused()
+    return fail(403, 'origin_not_allowed',
+                'pages of ' .. ORIGIN .. ' may not use this help desk')
+end
+
+local function tenant_exists()
+    return redis.call('EXISTS', KEYS[1]) == 1
+end
+
+-- optional fields of a body, by a list of { name, kind, ... }:
+--   { 'name', 'string', max }, { 'n', 'int', lo, hi }, { 's', 'enum', set },
+--   { 'flag', 'bool' } (kept as '1' or '0')
+-- returns the values by name, or nil and the 400 reply naming the field
+local CHECKS = { string = opt_string, int = opt_int, enum = opt_enum,
+                 bool = opt_bool }
+
+local function fields(b, spec)
+    local v = {}
+    for _, f in ipairs(spec) do
+        local x, e = CHECKS[f[2]](b, f[1], f[3], f[4])
+        if e then
+            return nil, bad(f[1], e)
+        end
+        v[f[1]] = x
+    end
+    return v
+end
+
+-- "HH:MM" as minutes of the day, or nil
+local function minutes(hhmm)
+    local h, m = string.match(type(hhmm) == 'string' and hhmm or '',
+                              '^(%d%d):(%d%d)$')
+    h, m = tonumber(h), tonumber(m)
+    if h == nil or m >= 60 or h * 60 + m > 24 * 60 then return nil end
+    return h * 60 + m
+end
+
+-- weekly slots [{ days: [1-7], from: "HH:MM", to: "HH:MM", ... }] (at most
+-- 200): each kept as days, from and to in minutes, and what more(sl, i)
+-- returns of it; or nil and the 400 naming field
+local function parse_slots(list, field, more)
+    if type(list) ~= 'table' or #list > 200 then
+        return nil, bad(field, 'needs slots, an array of at most 200')
+    end
+    local slots = {}
+    for i, sl in ipairs(list) do
+        local from, to = minutes(sl.from), minutes(sl.to)
+        if type(sl.days) ~= 'table' or #sl.days == 0 or from == nil
+           or to == nil or to <= from then
+            return nil, bad(field, 'slot ' .. i
+                                   .. ' needs days 1-7 and "HH:MM" from < to')
+        end
+        for _, d in ipairs(sl.days) do
+            if type(d) ~= 'number' or d < 1 or d > 7 or d ~= math.floor(d) then
+                return nil, bad(field, 'slot ' .. i .. ' has a day outside 1-7')
+            end
+        end
+        local kept, e = more(sl, i)
+        if e then return nil, bad(field, e) end
+        kept.days, kept.from, kept.to = sl.days, from, to
+        slots[#slots + 1] = kept
+    end
+    return slots
+end
+
+-- the tenant's weekday (1 Monday .. 7 Sunday), minute of the day and day
+-- number now (utc_offset_minutes: no daylight saving)
+local function local_now()
+    local offset = tonumber(redis.call('HGET', KEYS[1],
+                                       'utc_offset_minutes')) or 0
+    local localms = NOW + offset * 60000
+    local days = math.floor(localms / 86400000)
+    return (days + 3) % 7 + 1, math.floor((localms - days * 86400000) / 60000),
+           days
+end
+
+-- is the slot (as parse_slots keeps it) on now?
+local function slot_on(slot, weekday, minute)
+    for _, d in ipairs(slot.days) do
+        if d == weekday then
+            return minute >= slot.from and minute < slot.to
+        end
+    end
+    return false
+end
+
+-- HSET of the fields given (nil: left as they are)
+local function hset_given(k, t)
+    local args = {}
+    for f, v in pairs(t) do
+        args[#args + 1] = f
+        args[#args + 1] = v
+    end
+    if #args > 0 then
+        redis.call('HSET', k, unpack(args))
+    end
+end
+
+-- what a tenant's PUT of <id> needs first: the tenant, a valid id, a body
+local function put_prologue()
+    if not tenant_exists() then
+        return nil, fail(404, 'not_found', 'no such tenant')
+    end
+    if not valid_id(ID) then
+        return nil, bad('id', 'must be 1-64 of A-Z a-z 0-9 _ - .')
+    end
+    local b = body()
+    if b == nil then
+        return nil, bad('body', 'must be a JSON object')
+    end
+    return b
+end
+
+-- one function of the library, csq_<VERSION>_<name>: the build's version
+-- in every name lets two builds' libraries live side by side in one Redis
+-- (a rolling upgrade); flags as Redis takes them ('no-writes', 'allow-oom')
+local function register(name, flags, body)
+    redis.register_function({
+        function_name = 'csq_' .. VERSION .. '_' .. name,
+        flags = flags,
+        callback = function(keys, args)
+            begin(keys, args)
+            return body()
+        end })
+end

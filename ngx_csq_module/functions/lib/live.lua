@@ -1,0 +1,149 @@
+-- ngx_csq_module: live delivery, a part of the Redis function library.
+--
+-- Every conversation has a durable, ordered log: the stream
+-- csq:{t}:log:<conversation>, one entry per message or system event, the
+-- message as JSON in field "m".  Sockets listen on pub/sub channels:
+--   csq:{t}:live:c:<conversation>   the customer's sockets
+--   csq:{t}:live:a:<agent>          the agent's sockets (all its chats)
+--   csq:{t}:live:q:<queue>          agents of the queue, supervisors
+-- A channel message is "L <conversation> <id>\n<frame>" for a log entry
+-- (the socket skips what it has already sent) or "E\n<frame>" for
+-- something passing (typing, queue position, status).  Pub/sub is at most
+-- once: after a reconnect the sockets read the log from their last id.
+
+local function ended(c)
+    return c.state == 'ended' or c.state == 'abandoned'
+end
+
+-- a socket's side in conversation ID: 'customer' (its own) or 'agent'
+-- (its agent, one it waits for if bound_ok, a supervisor); or nil and 403
+local function side_of(c, bound_ok)
+    if ROLE == 'customer' then
+        if customer_owns(ID, c) then
+            return 'customer'
+        end
+    elseif c.agent == ACTOR or ROLES[ROLE] >= ROLES.supervisor
+           or (bound_ok and c.bound == ACTOR) then
+        return 'agent'
+    end
+    return nil, fail(403, 'forbidden', 'not your conversation')
+end
+
+local function chan(kind, id)
+    return key('live', kind, id)
+end
+
+-- a log entry as the frame a client gets
+local function log_frame(cid, id, json)
+    return '{"type":"message","conversation":' .. cjson.encode(cid)
+           .. ',"id":"' .. id .. '",' .. string.sub(json, 2)
+end
+
+-- appends msg to the conversation's log and wakes its customer and the
+-- given agents; returns the entry id
+local function log_append(cid, msg, agents)
+    msg.at = NOW
+    local json = cjson.encode(msg)
+    local id = redis.call('XADD', key('log', cid), '*', 'm', json)
+    local payload = 'L ' .. cid .. ' ' .. id .. '\n' .. log_frame(cid, id, json)
+    redis.call('PUBLISH', chan('c', cid), payload)
+    local seen = {}
+    for _, aid in ipairs(agents or {}) do
+        if aid and aid ~= '' and not seen[aid] then
+            seen[aid] = true
+            redis.call('PUBLISH', chan('a', aid), payload)
+        end
+    end
+    redis.call('HSET', key('c', cid), 'last_id', id)
+    return id
+end
+
+-- something passing, to one channel
+local function live(kind, id, frame)
+    redis.call('PUBLISH', chan(kind, id), 'E\n' .. cjson.encode(frame))
+end
+
+local function agent_card(aid)
+    local a = redis.call('HMGET', key('a', aid), 'name', 'avatar')
+    return { id = aid, name = a[1] or aid, avatar = a[2] or '' }
+end
+
+-- routing events that become part of a conversation's log
+local LOGGED = { assigned = true, transferred = true, ended = true,
+                 abandoned = true, queued = true }
+
+-- an event on the tenant's stream (capped), pushed to whom it concerns
+local function event(kind, fields)
+    local args = { 'XADD', key('events'), 'MAXLEN', '~', 10000, '*',
+                   'type', kind, 'at', tostring(NOW) }
+    for k, v in pairs(fields) do
+        args[#args + 1] = k
+        args[#args + 1] = tostring(v)
+    end
+    redis.call(unpack(args))
+
+    local cid = fields.conversation
+    if cid and LOGGED[kind] then
+        local m = { kind = 'system', event = kind }
+        local to = {}
+        if kind == 'assigned' then
+            m.agent = agent_card(fields.agent)
+            m.how = fields.how
+            to[1] = fields.agent
+        elseif kind == 'transferred' then
+            m.from_agent = fields.from
+            m.to_agent = fields.to_agent
+            m.to_queue = fields.to_queue
+            to[1] = fields.from
+        elseif kind == 'ended' then
+            m.reason = fields.reason
+            to[1] = fields.agent
+        elseif kind == 'queued' then
+            m.queue = fields.queue
+        end
+        log_append(cid, m, to)
+        if fields.queue and fields.queue ~= '' then
+            live('q', fields.queue, { type = 'queue', queue = fields.queue,
+                                      event = kind, conversation = cid })
+        end
+    elseif fields.agent and (kind == 'status' or kind == 'reception') then
+        local f = { type = kind, agent = fields.agent }
+        f[kind] = fields[kind]
+        if kind == 'reception' then
+            f.reception = fields.reception == 'true'
+        end
+        live('a', fields.agent, f)
+    end
+end
+
+-- the log after an id (exclusive), or its newest entries, as a flat list
+-- id, frame, id, frame ...; and whether more are left
+local function log_since(cid, after, limit)
+    local k = key('log', cid)
+    local entries, more
+    if after and after ~= '' then
+        entries = redis.call('XRANGE', k, '(' .. after, '+', 'COUNT', limit + 1)
+        more = #entries > limit
+        if more then
+            entries[#entries] = nil
+        end
+    else
+        local newest = redis.call('XREVRANGE', k, '+', '-', 'COUNT', limit)
+        entries = {}
+        for i = #newest, 1, -1 do
+            entries[#entries + 1] = newest[i]
+        end
+        more = redis.call('XLEN', k) > limit
+    end
+    local out = {}
+    for _, e in ipairs(entries) do
+        out[#out + 1] = e[1]
+        out[#out + 1] = log_frame(cid, e[1], e[2][2])
+    end
+    return out, more
+end
+
+local function valid_entry_id(s)
+    return type(s) == 'string' and #s <= 41
+           and string.match(s, '^%d+%-%d+$') ~= nil
+end

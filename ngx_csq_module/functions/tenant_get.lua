@@ -1,0 +1,25 @@
+-- flags: no-writes
+-- GET tenants/<t>: the tenant with its queues and agents (admin)
+
+if not tenant_exists() then
+    return fail(404, 'not_found', 'no such tenant')
+end
+
+local t = hash(KEYS[1])
+local queues = redis.call('SMEMBERS', key('queues'))
+local agents = redis.call('SMEMBERS', key('agents'))
+table.sort(queues)
+table.sort(agents)
+
+return reply(200, {
+    id = TENANT, name = t.name, return_hours = tonumber(t.return_hours),
+    default_capacity = tonumber(t.default_capacity),
+    suspended_text = t.suspended_text,
+    fallback_queue = t.fallback_queue or cjson.null,
+    rules = arr(cjson.decode(t.rules or '[]')),
+    auto_end_minutes = tonumber(t.auto_end_minutes or 0),
+    utc_offset_minutes = tonumber(t.utc_offset_minutes or 0),
+    origins = arr(cjson.decode(t.origins or '[]')),
+    require_login = t.require_login == '1',
+    queues = arr(queues),
+    agents = arr(agents) })

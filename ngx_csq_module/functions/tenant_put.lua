@@ -1,0 +1,71 @@
+-- flags: none
+-- PUT tenants/<t>: create or update a tenant (platform)
+-- body: { name, return_hours, default_capacity, suspended_text,
+--         auto_end_minutes }
+-- KEYS[2]: csq:tenants, the registry the workers' tick reads
+
+local b = body()
+if b == nil then return bad('body', 'must be a JSON object') end
+
+local f, err = fields(b, {
+    { 'name', 'string', 200 }, { 'return_hours', 'int', 0, 24 * 365 },
+    { 'default_capacity', 'int', 1, 1000 },
+    { 'suspended_text', 'string', 2000 },
+    { 'auto_end_minutes', 'int', 0, 7 * 24 * 60 },
+    { 'utc_offset_minutes', 'int', -14 * 60, 14 * 60 },
+    { 'avatar', 'string', 2000 }, { 'require_login', 'bool' } })
+if err then return err end
+
+-- the chat page's bottom bar (R1.1): [{ label, url }]
+if b.faq_links ~= nil then
+    if type(b.faq_links) ~= 'table' or #b.faq_links > 20 then
+        return bad('faq_links', 'must be an array of at most 20 links')
+    end
+    for _, l in ipairs(b.faq_links) do
+        if type(l) ~= 'table' or type(l.label) ~= 'string'
+           or #l.label == 0 or #l.label > 100 or type(l.url) ~= 'string'
+           or not string.match(l.url, '^https?://[^%s]+$') then
+            return bad('faq_links', 'must hold { label, url } with http(s) urls')
+        end
+    end
+    f.faq_links = cjson.encode(b.faq_links)
+end
+
+-- pages that may open sockets (R1.3): exact origins, empty = any
+if b.origins ~= nil then
+    if type(b.origins) ~= 'table' or #b.origins > 100 then
+        return bad('origins', 'must be an array of at most 100 origins')
+    end
+    for _, o in ipairs(b.origins) do
+        if type(o) ~= 'string' or not string.match(o, '^https?://[^/%s]+$') then
+            return bad('origins', 'must hold origins like https://example.com')
+        end
+    end
+    f.origins = cjson.encode(b.origins)
+end
+
+local created = not tenant_exists()
+
+if created then
+    redis.call('HSET', KEYS[1], 'id', TENANT, 'name', TENANT,
+               'return_hours', 48, 'default_capacity', 5,
+               'suspended_text', '', 'created', NOW, 'auto_end_minutes', 0,
+               'utc_offset_minutes', 0)
+    redis.call('SADD', KEYS[2], TENANT)
+end
+
+hset_given(KEYS[1], f)
+
+event(created and 'tenant_created' or 'tenant_updated', { tenant = TENANT })
+
+local t = hash(KEYS[1])
+return reply(created and 201 or 200, {
+    id = TENANT, name = t.name, return_hours = tonumber(t.return_hours),
+    default_capacity = tonumber(t.default_capacity),
+    suspended_text = t.suspended_text,
+    auto_end_minutes = tonumber(t.auto_end_minutes),
+    utc_offset_minutes = tonumber(t.utc_offset_minutes or 0),
+    origins = arr(cjson.decode(t.origins or '[]')),
+    require_login = t.require_login == '1',
+    avatar = t.avatar or '',
+    faq_links = arr(cjson.decode(t.faq_links or '[]')) })

@@ -1,0 +1,89 @@
+-- flags: allow-oom
+-- The periodic tick of a tenant (every worker of every node runs it; each
+-- run is atomic, so whatever it does happens once):
+--  - auto-end: active conversations whose customer has been silent for the
+--    tenant's auto_end_minutes end with reason "timeout" (R4.5);
+--  - settle: waiting conversations go to agents that have room now, e.g.
+--    when a schedule slot opens (R3.4, R3.5), by the same rule as an
+--    arrival (suspended agents too, when every on-duty agent is, R2.3).
+--  - presence (R2.6): an agent whose socket leases all ran out (its
+--    sockets closed longer than the grace ago, or their worker died) is
+--    set offline, remembering its status for when it comes back; a waiting
+--    customer whose sockets all closed longer than the grace ago is
+--    abandoned.
+-- Returns { ended, assigned }.
+
+if not tenant_exists() then return { 0, 0 } end
+
+local t = hash(KEYS[1])
+local ended_n, assigned = 0, 0
+
+local minutes = num(t.auto_end_minutes, 0)
+if minutes > 0 then
+    local old = redis.call('ZRANGEBYSCORE', key('activity'), '-inf',
+                           NOW - minutes * 60000, 'LIMIT', 0, 100)
+    for _, cid in ipairs(old) do
+        -- not active: it gets back in when an agent takes it
+        redis.call('ZREM', key('activity'), cid)
+        local c = hash(key('c', cid))
+        if c and c.state == 'active' then
+            local from = end_conversation(cid, c, 'timeout')
+            ended_n = ended_n + 1
+            if from then
+                assigned = assigned + pull(from)
+            end
+        end
+    end
+end
+
+for _, who in ipairs(redis.call('ZRANGEBYSCORE', key('presence'), '-inf', NOW,
+                                'LIMIT', 0, 100)) do
+    local kind, id = string.match(who, '^(%a):(.*)$')
+    if kind == 'a' then
+        local sk = key('a', id, 'socks')
+        local socks = hash(sk) or {}
+        local next_due = nil
+        for s, lease in pairs(socks) do
+            if tonumber(lease) <= NOW then
+                redis.call('HDEL', sk, s)
+            elseif next_due == nil or tonumber(lease) < next_due then
+                next_due = tonumber(lease)
+            end
+        end
+        if next_due then
+            redis.call('ZADD', key('presence'), next_due, who)
+        else
+            redis.call('ZREM', key('presence'), who)
+            local a = agent(id)
+            if a and a.status ~= 'offline' then
+                redis.call('HSET', key('a', id), 'auto_offline', '1',
+                           'prev_status', a.status)
+                set_status(id, a, 'offline')
+            end
+        end
+    else
+        redis.call('ZREM', key('presence'), who)
+        local c = hash(key('c', id))
+        if c and num(c.socks, 0) <= 0
+           and (c.state == 'queued' or c.state == 'new') then
+            abandon(id, c)
+        end
+    end
+end
+
+for _, qid in ipairs(redis.call('SMEMBERS', key('queues'))) do
+    local q = hash(key('q', qid))
+    if q and (q.mode == 'human' or q.mode == 'robot') then
+        while true do
+            local w = redis.call('ZRANGE', key('q', qid, 'wait'), 0, 0)
+            if #w == 0 then break end
+            local a = pick_agent(qid, q)
+            if a == nil then break end
+            local c = hash(key('c', w[1]))
+            assign(w[1], c, a, 'distributed')
+            assigned = assigned + 1
+        end
+    end
+end
+
+return { ended_n, assigned }

@@ -1,0 +1,88 @@
+-- flags: none
+-- A message from a socket (R5.1, R5.2): checked, appended to the
+-- conversation's log and pushed to the customer's and the agent's sockets,
+-- all in this one call, with the robot's turn when it serves the
+-- conversation.  Returns { 200, '{"id":...}' } once stored.
+-- ID: the conversation; body: { kind, text | url, name, size, title,
+-- description, image, ref }.
+
+local c = hash(key('c', ID))
+if c == nil then return fail(404, 'not_found', 'no such conversation') end
+local _, denied = side_of(c)
+if denied then return denied end
+if ended(c) then return fail(409, 'conflict', 'the conversation has ended') end
+
+local b = body()
+if b == nil then return bad('body', 'must be a JSON object') end
+
+local function url(f, required)
+    local v = b[f]
+    if v == nil and not required then return nil end
+    if type(v) ~= 'string' or #v > 2000
+       or not string.match(v, '^https?://[^%s]+$') then
+        return nil, bad(f, 'must be an http or https link')
+    end
+    return v
+end
+
+local kind = b.kind or 'text'
+local m = { kind = kind }
+local f, err
+
+if kind == 'text' then
+    if type(b.text) ~= 'string' or #b.text == 0 or #b.text > 10000 then
+        return bad('text', 'must be a string of 1 to 10000 bytes')
+    end
+    m.text = b.text
+elseif kind == 'image' or kind == 'file' then
+    m.url, err = url('url', true)
+    if err then return err end
+    f, err = fields(b, { { 'name', 'string', 200 },
+                         { 'size', 'int', 0, 1e12 } })
+    if err then return err end
+    m.name, m.size = f.name, f.size
+elseif kind == 'card' then
+    m.url, err = url('url', true)
+    if err then return err end
+    f, err = fields(b, { { 'title', 'string', 200 },
+                         { 'description', 'string', 1000 } })
+    if err then return err end
+    if f.title == nil or f.title == '' then
+        return bad('title', 'is required for a card')
+    end
+    m.title, m.description = f.title, f.description
+    m.image, err = url('image', false)
+    if err then return err end
+else
+    return bad('kind', 'must be one of card, file, image, text')
+end
+
+f, err = fields(b, { { 'ref', 'string', 64 } })
+if err then return err end
+m.ref = f.ref
+
+if ROLE == 'customer' then
+    m.from = { role = 'customer', id = CUSTOMER }
+    -- silence, for the automatic end, counts from the customer's last word
+    if c.state == 'active' then
+        redis.call('ZADD', key('activity'), NOW, ID)
+    end
+else
+    m.from = agent_card(ACTOR)
+    m.from.role = 'agent'
+end
+
+-- the conversation's agent; a supervisor writing in also gets it back
+local to = { c.agent or '' }
+if ROLE ~= 'customer' then
+    to[2] = ACTOR
+end
+local id = log_append(ID, m, to)
+
+-- the robot answers what it serves (R4.1, R4.2), in this same call: a
+-- hand-off keyword moves it to human routing, else the keyword rules answer
+if ROLE == 'customer' and c.state == 'bot' and kind == 'text' then
+    bot_turn(ID, c, m.text)
+end
+
+return { 200, '{"id":"' .. id .. '"}' }

@@ -1,7 +1,0 @@
--- status: a health probe through the same EVALSHA path as every state change
--- ARGV[1]: text to echo back (may be empty)
--- returns { redis_version, unix time (seconds), echo }
-
-local now = redis.call('TIME')
-
-return { redis.REDIS_VERSION or 'unknown', now[1], ARGV[1] or '' }
