@@ -176,6 +176,38 @@ my ($s, $j, $raw);
         'R3.1 weighted: weights 3:1 over 8 arrivals -> 6:2';
 }
 
+# R3.1 weighted over many decisions: 8 agents of weight 3 and 8 of weight
+# 1 share 10,000 arrivals 3:1 within 2%, and agents of one weight alike.
+# The arrivals are FCALLs of the arrive function straight on Redis (the
+# decision is the function's; 10,000 requests through nginx would take
+# half a minute here)
+{
+    my $t = 'wt2';
+    one_queue($t, 'weighted', 1000,
+              (map { ("h$_" => { order => $_, weight => 3 }) } 1 .. 8),
+              (map { ("l$_" => { order => 8 + $_, weight => 1 }) } 1 .. 8));
+    my ($lib) = map { my %l = @$_; $l{library_name} }
+                    @{ redis_cmd('FUNCTION', 'LIST', 'LIBRARYNAME', 'csq_*') };
+    my $now = int(Time::HiRes::time() * 1000);
+    my %n;
+    for my $i (1 .. 10000) {
+        my $r = redis_cmd('FCALL', "${lib}_arrive", 1, "csq:{$t}:tenant",
+                          $now + $i, '', 'none', '',
+                          qq({"customer":"w$i","queue":"q"}), '');
+        my ($agent) = $r->[1] =~ /"agent":\{[^}]*"id":"(\w+)"/;
+        $n{$agent // 'none'}++;
+    }
+    my $heavy = 0;
+    $heavy += $n{"h$_"} // 0 for 1 .. 8;
+    my $share = $heavy / 10000;
+    ok abs($share - 0.75) <= 0.02,
+        "R3.1 weighted: weights 3:1 over 10,000 arrivals -> $share of 0.75";
+    my @h = sort { $a <=> $b } map { $n{"h$_"} // 0 } 1 .. 8;
+    my @l = sort { $a <=> $b } map { $n{"l$_"} // 0 } 1 .. 8;
+    ok $h[-1] - $h[0] <= 1 && $l[-1] - $l[0] <= 1,
+        "R3.1 weighted: agents of one weight alike (@h; @l)";
+}
+
 # =========================================================================
 # R3.5 capacity and automatic pulls; pull order priority, then age
 

@@ -9,6 +9,7 @@ use strict;
 use warnings;
 
 use File::Path ();
+use JSON::PP ();
 use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep time);
@@ -200,6 +201,17 @@ for my $q (grep { $_ ne 'q4' } @QUEUES) {
         }
     }
 }
+
+# the availability index of every queue is exact: the library's own check
+# compares it with a recomputation from the agents (#10 §2)
+my ($lib) = map { my %l = @$_; $l{library_name} }
+                @{ redis_cmd('FUNCTION', 'LIST', 'LIBRARYNAME', 'csq_*') };
+my $check = redis_cmd('FCALL_RO', "${lib}_queue_index_check", 1,
+                      "${T}tenant", int(time * 1000), '', 'platform', '',
+                      '', '', '');
+my $report = JSON::PP::decode_json($check->[1]);
+is $report->{queues}, scalar @QUEUES, 'the index check saw every queue';
+push @problems, map { "index: $_" } @{ $report->{problems} };
 
 is_deeply \@problems, [], 'R3.9 invariants hold'
     or diag join "\n", @problems[0 .. ($#problems > 20 ? 20 : $#problems)];

@@ -11,8 +11,9 @@ if redis.call('SCARD', key('a', ID, 'convs')) > 0
 end
 
 for _, qid in ipairs(redis.call('SMEMBERS', key('a', ID, 'queues'))) do
+    unplace(qid, ID)
     redis.call('ZREM', key('q', qid, 'agents'), ID)
-    redis.call('HDEL', key('q', qid, 'cw'), ID)
+    redis.call('HDEL', key('q', qid, 'given'), ID)
 end
 redis.call('DEL', key('a', ID), key('a', ID, 'queues'), key('a', ID, 'convs'),
            key('a', ID, 'wait'))

@@ -52,6 +52,7 @@ local a = agent(ID)
 
 if queues ~= nil then
     for _, q in ipairs(redis.call('SMEMBERS', key('a', ID, 'queues'))) do
+        unplace(q, ID)
         redis.call('ZREM', key('q', q, 'agents'), ID)
     end
     redis.call('DEL', key('a', ID, 'queues'))
@@ -65,6 +66,7 @@ for _, q in ipairs(queues or {}) do
     redis.call('SADD', key('a', ID, 'queues'), q)
     redis.call('ZADD', key('q', q, 'agents'), num(a.order, 0), ID)
 end
+reindex(ID)
 
 event(created and 'agent_created' or 'agent_updated', { agent = ID })
 

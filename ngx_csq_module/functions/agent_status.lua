@@ -27,6 +27,7 @@ end
 
 if reception ~= nil then
     redis.call('HSET', ak, 'reception', reception and '1' or '0')
+    reindex(ID)
     event('reception', { agent = ID, reception = tostring(reception) })
 end
 

@@ -12,7 +12,8 @@ for _, aid in ipairs(redis.call('ZRANGE', key('q', ID, 'agents'), 0, -1)) do
     redis.call('SREM', key('a', aid, 'queues'), ID)
 end
 redis.call('DEL', key('q', ID), key('q', ID, 'agents'), key('q', ID, 'wait'),
-           key('q', ID, 'cw'))
+           key('q', ID, 'given'), key('q', ID, 'ix'), key('q', ID, 'sx'),
+           key('q', ID, 'cls'), key('q', ID, 'n'), key('q', ID, 'duty'))
 redis.call('SREM', key('queues'), ID)
 
 local t = hash(KEYS[1])

@@ -92,7 +92,9 @@ hset_given(qk, f)
 
 event(created and 'queue_created' or 'queue_updated', { queue = ID })
 
+-- a strategy or a schedule of its own: the index made anew
 local q = hash(qk)
+sync_duty(ID, q, true)
 return reply(created and 201 or 200, {
     id = ID, name = q.name, strategy = q.strategy, mode = q.mode,
     max_length = tonumber(q.max_length), queued_text = q.queued_text,

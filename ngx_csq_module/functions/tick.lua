@@ -73,6 +73,9 @@ end
 
 for _, qid in ipairs(redis.call('SMEMBERS', key('queues'))) do
     local q = hash(key('q', qid))
+    if q then
+        sync_duty(qid, q)        -- a slot that opened or closed (R3.4)
+    end
     if q and (q.mode == 'human' or q.mode == 'robot') then
         while true do
             local w = redis.call('ZRANGE', key('q', qid, 'wait'), 0, 0)

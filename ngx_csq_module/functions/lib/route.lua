@@ -9,7 +9,7 @@
 --   q:<id>          queue hash: name strategy mode max_length rr handled
 --                   handle_ms
 --   q:<id>:agents   zset agent -> order   q:<id>:wait   zset conversation
---   q:<id>:cw       hash agent -> current weight (weighted strategy)
+--   q:<id>:ix, :sx, :cls, :n, :duty, :given   the availability index, below
 --   c:<id>          conversation hash     cust:<id>     customer hash
 --   agents, queues  sets of ids           events        stream
 
@@ -44,187 +44,304 @@ local function agent(id)
     return a
 end
 
--- the queue's agents in configured order, with what routing reads of them
+-- what routing reads of an agent (nil: no such agent)
 local ROUTING_FIELDS = { 'status', 'reception', 'load', 'capacity', 'weight',
-                         'last_assign' }
+                         'last_assign', 'order' }
 
+local function routing_fields(aid)
+    local v = redis.call('HMGET', key('a', aid), unpack(ROUTING_FIELDS))
+    if not v[1] then
+        return nil
+    end
+    local a = { id = aid }
+    for i, f in ipairs(ROUTING_FIELDS) do
+        a[f] = v[i] or nil
+    end
+    return a
+end
+
+-- the queue's agents in configured order, with what routing reads of them
 local function queue_agents(qid)
     local list = {}
     for _, id in ipairs(redis.call('ZRANGE', key('q', qid, 'agents'), 0, -1)) do
-        local v = redis.call('HMGET', key('a', id), unpack(ROUTING_FIELDS))
-        if v[1] then
-            local a = { id = id }
-            for i, f in ipairs(ROUTING_FIELDS) do
-                a[f] = v[i] or nil
-            end
-            list[#list + 1] = a
-        end
+        list[#list + 1] = routing_fields(id)
     end
     return list
 end
 
-local function least(cands, field)
-    local best = cands[1]
-    for i = 2, #cands do
-        if num(cands[i][field], 0) < num(best[field], 0) then
-            best = cands[i]
-        end
-    end
-    return best
+-- The availability index: routing reads O(log n) of a queue's agents per
+-- decision, whatever its strategy.  Under csq:{t}:q:<id>:
+--   ix    zset of the agents that may take a conversation of the queue now
+--         (available, R2.2, and on duty, R3.4), in the queue's strategy's
+--         order: round-robin and sequential score 0, so the member
+--         "<order>:<agent>" orders them as the queue does; least-busy by
+--         load, longest-idle by last_assign, weighted by the agent's next
+--         turn (below); ties by member, so by queue order
+--   sx    zset of its on-duty suspended agents with room, by load (R2.3)
+--   cls   hash agent -> "<class>:<capacity counted>:<member>"; classes:
+--         a available, b on duty online/invisible without room or with
+--         reception off, r suspended with room, s suspended without, x
+--         off duty or offline
+--   n     hash: active (a + b), susp (r + s), cap (capacity of the agents
+--         not offline, for the waiting estimate)
+--   duty  set of the agents on duty now when the open slots name them
+--   given hash agent -> conversations given it by weighted routing
+-- and, in the queue's hash, duty_sig (the open slots), duty_open,
+-- duty_all and ix_layout.  Every change of what routing reads of an agent
+-- (status, reception, load, capacity, weight, order, last_assign, queues)
+-- ends in reindex(); a new strategy or schedule, or a slot that opens or
+-- closes (sync_duty, from the tick and before every decision), rebuilds
+-- the queue's index.  queue_index_check compares it with a recomputation.
+--
+-- Weighted is stride scheduling: an agent's next turn is (n + 1) / weight
+-- for the n conversations weighted routing gave it, the earliest turn
+-- goes first, so shares follow weights exactly; an agent that comes back
+-- starts no earlier than the earliest turn of the index (no catch-up).
+
+local IX_LAYOUT = '1'
+local function ix_member(a)
+    return string.format('%07d:%s', num(a.order, 0), a.id)
 end
 
--- one of the candidates (in queue order) by the queue's strategy
-local function choose(qid, q, cands)
-    local s = q.strategy or 'round-robin'
-
-    if s == 'sequential' then
-        return cands[1]
-    end
-
-    if s == 'least-busy' then
-        return least(cands, 'load')
-    end
-
-    if s == 'longest-idle' then
-        return least(cands, 'last_assign')
-    end
-
-    if s == 'weighted' then
-        -- smooth weighted round-robin: every candidate gains its weight,
-        -- the richest is chosen and pays the total
-        local cwk = key('q', qid, 'cw')
-        local total, best = 0, nil
-        for _, c in ipairs(cands) do
-            local w = num(c.weight, 1)
-            c.cw = num(redis.call('HGET', cwk, c.id), 0) + w
-            total = total + w
-            if best == nil or c.cw > best.cw then
-                best = c
-            end
-        end
-        for _, c in ipairs(cands) do
-            local cw = c.cw
-            if c == best then
-                cw = cw - total
-            end
-            redis.call('HSET', cwk, c.id, cw)
-        end
-        return best
-    end
-
-    -- round-robin: the first candidate after the one chosen last time
-    local order = redis.call('ZRANGE', key('q', qid, 'agents'), 0, -1)
-    local pos, lastpos = {}, 0
-    for i, id in ipairs(order) do
-        pos[id] = i
-        if id == q.rr then
-            lastpos = i
-        end
-    end
-    for _, c in ipairs(cands) do
-        if pos[c.id] > lastpos then
-            return c
-        end
-    end
-    return cands[1]
+local function ix_id(member)
+    return string.match(member, '^%d+:(.*)$')
 end
 
--- a queue's schedule (R3.4): weekly slots in the tenant's time zone (a
--- fixed UTC offset), each with the agents on duty in it (all the queue's
--- agents when it names none).  Returns nil when the queue has no schedule
--- (always open), false when no slot is open now, else the set of agents
--- on duty (true for all of them).
-local function on_duty_now(q)
+-- the open slots of a queue's schedule now: their signature, whether the
+-- queue is open, whether every agent is on duty, else who is
+local function duty_now(q)
     if q.schedule == nil or q.schedule == '' then
-        return nil
+        return '', true, true, nil
     end
-
     local sch = cjson.decode(q.schedule)
     local weekday, minute = local_now()
-    local duty = false
-
-    for _, slot in ipairs(sch.slots or {}) do
+    local sig, all, who = {}, false, {}
+    for i, slot in ipairs(sch.slots or {}) do
         if slot_on(slot, weekday, minute) then
+            sig[#sig + 1] = i
             if slot.agents == nil then
-                return true
+                all = true
+            else
+                for _, aid in ipairs(slot.agents) do who[#who + 1] = aid end
             end
-            duty = duty or {}
-            for _, a in ipairs(slot.agents) do duty[a] = true end
         end
     end
+    if #sig == 0 then
+        return 'closed', false, false, nil
+    end
+    return table.concat(sig, ','), true, all, who
+end
 
-    return duty
+local function on_duty(qid, q, aid)
+    return q.duty_open == '1'
+           and (q.duty_all == '1'
+                or redis.call('SISMEMBER', key('q', qid, 'duty'), aid) == 1)
+end
+
+-- an agent's class in a queue (see above) and the capacity it counts
+local function ix_class(qid, q, a)
+    local cap = a.status ~= 'offline' and num(a.capacity, 1) or 0
+    if a.status == 'offline' or not on_duty(qid, q, a.id) then
+        return 'x', cap
+    end
+    if available(a) then
+        return 'a', cap
+    end
+    if a.status == 'suspended' then
+        return has_room(a) and 'r' or 's', cap
+    end
+    return 'b', cap
+end
+
+-- an available agent's score in the queue's index
+local function ix_score(qid, q, a)
+    local s = q.strategy or 'round-robin'
+    if s == 'least-busy' then
+        return num(a.load, 0)
+    elseif s == 'longest-idle' then
+        return num(a.last_assign, 0)
+    elseif s == 'weighted' then
+        local w = num(a.weight, 1)
+        local n = num(redis.call('HGET', key('q', qid, 'given'), a.id), 0)
+        return (n + 1) / w, n, w
+    end
+    return 0
+end
+
+local function ix_counts(c)
+    local active = (c == 'a' or c == 'b') and 1 or 0
+    local susp = (c == 'r' or c == 's') and 1 or 0
+    return active, susp
+end
+
+-- puts agent a (nil: gone from the queue) where it belongs in the queue's
+-- index, from where it was
+local function place(qid, q, aid, a)
+    local qk = key('q', qid)
+    local was = redis.call('HGET', qk .. ':cls', aid)
+    local oc, ocap, om = 'x', 0, nil
+    if was then
+        oc, ocap, om = string.match(was, '^(%a):(%d+):(.*)$')
+        ocap = tonumber(ocap)
+    end
+
+    local nc, ncap, nm = 'x', 0, nil
+    if a then
+        nc, ncap = ix_class(qid, q, a)
+        nm = ix_member(a)
+    end
+
+    local oa, os = ix_counts(oc)
+    local na, ns = ix_counts(nc)
+    if na ~= oa then redis.call('HINCRBY', qk .. ':n', 'active', na - oa) end
+    if ns ~= os then redis.call('HINCRBY', qk .. ':n', 'susp', ns - os) end
+    if ncap ~= ocap then
+        redis.call('HINCRBY', qk .. ':n', 'cap', ncap - ocap)
+    end
+
+    if oc == 'a' and (nc ~= 'a' or om ~= nm) then
+        redis.call('ZREM', qk .. ':ix', om)
+    end
+    if oc == 'r' and (nc ~= 'r' or om ~= nm) then
+        redis.call('ZREM', qk .. ':sx', om)
+    end
+
+    if nc == 'a' then
+        local score, n, w = ix_score(qid, q, a)
+        if n and oc ~= 'a' then
+            -- weighted, back in: no earlier than the earliest turn
+            local low = redis.call('ZRANGE', qk .. ':ix', 0, 0, 'WITHSCORES')
+            if low[2] and score < tonumber(low[2]) then
+                n = math.ceil(tonumber(low[2]) * w) - 1
+                redis.call('HSET', qk .. ':given', aid, n)
+                score = (n + 1) / w
+            end
+        end
+        redis.call('ZADD', qk .. ':ix', score, nm)
+    elseif nc == 'r' then
+        redis.call('ZADD', qk .. ':sx', num(a.load, 0), nm)
+    end
+
+    if a == nil then
+        redis.call('HDEL', qk .. ':cls', aid)
+    else
+        local now = nc .. ':' .. ncap .. ':' .. nm
+        if now ~= was then
+            redis.call('HSET', qk .. ':cls', aid, now)
+        end
+    end
+end
+
+-- the queue's routing fields, for place()
+local function ix_queue(qid)
+    local v = redis.call('HMGET', key('q', qid), 'strategy', 'duty_open',
+                         'duty_all')
+    return { strategy = v[1] or nil, duty_open = v[2] or nil,
+             duty_all = v[3] or nil }
+end
+
+-- the agent's place in the index of each of its queues, after a change
+local function reindex(aid)
+    local a = routing_fields(aid)
+    for _, qid in ipairs(redis.call('SMEMBERS', key('a', aid, 'queues'))) do
+        place(qid, ix_queue(qid), aid, a)
+    end
+end
+
+-- the agent leaves the queue (or is deleted)
+local function unplace(qid, aid)
+    place(qid, ix_queue(qid), aid, nil)
+end
+
+-- the queue's index made anew from its agents
+local function rebuild(qid, q)
+    local qk = key('q', qid)
+    redis.call('DEL', qk .. ':ix', qk .. ':sx', qk .. ':cls', qk .. ':n')
+    for _, aid in ipairs(redis.call('ZRANGE', qk .. ':agents', 0, -1)) do
+        local a = routing_fields(aid)
+        if a then
+            place(qid, q, aid, a)
+        end
+    end
+    redis.call('HSET', qk, 'ix_layout', IX_LAYOUT)
+    q.ix_layout = IX_LAYOUT
+end
+
+-- the queue's duty as its schedule says now; a slot that opened or closed
+-- (or an index never built, or force) rebuilds the index
+local function sync_duty(qid, q, force)
+    local sig, open, all, who = duty_now(q)
+    if not force and q.duty_sig == sig and q.ix_layout == IX_LAYOUT then
+        return
+    end
+    local qk = key('q', qid)
+    redis.call('DEL', qk .. ':duty')
+    if not all and who and #who > 0 then
+        for i = 1, #who, 1000 do
+            redis.call('SADD', qk .. ':duty',
+                       unpack(who, i, math.min(i + 999, #who)))
+        end
+    end
+    q.duty_sig, q.duty_open, q.duty_all = sig, open and '1' or '0',
+                                          all and '1' or '0'
+    redis.call('HSET', qk, 'duty_sig', sig, 'duty_open', q.duty_open,
+               'duty_all', q.duty_all)
+    rebuild(qid, q)
 end
 
 -- the agent a new conversation of this queue goes to, and whether that
 -- agent is suspended (every on-duty agent of the queue is, R2.3); a third
 -- result tells that the queue is out of hours
 local function pick_agent(qid, q)
-    local duty = on_duty_now(q)
-    if duty == false then
+    sync_duty(qid, q)
+
+    local qk = key('q', qid)
+    local s = q.strategy or 'round-robin'
+    local m
+
+    if s == 'round-robin' then
+        -- the first after the one chosen last time, in queue order
+        local from = '-'
+        local order = q.rr and redis.call('ZSCORE', qk .. ':agents', q.rr)
+        if order then
+            from = '(' .. ix_member({ id = q.rr, order = order })
+        end
+        m = redis.call('ZRANGE', qk .. ':ix', from, '+', 'BYLEX',
+                       'LIMIT', 0, 1)[1]
+        if m == nil and from ~= '-' then
+            m = redis.call('ZRANGE', qk .. ':ix', '-', '+', 'BYLEX',
+                           'LIMIT', 0, 1)[1]
+        end
+    else
+        m = redis.call('ZRANGE', qk .. ':ix', 0, 0)[1]
+    end
+
+    if m then
+        local aid = ix_id(m)
+        if s == 'weighted' then
+            redis.call('HINCRBY', qk .. ':given', aid, 1)
+        end
+        return agent(aid), false
+    end
+
+    if q.duty_open ~= '1' then
         return nil, false, true
     end
 
-    local function on_duty(id)
-        return duty == nil or duty == true or duty[id]
+    -- nobody available: wait for the active ones, else the suspended
+    -- ones with room share (the least loaded first)
+    local n = redis.call('HMGET', qk .. ':n', 'active', 'susp')
+    if num(n[1], 0) > 0 then
+        return nil, false
     end
-
-    -- round-robin and sequential need only the first available agent from
-    -- where they start: read agents one by one, not the whole queue
-    local s = q.strategy or 'round-robin'
-    if s == 'round-robin' or s == 'sequential' then
-        local ids = redis.call('ZRANGE', key('q', qid, 'agents'), 0, -1)
-        local start = 0
-        if s == 'round-robin' and q.rr then
-            start = (redis.call('ZRANK', key('q', qid, 'agents'), q.rr) or -1) + 1
+    if num(n[2], 0) > 0 then
+        m = redis.call('ZRANGE', qk .. ':sx', 0, 0)[1]
+        if m then
+            return agent(ix_id(m)), true
         end
-        for k = 0, #ids - 1 do
-            local id = ids[(start + k) % #ids + 1]
-            if on_duty(id) then
-                local a = agent(id)
-                if a and available(a) then
-                    return a, false
-                end
-            end
-        end
+        return nil, true
     end
-
-    local list = {}
-    for _, a in ipairs(queue_agents(qid)) do
-        if on_duty(a.id) then
-            list[#list + 1] = a
-        end
-    end
-    local cands = {}
-
-    for _, a in ipairs(list) do
-        if available(a) then
-            cands[#cands + 1] = a
-        end
-    end
-
-    if #cands > 0 then
-        return choose(qid, q, cands), false
-    end
-
-    local onduty, suspended = 0, {}
-    for _, a in ipairs(list) do
-        if a.status ~= 'offline' then
-            onduty = onduty + 1
-            if a.status ~= 'suspended' then
-                return nil, false
-            end
-            if has_room(a) then
-                suspended[#suspended + 1] = a
-            end
-        end
-    end
-
-    if onduty > 0 and #suspended > 0 then
-        return least(suspended, 'load'), true
-    end
-
-    return nil, onduty > 0
+    return nil, false
 end
 
 -- today's counters of an agent (R2.5), per UTC day
@@ -246,6 +363,7 @@ local function set_status(aid, a, status)
     end
     redis.call('HSET', key('a', aid), 'status', status, 'status_since', NOW)
     a.status = status
+    reindex(aid)
     event('status', { agent = aid, status = status, before = before })
 end
 
@@ -262,15 +380,8 @@ local function wait_rate(bound, qid)
 
     local agents = 1
     if not (bound and bound ~= '') and qid and qid ~= '' then
-        agents = 0
-        for _, a in ipairs(queue_agents(qid)) do
-            if a.status ~= 'offline' then
-                agents = agents + num(a.capacity, 1)
-            end
-        end
-        if agents < 1 then
-            agents = 1
-        end
+        agents = math.max(1, num(redis.call('HGET', key('q', qid, 'n'),
+                                            'cap'), 0))
     end
 
     return avg, agents
@@ -311,6 +422,7 @@ local function assign(cid, c, a, how)
                'assigned', NOW, 'how', how)
     redis.call('HINCRBY', key('a', a.id), 'load', 1)
     redis.call('HSET', key('a', a.id), 'last_assign', NOW)
+    reindex(a.id)
     redis.call('SADD', key('a', a.id, 'convs'), cid)
     redis.call('ZADD', key('activity'), NOW, cid)    -- silence counts from here
     redis.call('HINCRBY', today(a.id), 'taken', 1)
@@ -355,21 +467,9 @@ end
 -- every agent of the queue on duty now is suspended (R2.3): then the
 -- suspended ones share its customers
 local function all_suspended(qid, q)
-    local duty = on_duty_now(q)
-    if duty == false then
-        return false
-    end
-    local n = 0
-    for _, a in ipairs(queue_agents(qid)) do
-        if (duty == nil or duty == true or duty[a.id])
-           and a.status ~= 'offline' then
-            if a.status ~= 'suspended' then
-                return false
-            end
-            n = n + 1
-        end
-    end
-    return n > 0
+    sync_duty(qid, q)
+    local n = redis.call('HMGET', key('q', qid, 'n'), 'active', 'susp')
+    return num(n[1], 0) == 0 and num(n[2], 0) > 0
 end
 
 -- the agent takes waiting conversations while it has room: its own bound
@@ -468,6 +568,7 @@ local function release(cid, c)
     if c.state == 'active' and c.agent and c.agent ~= '' then
         redis.call('HINCRBY', key('a', c.agent), 'load', -1)
         redis.call('SREM', key('a', c.agent, 'convs'), cid)
+        reindex(c.agent)
         return c.agent
     end
     return nil
