@@ -12,9 +12,14 @@
 
 #include <openssl/rand.h>
 #include "ngx_csq_module.h"
+#include "ngx_csq_api.h"
+#include "ngx_csq_http.h"
+#include "ngx_csq_call.h"
 #include "ngx_csq_redis.h"
 #include "ngx_csq_json.h"
 #include "ngx_csq_auth.h"
+#include "ngx_csq_pages.h"
+#include "ngx_csq_chat.h"
 
 
 #define NGX_CSQ_API_BODY       0x01    /* takes a JSON body */
@@ -408,42 +413,6 @@ ngx_csq_api_match(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
 }
 
 
-/*
- * The page's Origin when it is not this server's own (scheme and Host):
- * the scripts check it against the tenant's "origins" (R1.3)
- */
-
-void
-ngx_csq_foreign_origin(ngx_http_request_t *r, ngx_str_t *origin)
-{
-    size_t            n;
-    ngx_str_t         host;
-    ngx_table_elt_t  *h;
-
-    ngx_str_null(origin);
-
-    h = ngx_csq_header_in(r, "Origin", sizeof("Origin") - 1);
-    if (h == NULL) {
-        return;
-    }
-
-    /* "http://" or "https://" and the Host the request came to */
-
-    host = r->headers_in.host ? r->headers_in.host->value
-                              : (ngx_str_t) ngx_null_string;
-
-    n = (h->value.len > 8 && h->value.data[4] == 's') ? 8 : 7;
-
-    if (h->value.len == n + host.len && host.len
-        && ngx_strncasecmp(h->value.data + n, host.data, host.len) == 0)
-    {
-        return;
-    }
-
-    *origin = h->value;
-}
-
-
 /* an id in a path: 1-64 of A-Z a-z 0-9 _ - . */
 
 static ngx_int_t
@@ -454,31 +423,6 @@ ngx_csq_api_segment(ngx_str_t *seg, ngx_str_t *out)
     }
 
     *out = *seg;
-
-    return NGX_OK;
-}
-
-
-ngx_int_t
-ngx_csq_valid_id(ngx_str_t *id)
-{
-    u_char      c;
-    ngx_uint_t  i;
-
-    if (id->len == 0 || id->len > NGX_CSQ_ID_MAX) {
-        return NGX_DECLINED;
-    }
-
-    for (i = 0; i < id->len; i++) {
-        c = id->data[i];
-
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-              || (c >= '0' && c <= '9') || c == '_' || c == '-'
-              || c == '.'))
-        {
-            return NGX_DECLINED;
-        }
-    }
 
     return NGX_OK;
 }
@@ -855,7 +799,7 @@ ngx_csq_api_run(ngx_http_request_t *r, ngx_str_t *body, ngx_str_t *extra)
 
     a = &argv[nkeys];
 
-    if (ngx_csq_script_head(r->pool, &actx->tenant, &argv[0], &a[0])
+    if (ngx_csq_fcall_head(r->pool, &actx->tenant, &argv[0], &a[0])
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -8,7 +8,7 @@
  */
 
 
-#include "ngx_csq_module.h"
+#include "ngx_csq_call.h"
 #include "ngx_csq_redis.h"
 #include "ngx_csq_json.h"
 
@@ -50,7 +50,7 @@ ngx_csq_call(ngx_http_request_t *r, ngx_uint_t script, ngx_uint_t nkeys,
 /* KEYS[1] of a tenant, "csq:{<tenant>}:tenant", and ARGV[1], now in ms */
 
 ngx_int_t
-ngx_csq_script_head(ngx_pool_t *pool, ngx_str_t *tenant, ngx_str_t *key,
+ngx_csq_fcall_head(ngx_pool_t *pool, ngx_str_t *tenant, ngx_str_t *key,
     ngx_str_t *now)
 {
     u_char      *p;

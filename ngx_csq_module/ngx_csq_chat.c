@@ -14,6 +14,9 @@
 
 
 #include "ngx_csq_module.h"
+#include "ngx_csq_chat.h"
+#include "ngx_csq_http.h"
+#include "ngx_csq_call.h"
 #include "ngx_csq_redis.h"
 #include "ngx_csq_json.h"
 #include "ngx_csq_auth.h"
@@ -189,7 +192,7 @@ ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
 
     ngx_csq_foreign_origin(r, &origin);
 
-    if (ngx_csq_script_head(r->pool, tenant, &argv[0], &argv[1]) != NGX_OK) {
+    if (ngx_csq_fcall_head(r->pool, tenant, &argv[0], &argv[1]) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

@@ -13,6 +13,7 @@
 #include <ngx_http.h>
 #include <yajl/yajl_gen.h>
 #include "ngx_csq_module.h"
+#include "ngx_csq_http.h"
 
 
 #define NGX_CSQ_JSON_NULL     0
@@ -67,15 +68,6 @@ ngx_int_t ngx_csq_json_body_text(ngx_http_request_t *r, ngx_str_t *text);
 /* sends a JSON text made elsewhere (by a Redis script) */
 ngx_int_t ngx_csq_json_send_text(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *json);
-
-ngx_table_elt_t *ngx_csq_header_in(ngx_http_request_t *r, char *name,
-    size_t len);
-ngx_int_t ngx_csq_add_header(ngx_http_request_t *r, char *key,
-    ngx_str_t *value);
-
-/* sends a body of the given content type from memory */
-ngx_int_t ngx_csq_send_body(ngx_http_request_t *r, ngx_uint_t status,
-    ngx_str_t *type, ngx_str_t *body);
 
 /* sends the generated document, returns what the output filters did */
 ngx_int_t ngx_csq_json_send(ngx_http_request_t *r, ngx_uint_t status,

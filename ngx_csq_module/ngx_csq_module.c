@@ -10,6 +10,10 @@
 #include "ngx_csq_redis.h"
 #include "ngx_csq_auth.h"
 #include "ngx_csq_sub.h"
+#include "ngx_csq_api.h"
+#include "ngx_csq_status.h"
+#include "ngx_csq_tick.h"
+#include "ngx_csq_pages.h"
 
 
 #define NGX_CSQ_SECRET_MIN   16
@@ -48,9 +52,6 @@ static ngx_conf_post_handler_pt  ngx_csq_ws_size_post =
     ngx_csq_check_ws_size;
 static ngx_conf_post_handler_pt  ngx_csq_ws_ping_post =
     ngx_csq_check_ws_ping;
-
-
-ngx_connection_t  ngx_csq_timer_conn = { .fd = (ngx_socket_t) -1 };
 
 
 static ngx_command_t  ngx_csq_commands[] = {
@@ -713,45 +714,4 @@ ngx_csq_exit_process(ngx_cycle_t *cycle)
     ngx_csq_tick_done_process();
     ngx_csq_sub_done(cycle);
     ngx_csq_redis_done(cycle);
-}
-
-
-static void
-ngx_csq_ctx_cleanup(void *data)
-{
-    ngx_csq_ctx_t  *ctx = data;
-
-    /* the request is going away: its Redis reply must find nobody */
-
-    if (ctx->cmd) {
-        ngx_csq_redis_cancel(ctx->cmd);
-        ctx->cmd = NULL;
-    }
-}
-
-
-ngx_csq_ctx_t *
-ngx_csq_get_ctx(ngx_http_request_t *r)
-{
-    ngx_csq_ctx_t       *ctx;
-    ngx_pool_cleanup_t  *cln;
-
-    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
-    if (ctx) {
-        return ctx;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_csq_ctx_t));
-    if (cln == NULL) {
-        return NULL;
-    }
-
-    ctx = cln->data;
-    ngx_memzero(ctx, sizeof(ngx_csq_ctx_t));
-
-    cln->handler = ngx_csq_ctx_cleanup;
-
-    ngx_http_set_ctx(r, ctx, ngx_http_csq_module);
-
-    return ctx;
 }

@@ -19,10 +19,9 @@
 /* every tenant's id, for the workers' periodic tick */
 #define NGX_CSQ_REGISTRY_KEY  "csq:tenants"
 
-/* ids (tenant, queue, agent, customer, conversation): 1-64 of these */
+/* ids (tenant, queue, agent, customer, conversation): 1-64 of A-Z a-z
+ * 0-9 _ - . (ngx_csq_valid_id) */
 #define NGX_CSQ_ID_MAX  64
-
-ngx_int_t ngx_csq_valid_id(ngx_str_t *id);
 
 /* "csq:{<tenant id, at most 64>}:tenant" and a NUL */
 #define NGX_CSQ_TENANT_KEY_LEN  (sizeof("csq:{}:tenant") + 64)
@@ -65,65 +64,10 @@ typedef struct ngx_csq_redis_cmd_s  ngx_csq_redis_cmd_t;
 typedef struct ngx_csq_json_s       ngx_csq_json_t;
 
 
-/* what an endpoint does with its script's reply; returns like a handler */
-typedef ngx_int_t (*ngx_csq_reply_pt)(ngx_http_request_t *r, void *reply);
-
-
-/* a request's context, the same for every csq endpoint */
-typedef struct {
-    ngx_int_t               (*body_handler)(ngx_http_request_t *r,
-                                            ngx_csq_json_t *body);
-    ngx_csq_reply_pt          reply_handler;
-    ngx_csq_redis_cmd_t      *cmd;         /* the Redis call in flight */
-    void                     *data;        /* the endpoint's own state */
-} ngx_csq_ctx_t;
-
-
 extern ngx_module_t  ngx_http_csq_module;
 
-/*
- * what the data of a csq timer event points to: nginx's debug log of a
- * timer reads ev->data as a connection; the handlers find their object
- * from the event itself
- */
-extern ngx_connection_t  ngx_csq_timer_conn;
-
-
-ngx_csq_ctx_t *ngx_csq_get_ctx(ngx_http_request_t *r);
-
-/*
- * Runs an embedded script for the request and returns NGX_DONE (or an
- * error status); the handler gets the reply, Redis trouble becomes a 503.
- */
-ngx_int_t ngx_csq_call(ngx_http_request_t *r, ngx_uint_t script,
-    ngx_uint_t nkeys, ngx_str_t *argv, ngx_uint_t argc,
-    ngx_csq_reply_pt handler);
-
-
-/* a script's KEYS[1] (the tenant's hash) and ARGV[1] (now, ms) */
-ngx_int_t ngx_csq_script_head(ngx_pool_t *pool, ngx_str_t *tenant,
-    ngx_str_t *key, ngx_str_t *now);
-
-ngx_int_t ngx_csq_status_handler(ngx_http_request_t *r);
-ngx_int_t ngx_csq_api_handler(ngx_http_request_t *r);
 
 typedef struct ngx_csq_token_s  ngx_csq_token_t;
-
-/* a socket handshake (chat/ws, agent/ws) whose token is checked */
-ngx_int_t ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
-    ngx_csq_token_t *tk, ngx_uint_t customer);
-
-/* a page (tenant given) or an asset of the pages folder */
-ngx_int_t ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
-    ngx_str_t *name);
-char *ngx_csq_pages_root_directive(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
-
-/* the request's Origin when it is another site's ("" when same-origin) */
-void ngx_csq_foreign_origin(ngx_http_request_t *r, ngx_str_t *origin);
-
-ngx_int_t ngx_csq_tick_init(ngx_cycle_t *cycle, ngx_csq_main_conf_t *cmcf);
-void ngx_csq_tick_done_process(void);
 
 
 #endif /* _NGX_CSQ_MODULE_H_INCLUDED_ */

@@ -12,9 +12,11 @@
 
 #include <ngx_md5.h>
 #include "ngx_csq_module.h"
+#include "ngx_csq_pages.h"
+#include "ngx_csq_http.h"
+#include "ngx_csq_call.h"
 #include "ngx_csq_redis.h"
 #include "ngx_csq_json.h"
-#include "ngx_csq_pages.h"
 
 
 #define NGX_CSQ_PAGE_MAX      (1024 * 1024)
@@ -96,7 +98,7 @@ ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
 
     ngx_memzero(argv, sizeof(argv));
 
-    if (ngx_csq_script_head(r->pool, tenant, &argv[0], &argv[1]) != NGX_OK) {
+    if (ngx_csq_fcall_head(r->pool, tenant, &argv[0], &argv[1]) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 

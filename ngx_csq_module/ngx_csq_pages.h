@@ -10,6 +10,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_http.h>
 
 
 /* a file of the pages folder (www/), embedded by embed_assets.sh */
@@ -22,6 +23,13 @@ typedef struct {
 
 
 extern ngx_csq_asset_t  ngx_csq_assets[];
+
+
+/* a page (tenant given) or an asset of the pages folder */
+ngx_int_t ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
+    ngx_str_t *name);
+char *ngx_csq_pages_root_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 
 #endif /* _NGX_CSQ_PAGES_H_INCLUDED_ */

@@ -110,6 +110,8 @@ ngx_csq_redis_init(ngx_cycle_t *cycle, ngx_csq_main_conf_t *cmcf)
     ngx_csq_redis_link_t  *link;
     ngx_csq_redis_pool_t  *pool = &ngx_csq_redis_pool;
 
+    ngx_csq_timer_conn.fd = (ngx_socket_t) -1;
+
     pool->cmcf = cmcf;
     pool->log = cycle->log;
     pool->nlinks = cmcf->redis_pool;

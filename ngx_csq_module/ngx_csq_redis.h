@@ -14,6 +14,7 @@
 #include <hiredis/async.h>
 #include "ngx_csq_module.h"
 #include "ngx_csq_functions.h"
+#include "ngx_csq_redis_event.h"
 
 
 /* what a command's handler is told */
@@ -51,7 +52,6 @@ ngx_csq_redis_cmd_t *ngx_csq_redis_fcall(ngx_uint_t fn,
 redisAsyncContext *ngx_csq_redis_open(ngx_log_t *log, ngx_uint_t level);
 ngx_uint_t ngx_csq_redis_login(redisAsyncContext *ac, redisCallbackFn *fn);
 
-ngx_int_t ngx_csq_redis_event_attach(redisAsyncContext *ac, ngx_log_t *log);
 
 /* the caller lost interest (its request went away): never call back */
 void ngx_csq_redis_cancel(ngx_csq_redis_cmd_t *cmd);

@@ -7,10 +7,11 @@
  * nginx only watches it.  Events are level-triggered, so whatever a single
  * hiredis read (at most 16 KiB) leaves in the socket is reported again on
  * the next loop iteration instead of being lost to edge triggering.
+ * Also the stand-in connection of every csq timer event.
  */
 
 
-#include "ngx_csq_redis.h"
+#include "ngx_csq_redis_event.h"
 
 
 static void ngx_csq_redis_event_read(ngx_event_t *ev);
@@ -23,6 +24,10 @@ static void ngx_csq_redis_event_cleanup(void *privdata);
 static void ngx_csq_redis_event_add(ngx_event_t *ev, ngx_int_t event);
 static void ngx_csq_redis_event_del(ngx_event_t *ev, ngx_int_t event);
 
+
+
+/* its fd is set to -1 by ngx_csq_redis_init(), before any csq timer */
+ngx_connection_t  ngx_csq_timer_conn;
 
 ngx_int_t
 ngx_csq_redis_event_attach(redisAsyncContext *ac, ngx_log_t *log)

@@ -16,6 +16,8 @@
 
 
 #include "ngx_csq_module.h"
+#include "ngx_csq_status.h"
+#include "ngx_csq_call.h"
 #include "ngx_csq_redis.h"
 #include "ngx_csq_json.h"
 

@@ -11,6 +11,7 @@
 
 
 #include "ngx_csq_module.h"
+#include "ngx_csq_tick.h"
 #include "ngx_csq_redis.h"
 
 

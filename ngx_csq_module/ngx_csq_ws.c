@@ -12,7 +12,7 @@
 
 #include <ngx_sha1.h>
 #include "ngx_csq_ws.h"
-#include "ngx_csq_json.h"
+#include "ngx_csq_http.h"
 
 
 #define NGX_CSQ_WS_GUID     "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
