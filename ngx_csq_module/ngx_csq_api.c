@@ -19,7 +19,7 @@
 #include "ngx_csq_json.h"
 #include "ngx_csq_auth.h"
 #include "ngx_csq_pages.h"
-#include "ngx_csq_chat.h"
+#include "ngx_csq_chat_open.h"
 
 
 #define NGX_CSQ_API_BODY       0x01    /* takes a JSON body */

@@ -10,13 +10,14 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
-#include <ngx_http.h>
-#include "ngx_csq_module.h"
+#include "ngx_csq_chat_call.h"
 
 
-/* a socket handshake (chat/ws, agent/ws) whose token is checked */
-ngx_int_t ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
-    ngx_csq_token_t *tk, ngx_uint_t customer);
+/* the socket's callbacks (ngx_csq_ws_t): a client frame, the keepalive
+ * interval, the end */
+void ngx_csq_chat_message(ngx_csq_ws_t *ws, u_char *data, size_t len);
+void ngx_csq_chat_ping(ngx_csq_ws_t *ws);
+void ngx_csq_chat_close(ngx_csq_ws_t *ws);
 
 
 #endif /* _NGX_CSQ_CHAT_H_INCLUDED_ */

@@ -117,6 +117,21 @@ is_deeply [map { $_->{id} } @got], \@cmissed,
 ok $synced && $synced->{type} eq 'ack' && !$synced->{more},
     '... and the sync is acknowledged, nothing more left';
 
+# --- a customer that missed more than one read-back holds (100): the
+#     hello brings the first 100 and says "more"; the socket reads the
+#     rest back by itself, in order, nothing twice
+
+my $seen_last = $cmissed[-1];       # its own messages came back to it
+$cust->drop;
+my @many = map { say_ok($agent, "many $_", conversation => $cid) } 1 .. 150;
+ok 150 == grep({ defined } @many), '150 messages while the customer is away';
+$cust = open_hello("$cbase&after=$seen_last");
+@got = texts($cust, 150, 3);
+is_deeply [map { $_->{id} } @got], \@many,
+    'R5.1 resume past a read-back: all 150, in order (the socket read on)';
+is scalar(texts($cust, undef, 0.5)), 0, '... and nothing twice';
+texts($agent, undef, 0.5);          # the agent's own 150, back to it
+
 # --- Redis restarts, AOF on
 
 my $pre = say_ok($cust, 'before the restart');

@@ -5,7 +5,8 @@
 -- Agent: itself, its conversations and own waiting list; the socket holds
 -- a lease (body.sock, body.lease ms) and an agent that presence had set
 -- offline gets its status back.
--- Returns { 200, hello JSON, id, frame, id, frame ... }.
+-- Returns { 200, hello frame } (agent) or { 200, hello frame, more (1 or
+-- 0), id, frame, id, frame ... } (customer).
 
 local b = body()
 if b == nil then return bad('body', 'must be a JSON object') end
@@ -26,6 +27,7 @@ if ROLE == 'customer' then
     local r = reply(200, { type = 'hello', role = 'customer',
                            conversation = conversation_view(ID, c),
                            more = more })
+    r[3] = more and 1 or 0
     for _, f in ipairs(frames) do
         r[#r + 1] = f
     end

@@ -85,4 +85,4 @@ if ROLE == 'customer' and c.state == 'bot' and kind == 'text' then
     bot_turn(ID, c, m.text)
 end
 
-return { 200, '{"id":"' .. id .. '"}' }
+return reply(200, { id = id })

@@ -23,7 +23,7 @@ if b.type == 'typing' then
     else
         live('c', ID, frame)
     end
-    return { 200, '{}' }
+    return reply(200, {})
 end
 
 if b.type ~= 'read' then return bad('type', 'must be read or typing') end
@@ -33,4 +33,4 @@ redis.call('HSET', key('c', ID), 'read_' .. side, b.id)
 frame = { type = 'read', conversation = ID, by = side, id = b.id }
 live('c', ID, frame)
 if c.agent and c.agent ~= '' then live('a', c.agent, frame) end
-return { 200, '{}' }
+return reply(200, {})

@@ -14,7 +14,9 @@
 --   ARGV[5]  the request body, JSON ('' for none)
 --   ARGV[6]  extra argument computed by nginx (a password hash) or ''
 --   ARGV[7]  the page's Origin when it is another site's, or ''
--- Returns { http status, JSON body, ... }.
+--   ARGV[8]  only for a socket's client frame: the frame's ref ('' none);
+--            then reply() and fail() answer with the ack or error frame
+-- Returns { http status, JSON body (or frame), ... }.
 --
 -- A function checks everything before it writes anything: an error reply
 -- means nothing changed.
@@ -25,6 +27,7 @@
 local KEYS, ARGV
 local T                     -- 'csq:{t}:', the prefix of the tenant's keys
 local TENANT, NOW, ACTOR, ROLE, ID, EXTRA, ORIGIN
+local REF                   -- a socket's client frame: its ref, else nil
 
 -- a customer token names the customer, and (given at an arrival) the one
 -- conversation it is for: "<customer>/<conversation>"
@@ -40,6 +43,7 @@ local function begin(keys, args)
     ID = args[4]
     EXTRA = args[6]
     ORIGIN = args[7] or ''
+    REF = args[8]
     CUSTOMER, CUSTOMER_CONV = ACTOR, nil
     if ROLE == 'customer' and string.find(ACTOR, '/', 1, true) then
         CUSTOMER, CUSTOMER_CONV = string.match(ACTOR, '^(.-)/(.*)$')
@@ -69,15 +73,26 @@ local function arr(t)
     return t
 end
 
+-- the reply: the JSON object t; for a socket's client frame, the ack
+-- frame (t's fields, type "ack" and the frame's ref)
 local function reply(status, t)
+    if REF then
+        t.type = 'ack'
+        t.ref = REF ~= '' and REF or nil
+    end
     local json = string.gsub(cjson.encode(t),
                              '"\\u0001csq%-empty%-array\\u0001"', '[]')
     return { status, json }
 end
 
+-- an error reply; for a socket's client frame, the error frame
 local function fail(status, code, message)
-    return { status, cjson.encode({ error = { code = code,
-                                              message = message } }) }
+    local t = { error = { code = code, message = message } }
+    if REF then
+        t.type = 'error'
+        t.ref = REF ~= '' and REF or nil
+    end
+    return { status, cjson.encode(t) }
 end
 
 local function bad(field, why)

@@ -1,0 +1,33 @@
+
+/*
+ * Copyright (C) ngx_csq_module authors
+ */
+
+
+#ifndef _NGX_CSQ_CHAT_LOG_H_INCLUDED_
+#define _NGX_CSQ_CHAT_LOG_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include "ngx_csq_chat_call.h"
+
+
+/* "<ms>-<seq>", a Redis stream id */
+ngx_int_t ngx_csq_chat_parse_id(u_char *p, size_t len, uint64_t *ms,
+    uint64_t *seq);
+
+/* the cursor of a conversation (made when create and room allow) */
+ngx_csq_cursor_t *ngx_csq_chat_cursor(ngx_csq_chat_t *chat,
+    u_char *conversation, size_t len, ngx_uint_t create);
+
+/* the socket's channels: one is subscribed; a message on one */
+void ngx_csq_chat_ready(ngx_csq_sub_t *sub);
+void ngx_csq_chat_live(ngx_csq_sub_t *sub, u_char *data, size_t len);
+
+/* a client's sync answered: the entries, then the ack */
+void ngx_csq_chat_history(ngx_csq_chat_call_t *call, ngx_int_t status,
+    redisReply *reply);
+
+
+#endif /* _NGX_CSQ_CHAT_LOG_H_INCLUDED_ */
