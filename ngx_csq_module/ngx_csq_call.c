@@ -2,9 +2,11 @@
 /*
  * Copyright (C) ngx_csq_module authors
  *
- * A request waiting on one Redis script: the request stays alive while the
- * command is in flight, a client that goes away cancels it, and Redis
- * trouble (down, timeout) is answered as a 503 in the one error shape.
+ * A request waiting on one call of a Redis library function: its arguments
+ * by the library's calling convention, the request kept alive while the
+ * call is in flight (a client that goes away cancels it), Redis trouble
+ * (down, timeout) answered as a 503 in the one error shape, and the reply
+ * checked for its shape.
  */
 
 
@@ -17,7 +19,54 @@ static void ngx_csq_call_done(void *data, ngx_int_t rc, redisReply *reply);
 
 
 ngx_int_t
-ngx_csq_call(ngx_http_request_t *r, ngx_uint_t script, ngx_uint_t nkeys,
+ngx_csq_call(ngx_http_request_t *r, ngx_csq_fcall_t *a,
+    ngx_csq_reply_pt handler)
+{
+    u_char       *p;
+    ngx_str_t     argv[9], *v;
+    ngx_uint_t    nkeys;
+    ngx_time_t   *tp;
+
+    /* KEYS[1]: the tenant's hash; its tag puts all its keys on one slot */
+
+    p = ngx_pnalloc(r->pool, sizeof("csq:{}:tenant") - 1 + a->tenant.len
+                             + NGX_INT64_LEN + 3);
+    if (p == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    argv[0].data = p;
+    argv[0].len = ngx_sprintf(p, "csq:{%V}:tenant", &a->tenant) - p;
+    p += argv[0].len;
+
+    nkeys = 1;
+
+    if (a->registry) {
+        ngx_str_set(&argv[1], NGX_CSQ_REGISTRY_KEY);
+        nkeys = 2;
+    }
+
+    v = &argv[nkeys];
+
+    tp = ngx_timeofday();
+    v[0].data = p;
+    v[0].len = ngx_sprintf(p, "%T%03M", tp->sec, tp->msec) - p;
+
+    v[1] = a->token.agent;
+    v[2].data = (u_char *) ngx_csq_role_name(a->token.role);
+    v[2].len = ngx_strlen(v[2].data);
+    v[3] = a->id;
+    v[4] = a->body;
+    v[5] = a->extra;
+
+    ngx_csq_foreign_origin(r, &v[6]);
+
+    return ngx_csq_call_argv(r, a->fn, nkeys, argv, nkeys + 7, handler);
+}
+
+
+ngx_int_t
+ngx_csq_call_argv(ngx_http_request_t *r, ngx_uint_t fn, ngx_uint_t nkeys,
     ngx_str_t *argv, ngx_uint_t argc, ngx_csq_reply_pt handler)
 {
     ngx_csq_ctx_t  *ctx;
@@ -27,9 +76,9 @@ ngx_csq_call(ngx_http_request_t *r, ngx_uint_t script, ngx_uint_t nkeys,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ctx->reply_handler = handler;
-    ctx->cmd = ngx_csq_redis_fcall(script, nkeys, argv, argc,
-                                    ngx_csq_call_done, r);
+    ctx->reply_handler = handler ? handler : ngx_csq_call_reply;
+    ctx->cmd = ngx_csq_redis_fcall(fn, nkeys, argv, argc,
+                                   ngx_csq_call_done, r);
 
     if (ctx->cmd == NULL) {
         return ngx_csq_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
@@ -47,30 +96,65 @@ ngx_csq_call(ngx_http_request_t *r, ngx_uint_t script, ngx_uint_t nkeys,
 }
 
 
-/* KEYS[1] of a tenant, "csq:{<tenant>}:tenant", and ARGV[1], now in ms */
+/* the reply as it is: its status and JSON */
 
 ngx_int_t
-ngx_csq_fcall_head(ngx_pool_t *pool, ngx_str_t *tenant, ngx_str_t *key,
-    ngx_str_t *now)
+ngx_csq_call_reply(ngx_http_request_t *r, void *data)
 {
-    u_char      *p;
-    ngx_time_t  *tp;
+    ngx_int_t  status;
+    ngx_str_t  json;
 
-    p = ngx_pnalloc(pool, sizeof("csq:{}:tenant") - 1 + tenant->len
-                          + NGX_INT64_LEN + 3);
-    if (p == NULL) {
+    if (ngx_csq_call_result(r, data, &status, &json) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_csq_call_send(r, status, &json);
+}
+
+
+ngx_int_t
+ngx_csq_call_result(ngx_http_request_t *r, redisReply *reply,
+    ngx_int_t *status, ngx_str_t *text)
+{
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2
+        || reply->element[0]->type != REDIS_REPLY_INTEGER
+        || reply->element[1]->type != REDIS_REPLY_STRING
+        || reply->element[0]->integer < 200
+        || reply->element[0]->integer > 599)
+    {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "csq: redis: unexpected reply of a function");
         return NGX_ERROR;
     }
 
-    key->data = p;
-    key->len = ngx_sprintf(p, "csq:{%V}:tenant", tenant) - p;
-    p += key->len;
+    *status = (ngx_int_t) reply->element[0]->integer;
 
-    tp = ngx_timeofday();
-    now->data = p;
-    now->len = ngx_sprintf(p, "%T%03M", tp->sec, tp->msec) - p;
+    text->len = reply->element[1]->len;
+    text->data = ngx_pnalloc(r->pool, text->len + 1);
+    if (text->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(text->data, reply->element[1]->str, text->len);
+    text->data[text->len] = '\0';
 
     return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_csq_call_send(ngx_http_request_t *r, ngx_int_t status, ngx_str_t *json)
+{
+    ngx_uint_t  level;
+
+    if (status >= NGX_HTTP_BAD_REQUEST) {
+        level = (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_WARN
+                                                          : NGX_LOG_INFO;
+        ngx_log_error(level, r->connection->log, 0, "csq: %i %V",
+                      status, json);
+    }
+
+    return ngx_csq_json_send_text(r, status, json);
 }
 
 
@@ -92,7 +176,7 @@ ngx_csq_call_done(void *data, ngx_int_t rc, redisReply *reply)
 
         if (reply->type == REDIS_REPLY_ERROR) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "csq: redis: script failed: %s", reply->str);
+                          "csq: redis: function failed: %s", reply->str);
 
             status = ngx_csq_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                         "redis_error",

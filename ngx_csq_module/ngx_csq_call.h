@@ -12,20 +12,54 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 #include "ngx_csq_http.h"
+#include "ngx_csq_auth.h"
+#include "ngx_csq_redis.h"
 
 
 /*
- * Calls a function of the Redis library for the request and returns
- * NGX_DONE (or an error status); the handler gets the reply, Redis trouble
+ * What a function of the Redis library is called with for a request: the
+ * calling convention of functions/lib/common.lua.  KEYS[1] is the
+ * tenant's key (KEYS[2] the tenant registry when registry is set); ARGV:
+ * now, actor, role, id, body, extra, and the page's Origin when it is
+ * another site's (ngx_csq_foreign_origin).
+ */
+typedef struct {
+    ngx_uint_t          fn;
+    ngx_str_t           tenant;
+    ngx_csq_token_t     token;      /* the actor: its id and role */
+    ngx_str_t           id;
+    ngx_str_t           body;
+    ngx_str_t           extra;
+    unsigned            registry:1;
+} ngx_csq_fcall_t;
+
+
+/*
+ * Calls a->fn for the request and returns NGX_DONE (or an error status);
+ * the handler gets the reply (NULL: ngx_csq_call_reply), Redis trouble
  * becomes a 503.
  */
-ngx_int_t ngx_csq_call(ngx_http_request_t *r, ngx_uint_t fn,
+ngx_int_t ngx_csq_call(ngx_http_request_t *r, ngx_csq_fcall_t *a,
+    ngx_csq_reply_pt handler);
+
+/* the same with the keys and arguments as they are (the health probe) */
+ngx_int_t ngx_csq_call_argv(ngx_http_request_t *r, ngx_uint_t fn,
     ngx_uint_t nkeys, ngx_str_t *argv, ngx_uint_t argc,
     ngx_csq_reply_pt handler);
 
-/* a function's KEYS[1] (the tenant's hash) and ARGV[1] (now, ms) */
-ngx_int_t ngx_csq_fcall_head(ngx_pool_t *pool, ngx_str_t *tenant,
-    ngx_str_t *key, ngx_str_t *now);
+/* the reply { status, JSON } sent as it is */
+ngx_int_t ngx_csq_call_reply(ngx_http_request_t *r, void *reply);
+
+/*
+ * A reply { status, text, ... }: its status and its text, copied into the
+ * request's pool.  NGX_ERROR (logged) when the reply has another shape.
+ */
+ngx_int_t ngx_csq_call_result(ngx_http_request_t *r, redisReply *reply,
+    ngx_int_t *status, ngx_str_t *text);
+
+/* sends a function's JSON with its status; errors are logged (4xx info) */
+ngx_int_t ngx_csq_call_send(ngx_http_request_t *r, ngx_int_t status,
+    ngx_str_t *json);
 
 
 #endif /* _NGX_CSQ_CALL_H_INCLUDED_ */

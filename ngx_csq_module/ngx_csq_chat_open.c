@@ -40,7 +40,8 @@ ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
 {
     char                 *why;
     ngx_int_t             rc;
-    ngx_str_t             argv[8], origin, version;
+    ngx_str_t             version;
+    ngx_csq_fcall_t       call;
     ngx_csq_ctx_t        *ctx;
     ngx_csq_chat_open_t  *open;
 
@@ -101,25 +102,15 @@ ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
                                   "\"after\" must be a message id");
     }
 
-    /* the page's Origin, checked against the tenant's list by the script */
+    /* the page's Origin goes with it, for the tenant's list (R1.3) */
 
-    ngx_csq_foreign_origin(r, &origin);
+    ngx_memzero(&call, sizeof(ngx_csq_fcall_t));
+    call.fn = NGX_CSQ_FN_WS_OPEN;
+    call.tenant = *tenant;
+    call.token = *tk;
+    call.id = open->conversation;
 
-    if (ngx_csq_fcall_head(r->pool, tenant, &argv[0], &argv[1]) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    argv[2] = tk->agent;
-    argv[3].data = (u_char *) ngx_csq_role_name(tk->role);
-    argv[3].len = ngx_strlen(argv[3].data);
-    argv[4] = open->conversation;
-
-    ngx_str_null(&argv[5]);
-    ngx_str_null(&argv[6]);
-    argv[7] = origin;
-
-    return ngx_csq_call(r, NGX_CSQ_FN_WS_OPEN, 1, argv, 8,
-                        ngx_csq_chat_opened);
+    return ngx_csq_call(r, &call, ngx_csq_chat_opened);
 }
 
 

@@ -243,6 +243,26 @@ ngx_csq_json_parse(ngx_pool_t *pool, ngx_chain_t *in, ngx_csq_json_t **root,
 }
 
 
+ngx_int_t
+ngx_csq_json_parse_text(ngx_pool_t *pool, ngx_str_t *text,
+    ngx_csq_json_t **root)
+{
+    ngx_buf_t     b;
+    ngx_str_t     err;
+    ngx_chain_t   in;
+
+    ngx_memzero(&b, sizeof(ngx_buf_t));
+    b.pos = text->data;
+    b.last = text->data + text->len;
+    b.memory = 1;
+    b.last_buf = 1;
+    in.buf = &b;
+    in.next = NULL;
+
+    return ngx_csq_json_parse(pool, &in, root, &err);
+}
+
+
 ngx_csq_json_t *
 ngx_csq_json_get(ngx_csq_json_t *obj, char *key)
 {
@@ -516,6 +536,60 @@ ngx_csq_json_gen(ngx_http_request_t *r)
     yajl_gen_config(g, yajl_gen_validate_utf8, 1);
 
     return g;
+}
+
+
+void
+ngx_csq_json_gen_value(yajl_gen g, ngx_csq_json_t *v)
+{
+    ngx_csq_json_t  *e;
+
+    switch (v->type) {
+
+    case NGX_CSQ_JSON_NULL:
+        (void) yajl_gen_null(g);
+        break;
+
+    case NGX_CSQ_JSON_FALSE:
+    case NGX_CSQ_JSON_TRUE:
+        (void) yajl_gen_bool(g, v->type == NGX_CSQ_JSON_TRUE);
+        break;
+
+    case NGX_CSQ_JSON_NUMBER:
+        (void) yajl_gen_number(g, (char *) v->value.data, v->value.len);
+        break;
+
+    case NGX_CSQ_JSON_STRING:
+        (void) yajl_gen_string(g, v->value.data, v->value.len);
+        break;
+
+    case NGX_CSQ_JSON_ARRAY:
+        (void) yajl_gen_array_open(g);
+
+        for (e = v->first; e; e = e->next) {
+            ngx_csq_json_gen_value(g, e);
+        }
+
+        (void) yajl_gen_array_close(g);
+        break;
+
+    default: /* NGX_CSQ_JSON_OBJECT */
+        (void) yajl_gen_map_open(g);
+        ngx_csq_json_gen_members(g, v);
+        (void) yajl_gen_map_close(g);
+    }
+}
+
+
+void
+ngx_csq_json_gen_members(yajl_gen g, ngx_csq_json_t *obj)
+{
+    ngx_csq_json_t  *e;
+
+    for (e = obj->first; e; e = e->next) {
+        (void) yajl_gen_string(g, e->key.data, e->key.len);
+        ngx_csq_json_gen_value(g, e);
+    }
 }
 
 

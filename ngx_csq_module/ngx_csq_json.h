@@ -58,9 +58,17 @@ ngx_int_t ngx_csq_json_parse(ngx_pool_t *pool, ngx_chain_t *in,
     ngx_csq_json_t **root, ngx_str_t *err);
 ngx_csq_json_t *ngx_csq_json_get(ngx_csq_json_t *obj, char *key);
 
+/* a JSON text in memory (a function's reply), parsed as a body would be */
+ngx_int_t ngx_csq_json_parse_text(ngx_pool_t *pool, ngx_str_t *text,
+    ngx_csq_json_t **root);
+
 yajl_gen ngx_csq_json_gen(ngx_http_request_t *r);
 void ngx_csq_json_gen_str(yajl_gen g, ngx_str_t *s);
 void ngx_csq_json_gen_cstr(yajl_gen g, char *s);
+
+/* a parsed value again, generated (its members: the caller adds more) */
+void ngx_csq_json_gen_value(yajl_gen g, ngx_csq_json_t *v);
+void ngx_csq_json_gen_members(yajl_gen g, ngx_csq_json_t *obj);
 
 /* the body already read, as one string in the request pool */
 ngx_int_t ngx_csq_json_body_text(ngx_http_request_t *r, ngx_str_t *text);

@@ -70,7 +70,7 @@ ngx_int_t
 ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
     ngx_str_t *name)
 {
-    ngx_str_t            argv[7];
+    ngx_csq_fcall_t      call;
     ngx_csq_ctx_t       *ctx;
     ngx_csq_asset_t     *a;
     ngx_csq_page_ctx_t  *pctx;
@@ -96,16 +96,11 @@ ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
     pctx->asset = a;
     ctx->data = pctx;
 
-    ngx_memzero(argv, sizeof(argv));
+    ngx_memzero(&call, sizeof(ngx_csq_fcall_t));
+    call.fn = NGX_CSQ_FN_PAGE;
+    call.tenant = *tenant;
 
-    if (ngx_csq_fcall_head(r->pool, tenant, &argv[0], &argv[1]) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ngx_str_set(&argv[3], "none");
-
-    return ngx_csq_call(r, NGX_CSQ_FN_PAGE, 1, argv, 7,
-                        ngx_csq_page_reply);
+    return ngx_csq_call(r, &call, ngx_csq_page_reply);
 }
 
 

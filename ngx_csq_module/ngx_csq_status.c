@@ -105,8 +105,8 @@ ngx_csq_status_query(ngx_http_request_t *r, ngx_str_t *echo)
         ngx_str_null(&arg);
     }
 
-    return ngx_csq_call(r, NGX_CSQ_FN_STATUS, 0, &arg, 1,
-                        ngx_csq_status_send);
+    return ngx_csq_call_argv(r, NGX_CSQ_FN_STATUS, 0, &arg, 1,
+                             ngx_csq_status_send);
 }
 
 
