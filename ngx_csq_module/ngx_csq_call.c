@@ -23,7 +23,7 @@ ngx_csq_call(ngx_http_request_t *r, ngx_csq_fcall_t *a,
     ngx_csq_reply_pt handler)
 {
     u_char       *p;
-    ngx_str_t     argv[9], *v;
+    ngx_str_t     argv[10], *v;
     ngx_uint_t    nkeys;
     ngx_time_t   *tp;
 
@@ -59,9 +59,13 @@ ngx_csq_call(ngx_http_request_t *r, ngx_csq_fcall_t *a,
     v[4] = a->body;
     v[5] = a->extra;
 
-    ngx_csq_foreign_origin(r, &v[6]);
+    ngx_csq_request_origin(r, &v[6], &v[7]);
 
-    return ngx_csq_call_argv(r, a->fn, nkeys, argv, nkeys + 7, handler);
+    if (a->origin.len) {
+        v[6] = a->origin;
+    }
+
+    return ngx_csq_call_argv(r, a->fn, nkeys, argv, nkeys + 8, handler);
 }
 
 

@@ -20,8 +20,9 @@
  * What a function of the Redis library is called with for a request: the
  * calling convention of functions/lib/common.lua.  KEYS[1] is the
  * tenant's key (KEYS[2] the tenant registry when registry is set); ARGV:
- * now, actor, role, id, body, extra, and the page's Origin when it is
- * another site's (ngx_csq_foreign_origin).
+ * now, actor, role, id, body, extra, the page's origin (origin, else the
+ * request's Origin header) and the request's Host: the library decides
+ * whether that is another site's and whether the tenant lets it in.
  */
 typedef struct {
     ngx_uint_t          fn;
@@ -30,6 +31,7 @@ typedef struct {
     ngx_str_t           id;
     ngx_str_t           body;
     ngx_str_t           extra;
+    ngx_str_t           origin;
     unsigned            registry:1;
 } ngx_csq_fcall_t;
 

@@ -26,7 +26,7 @@ ngx_csq_chat_call(ngx_csq_chat_t *chat, ngx_uint_t fn, ngx_str_t *id,
     ngx_str_t *body, ngx_str_t *extra, ngx_str_t *ref,
     ngx_csq_chat_reply_pt handler, ngx_uint_t fatal, ngx_uint_t cursor)
 {
-    ngx_str_t             argv[9];
+    ngx_str_t             argv[10];
     ngx_uint_t            argc;
     ngx_time_t           *tp;
     ngx_csq_chat_call_t  *call;
@@ -53,10 +53,11 @@ ngx_csq_chat_call(ngx_csq_chat_t *chat, ngx_uint_t fn, ngx_str_t *id,
     argc = 7;
 
     if (ref) {
-        /* ARGV[7], the page's Origin, was checked when the socket opened */
+        /* ARGV[7] and [8], the page's origin, were checked at the open */
         ngx_str_null(&argv[7]);
-        argv[8] = *ref;
-        argc = 9;
+        ngx_str_null(&argv[8]);
+        argv[9] = *ref;
+        argc = 10;
     }
 
     if (handler == NULL && ref == NULL) {

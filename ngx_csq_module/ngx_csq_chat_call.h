@@ -79,7 +79,7 @@ struct ngx_csq_chat_s {
  * Calls a library function for the socket with the API's arguments
  * (tenant key; now, actor, role, id, body, extra).  ref: the call is for
  * a client frame with this ref (may be empty), given to the function as
- * ARGV[8], so that its reply is the ack or error frame.  handler: called
+ * ARGV[9], so that its reply is the ack or error frame.  handler: called
  * with the reply (NULL: nobody waits for it); fatal: Redis trouble closes
  * the socket (the client resumes), else a client's call gets an error
  * frame.  cursor: for the handler.

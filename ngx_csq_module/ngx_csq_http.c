@@ -4,8 +4,9 @@
  *
  * What every csq endpoint needs of its HTTP request, whatever it does:
  * the request's context (and the cleanup that cancels its Redis call when
- * the request goes away), the id check, the page's Origin, request and
- * response headers, and a body sent from memory.  Nothing here knows an
+ * the request goes away), the id check, the page's Origin and Host for the
+ * library's origin rule, request and response headers, and a body sent
+ * from memory.  Nothing here knows an
  * endpoint; the endpoints and the socket code sit above it.
  */
 
@@ -86,38 +87,28 @@ ngx_csq_valid_id(ngx_str_t *id)
 
 
 /*
- * The page's Origin when it is not this server's own (scheme and Host):
- * the scripts check it against the tenant's "origins" (R1.3)
+ * The request's Origin header and its Host, as sent ("" when absent): the
+ * library compares origins (functions/lib/common.lua, origin_of), here
+ * nothing is compared
  */
 
 void
-ngx_csq_foreign_origin(ngx_http_request_t *r, ngx_str_t *origin)
+ngx_csq_request_origin(ngx_http_request_t *r, ngx_str_t *origin,
+    ngx_str_t *host)
 {
-    size_t            n;
-    ngx_str_t         host;
     ngx_table_elt_t  *h;
 
     ngx_str_null(origin);
+    ngx_str_null(host);
 
     h = ngx_csq_header_in(r, "Origin", sizeof("Origin") - 1);
-    if (h == NULL) {
-        return;
+    if (h) {
+        *origin = h->value;
     }
 
-    /* "http://" or "https://" and the Host the request came to */
-
-    host = r->headers_in.host ? r->headers_in.host->value
-                              : (ngx_str_t) ngx_null_string;
-
-    n = (h->value.len > 8 && h->value.data[4] == 's') ? 8 : 7;
-
-    if (h->value.len == n + host.len && host.len
-        && ngx_strncasecmp(h->value.data + n, host.data, host.len) == 0)
-    {
-        return;
+    if (r->headers_in.host) {
+        *host = r->headers_in.host->value;
     }
-
-    *origin = h->value;
 }
 
 

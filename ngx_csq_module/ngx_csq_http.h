@@ -34,8 +34,9 @@ ngx_csq_ctx_t *ngx_csq_get_ctx(ngx_http_request_t *r);
 /* NGX_OK when id is 1-64 of A-Z a-z 0-9 _ - . (NGX_CSQ_ID_MAX) */
 ngx_int_t ngx_csq_valid_id(ngx_str_t *id);
 
-/* the request's Origin when it is another site's ("" when same-origin) */
-void ngx_csq_foreign_origin(ngx_http_request_t *r, ngx_str_t *origin);
+/* the request's Origin and Host headers as sent ("" when absent) */
+void ngx_csq_request_origin(ngx_http_request_t *r, ngx_str_t *origin,
+    ngx_str_t *host);
 
 /* a request header by name, in any case; NULL if absent */
 ngx_table_elt_t *ngx_csq_header_in(ngx_http_request_t *r, char *name,

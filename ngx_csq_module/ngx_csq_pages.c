@@ -5,8 +5,9 @@
  * The pages (customer chat, site widget, agent workbench) and their
  * assets: embedded at build time from www/, or read from csq_pages_root
  * when the configuration is read (never from disk while serving).  A
- * tenant's page asks Redis which sites may embed it: the widget's script
- * checks its Referer, the chat page says so in frame-ancestors (R1.3).
+ * tenant's page asks Redis which sites may embed it (R1.3): the library
+ * checks the widget script's Referer, and the chat page says so in
+ * frame-ancestors.
  */
 
 
@@ -28,11 +29,10 @@ static ngx_int_t ngx_csq_page_reply(ngx_http_request_t *r, void *data);
 static ngx_int_t ngx_csq_page_send(ngx_http_request_t *r,
     ngx_csq_asset_t *a, ngx_str_t *ancestors);
 static void ngx_csq_page_type(ngx_str_t *name, ngx_str_t *type);
-static ngx_int_t ngx_csq_page_listed(ngx_str_t *origins, u_char *origin,
-    size_t len);
+static ngx_uint_t ngx_csq_page_is(ngx_csq_asset_t *a, char *name);
 
 
-/* the request's page, for the script's reply */
+/* the request's page, for the function's reply */
 typedef struct {
     ngx_csq_asset_t     *asset;
 } ngx_csq_page_ctx_t;
@@ -96,24 +96,28 @@ ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
     pctx->asset = a;
     ctx->data = pctx;
 
+    /* the widget's script: the page that includes it, by its Referer */
+
     ngx_memzero(&call, sizeof(ngx_csq_fcall_t));
     call.fn = NGX_CSQ_FN_PAGE;
     call.tenant = *tenant;
+    call.id = a->name;
+
+    if (ngx_csq_page_is(a, "widget.js") && r->headers_in.referer) {
+        call.origin = r->headers_in.referer->value;
+    }
 
     return ngx_csq_call(r, &call, ngx_csq_page_reply);
 }
 
 
-/* { 200, the origins, space-separated } or { 404, error } */
+/* { 200, the origins, space-separated }, { 403, error }, { 404, error } */
 
 static ngx_int_t
 ngx_csq_page_reply(ngx_http_request_t *r, void *data)
 {
-    redisReply  *reply = data;
-
-    u_char              *p, *last, *q;
-    size_t               len;
-    ngx_str_t            origins, ancestors, referer;
+    ngx_int_t            status;
+    ngx_str_t            origins, ancestors;
     ngx_csq_ctx_t       *ctx;
     ngx_csq_asset_t     *a;
     ngx_csq_page_ctx_t  *pctx;
@@ -122,60 +126,23 @@ ngx_csq_page_reply(ngx_http_request_t *r, void *data)
     pctx = ctx->data;
     a = pctx->asset;
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2
-        || reply->element[0]->type != REDIS_REPLY_INTEGER
-        || reply->element[1]->type != REDIS_REPLY_STRING)
-    {
+    if (ngx_csq_call_result(r, data, &status, &origins) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    origins.data = (u_char *) reply->element[1]->str;
-    origins.len = reply->element[1]->len;
-
-    if (reply->element[0]->integer != NGX_HTTP_OK) {
+    if (status == NGX_HTTP_NOT_FOUND && ngx_csq_page_is(a, "chat.html")) {
 
         /* the chat page itself tells its visitor the tenant is gone */
 
-        if (a->name.len == sizeof("chat.html") - 1
-            && ngx_strncmp(a->name.data, "chat.html", a->name.len) == 0)
-        {
-            ngx_str_set(&ancestors, "'self'");
-            return ngx_csq_page_send(r, a, &ancestors);
-        }
-
-        return ngx_csq_json_error(r, NGX_HTTP_NOT_FOUND, "not_found",
-                                  "no such tenant");
+        ngx_str_set(&ancestors, "'self'");
+        return ngx_csq_page_send(r, a, &ancestors);
     }
 
-    /* the widget's script: the page that includes it must be listed */
+    if (status != NGX_HTTP_OK) {
+        return ngx_csq_call_send(r, status, &origins);
+    }
 
-    if (a->name.len == sizeof("widget.js") - 1
-        && ngx_strncmp(a->name.data, "widget.js", a->name.len) == 0)
-    {
-        referer = r->headers_in.referer ? r->headers_in.referer->value
-                                        : (ngx_str_t) ngx_null_string;
-
-        /* its origin: scheme://host[:port] */
-
-        p = ngx_strlchr(referer.data, referer.data + referer.len, ':');
-        last = referer.data + referer.len;
-
-        if (p && last - p > 3 && p[1] == '/' && p[2] == '/') {
-            q = ngx_strlchr(p + 3, last, '/');
-            len = (q ? q : last) - referer.data;
-
-            if (ngx_csq_page_listed(&origins, referer.data, len) != NGX_OK) {
-                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                              "csq: widget refused to %*s", len,
-                              referer.data);
-
-                return ngx_csq_json_error(r, NGX_HTTP_FORBIDDEN,
-                                          "origin_not_allowed",
-                                          "this site may not embed the "
-                                          "chat widget");
-            }
-        }
-
+    if (ngx_csq_page_is(a, "widget.js")) {
         return ngx_csq_page_send(r, a, NULL);
     }
 
@@ -198,34 +165,14 @@ ngx_csq_page_reply(ngx_http_request_t *r, void *data)
 }
 
 
-/* is origin one of the space-separated origins (or are there none)? */
-
-static ngx_int_t
-ngx_csq_page_listed(ngx_str_t *origins, u_char *origin, size_t len)
+static ngx_uint_t
+ngx_csq_page_is(ngx_csq_asset_t *a, char *name)
 {
-    u_char  *p, *last, *e;
+    size_t  len;
 
-    if (origins->len == 0) {
-        return NGX_OK;
-    }
+    len = ngx_strlen(name);
 
-    p = origins->data;
-    last = p + origins->len;
-
-    while (p < last) {
-        e = ngx_strlchr(p, last, ' ');
-        if (e == NULL) {
-            e = last;
-        }
-
-        if ((size_t) (e - p) == len && ngx_strncasecmp(p, origin, len) == 0) {
-            return NGX_OK;
-        }
-
-        p = e + 1;
-    }
-
-    return NGX_DECLINED;
+    return a->name.len == len && ngx_strncmp(a->name.data, name, len) == 0;
 }
 
 

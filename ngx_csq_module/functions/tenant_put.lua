@@ -31,17 +31,20 @@ if b.faq_links ~= nil then
     f.faq_links = cjson.encode(b.faq_links)
 end
 
--- pages that may open sockets (R1.3): exact origins, empty = any
+-- the sites whose pages may use the help desk (R1.3): origins, kept as
+-- origin_of() writes them; empty = any
 if b.origins ~= nil then
     if type(b.origins) ~= 'table' or #b.origins > 100 then
         return bad('origins', 'must be an array of at most 100 origins')
     end
-    for _, o in ipairs(b.origins) do
-        if type(o) ~= 'string' or not string.match(o, '^https?://[^/%s]+$') then
+    local kept = {}
+    for i, o in ipairs(b.origins) do
+        kept[i] = origin_of(o)
+        if kept[i] == nil then
             return bad('origins', 'must hold origins like https://example.com')
         end
     end
-    f.origins = cjson.encode(b.origins)
+    f.origins = cjson.encode(kept)
 end
 
 local created = not tenant_exists()

@@ -13,8 +13,10 @@
 --   ARGV[4]  the id named in the path ('' for none)
 --   ARGV[5]  the request body, JSON ('' for none)
 --   ARGV[6]  extra argument computed by nginx (a password hash) or ''
---   ARGV[7]  the page's Origin when it is another site's, or ''
---   ARGV[8]  only for a socket's client frame: the frame's ref ('' none);
+--   ARGV[7]  the page's origin as the request gave it (its Origin header,
+--            or a Referer), '' none
+--   ARGV[8]  the Host the request came to ('' none)
+--   ARGV[9]  only for a socket's client frame: the frame's ref ('' none);
 --            then reply() and fail() answer with the ack or error frame
 -- Returns { http status, JSON body (or frame), ... }.
 --
@@ -26,12 +28,63 @@
 -- the arguments of the call they serve.
 local KEYS, ARGV
 local T                     -- 'csq:{t}:', the prefix of the tenant's keys
-local TENANT, NOW, ACTOR, ROLE, ID, EXTRA, ORIGIN
+local TENANT, NOW, ACTOR, ROLE, ID, EXTRA
+local ORIGIN                -- another site's page: its origin, else ''
 local REF                   -- a socket's client frame: its ref, else nil
 
 -- a customer token names the customer, and (given at an arrival) the one
 -- conversation it is for: "<customer>/<conversation>"
 local CUSTOMER, CUSTOMER_CONV
+
+-- The origin rule (R1.3), its one owner: the RFC 6454 origin of s (an
+-- Origin header, a Referer, a configured origin) as "scheme://host[:port]",
+-- http or https, scheme and host in lower case, the scheme's default port
+-- left out; nil when s has none.  path: whether s may have a path.
+local function origin_of(s, path)
+    if type(s) ~= 'string' or #s > 2000 then
+        return nil
+    end
+    local scheme, auth, rest = string.match(s, '^(%a+)://([^/?#]*)(.*)$')
+    scheme = scheme and string.lower(scheme)
+    if (scheme ~= 'http' and scheme ~= 'https') or (rest ~= '' and not path)
+       or string.find(auth, '[@%s]') then
+        return nil
+    end
+    local host, port = string.match(auth, '^(%[[%x:.]+%])(.*)$')
+    if host == nil then
+        host, port = string.match(auth, '^([^:]+)(.*)$')
+    end
+    if host == nil or not string.match(host, '^[%w%.%-%[%]:]+$') then
+        return nil
+    end
+    if port ~= '' then
+        port = tonumber(string.match(port, '^:(%d+)$'))
+        if port == nil or port > 65535 then
+            return nil
+        end
+        if port == (scheme == 'http' and 80 or 443) then
+            port = nil
+        end
+    else
+        port = nil
+    end
+    return scheme .. '://' .. string.lower(host)
+           .. (port and (':' .. port) or '')
+end
+
+-- the page's origin when it is another site's: not the Host the request
+-- came to, whatever the scheme (a proxy may end TLS before nginx)
+local function foreign(origin, host)
+    local o = origin_of(origin, true)
+    if o == nil or host == nil or host == '' then
+        return o or ''
+    end
+    if o == origin_of('http://' .. host) or o == origin_of('https://' .. host)
+    then
+        return ''
+    end
+    return o
+end
 
 local function begin(keys, args)
     KEYS, ARGV = keys, args
@@ -42,8 +95,8 @@ local function begin(keys, args)
     ROLE = args[3]
     ID = args[4]
     EXTRA = args[6]
-    ORIGIN = args[7] or ''
-    REF = args[8]
+    ORIGIN = foreign(args[7], args[8])
+    REF = args[9]
     CUSTOMER, CUSTOMER_CONV = ACTOR, nil
     if ROLE == 'customer' and string.find(ACTOR, '/', 1, true) then
         CUSTOMER, CUSTOMER_CONV = string.match(ACTOR, '^(.-)/(.*)$')
@@ -179,7 +232,7 @@ local function origin_ok(t)
         return true
     end
     for _, o in ipairs(origins) do
-        if o == ORIGIN then
+        if origin_of(o) == ORIGIN then
             return true
         end
     end
