@@ -526,7 +526,7 @@ ngx_csq_api_csv(ngx_http_request_t *r, void *data)
 }
 
 
-/* a page of the tenant (its file is the route's) or an asset */
+/* a page of the tenant (its file is the route's) or another file */
 
 static ngx_int_t
 ngx_csq_api_page(ngx_http_request_t *r, ngx_csq_fcall_t *a)

@@ -13,7 +13,7 @@
 #include "ngx_csq_module.h"
 #include "ngx_csq_redis.h"
 #include "ngx_csq_ws.h"
-#include "ngx_csq_sub.h"
+#include "ngx_csq_redis_sub.h"
 
 
 #define NGX_CSQ_CHAT_CALLS_MAX   32     /* a socket's calls in flight */

@@ -9,7 +9,7 @@
 #include "ngx_csq_module.h"
 #include "ngx_csq_redis.h"
 #include "ngx_csq_auth.h"
-#include "ngx_csq_sub.h"
+#include "ngx_csq_redis_sub.h"
 #include "ngx_csq_api.h"
 #include "ngx_csq_status.h"
 #include "ngx_csq_tick.h"

@@ -39,7 +39,7 @@ typedef struct {
 
     ngx_str_t    secret;
     ngx_msec_t   token_ttl;
-    ngx_array_t *assets;            /* csq_pages_root: the pages' files */
+    ngx_array_t *page_files;        /* csq_pages_root: the pages' files */
     ngx_msec_t   tick;
 
     unsigned     redis_set:1;

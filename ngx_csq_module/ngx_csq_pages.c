@@ -3,7 +3,7 @@
  * Copyright (C) ngx_csq_module authors
  *
  * The pages (customer chat, site widget, agent workbench) and their
- * assets: embedded at build time from www/, or read from csq_pages_root
+ * files: embedded at build time from pages/, or read from csq_pages_root
  * when the configuration is read (never from disk while serving).  A
  * tenant's page asks Redis which sites may embed it (R1.3): the library
  * checks the widget script's Referer, and the chat page says so in
@@ -23,31 +23,31 @@
 #define NGX_CSQ_PAGE_MAX      (1024 * 1024)
 
 
-static ngx_csq_asset_t *ngx_csq_asset(ngx_http_request_t *r,
+static ngx_csq_page_file_t *ngx_csq_page_file(ngx_http_request_t *r,
     ngx_str_t *name);
 static ngx_int_t ngx_csq_page_reply(ngx_http_request_t *r, void *data);
 static ngx_int_t ngx_csq_page_send(ngx_http_request_t *r,
-    ngx_csq_asset_t *a, ngx_str_t *ancestors);
+    ngx_csq_page_file_t *a, ngx_str_t *ancestors);
 static void ngx_csq_page_type(ngx_str_t *name, ngx_str_t *type);
-static ngx_uint_t ngx_csq_page_is(ngx_csq_asset_t *a, char *name);
+static ngx_uint_t ngx_csq_page_is(ngx_csq_page_file_t *a, char *name);
 
 
 /* the request's page, for the function's reply */
 typedef struct {
-    ngx_csq_asset_t     *asset;
+    ngx_csq_page_file_t     *file;
 } ngx_csq_page_ctx_t;
 
 
-static ngx_csq_asset_t *
-ngx_csq_asset(ngx_http_request_t *r, ngx_str_t *name)
+static ngx_csq_page_file_t *
+ngx_csq_page_file(ngx_http_request_t *r, ngx_str_t *name)
 {
     ngx_uint_t            i;
-    ngx_csq_asset_t      *a;
+    ngx_csq_page_file_t      *a;
     ngx_csq_main_conf_t  *cmcf;
 
     cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
 
-    a = cmcf->assets ? cmcf->assets->elts : ngx_csq_assets;
+    a = cmcf->page_files ? cmcf->page_files->elts : ngx_csq_page_files;
 
     for (i = 0; a[i].name.len; i++) {
         if (a[i].name.len == name->len
@@ -72,10 +72,10 @@ ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
 {
     ngx_csq_fcall_t      call;
     ngx_csq_ctx_t       *ctx;
-    ngx_csq_asset_t     *a;
+    ngx_csq_page_file_t     *a;
     ngx_csq_page_ctx_t  *pctx;
 
-    a = ngx_csq_asset(r, name);
+    a = ngx_csq_page_file(r, name);
 
     if (a == NULL) {
         return ngx_csq_json_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -93,7 +93,7 @@ ngx_csq_page_handler(ngx_http_request_t *r, ngx_str_t *tenant,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    pctx->asset = a;
+    pctx->file = a;
     ctx->data = pctx;
 
     /* the widget's script: the page that includes it, by its Referer */
@@ -119,12 +119,12 @@ ngx_csq_page_reply(ngx_http_request_t *r, void *data)
     ngx_int_t            status;
     ngx_str_t            origins, ancestors;
     ngx_csq_ctx_t       *ctx;
-    ngx_csq_asset_t     *a;
+    ngx_csq_page_file_t     *a;
     ngx_csq_page_ctx_t  *pctx;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
     pctx = ctx->data;
-    a = pctx->asset;
+    a = pctx->file;
 
     if (ngx_csq_call_result(r, data, &status, &origins) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -166,7 +166,7 @@ ngx_csq_page_reply(ngx_http_request_t *r, void *data)
 
 
 static ngx_uint_t
-ngx_csq_page_is(ngx_csq_asset_t *a, char *name)
+ngx_csq_page_is(ngx_csq_page_file_t *a, char *name)
 {
     size_t  len;
 
@@ -177,7 +177,7 @@ ngx_csq_page_is(ngx_csq_asset_t *a, char *name)
 
 
 static ngx_int_t
-ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_asset_t *a,
+ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_page_file_t *a,
     ngx_str_t *ancestors)
 {
     u_char     *p;
@@ -286,10 +286,10 @@ ngx_csq_pages_root_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     ngx_md5_t         md5;
     ngx_uint_t        i, found;
     ngx_file_t        file;
-    ngx_csq_asset_t  *a, *all;
+    ngx_csq_page_file_t  *a, *all;
     u_char            md[16], hex[32];
 
-    if (cmcf->assets) {
+    if (cmcf->page_files) {
         return "is duplicate";
     }
 
@@ -300,18 +300,18 @@ ngx_csq_pages_root_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    cmcf->assets = ngx_array_create(cf->pool, 16, sizeof(ngx_csq_asset_t));
-    if (cmcf->assets == NULL) {
+    cmcf->page_files = ngx_array_create(cf->pool, 16, sizeof(ngx_csq_page_file_t));
+    if (cmcf->page_files == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    for (i = 0; ngx_csq_assets[i].name.len; i++) {
-        a = ngx_array_push(cmcf->assets);
+    for (i = 0; ngx_csq_page_files[i].name.len; i++) {
+        a = ngx_array_push(cmcf->page_files);
         if (a == NULL) {
             return NGX_CONF_ERROR;
         }
 
-        *a = ngx_csq_assets[i];
+        *a = ngx_csq_page_files[i];
     }
 
     if (ngx_open_dir(&path, &dir) == NGX_ERROR) {
@@ -374,10 +374,10 @@ ngx_csq_pages_root_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
         /* replace the embedded file of this name, or add it */
 
-        all = cmcf->assets->elts;
+        all = cmcf->page_files->elts;
         found = 0;
 
-        for (i = 0; i < cmcf->assets->nelts; i++) {
+        for (i = 0; i < cmcf->page_files->nelts; i++) {
             if (all[i].name.len == name.len
                 && ngx_strncmp(all[i].name.data, name.data, name.len) == 0)
             {
@@ -390,7 +390,7 @@ ngx_csq_pages_root_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             a = &all[i];
 
         } else {
-            a = ngx_array_push(cmcf->assets);
+            a = ngx_array_push(cmcf->page_files);
             if (a == NULL) {
                 break;
             }
@@ -423,12 +423,12 @@ ngx_csq_pages_root_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     /* the end mark */
 
-    a = ngx_array_push(cmcf->assets);
+    a = ngx_array_push(cmcf->page_files);
     if (a == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_memzero(a, sizeof(ngx_csq_asset_t));
+    ngx_memzero(a, sizeof(ngx_csq_page_file_t));
 
     return NGX_CONF_OK;
 }

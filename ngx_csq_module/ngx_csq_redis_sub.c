@@ -11,7 +11,7 @@
 
 
 #include "ngx_csq_redis.h"
-#include "ngx_csq_sub.h"
+#include "ngx_csq_redis_sub.h"
 
 
 #define NGX_CSQ_SUB_DOWN        0

@@ -4,8 +4,8 @@
  */
 
 
-#ifndef _NGX_CSQ_SUB_H_INCLUDED_
-#define _NGX_CSQ_SUB_H_INCLUDED_
+#ifndef _NGX_CSQ_REDIS_SUB_H_INCLUDED_
+#define _NGX_CSQ_REDIS_SUB_H_INCLUDED_
 
 
 #include <ngx_config.h>
@@ -49,4 +49,4 @@ void ngx_csq_sub_del(ngx_csq_sub_t *sub);
 ngx_uint_t ngx_csq_sub_channels(void);
 
 
-#endif /* _NGX_CSQ_SUB_H_INCLUDED_ */
+#endif /* _NGX_CSQ_REDIS_SUB_H_INCLUDED_ */
