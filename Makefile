@@ -31,8 +31,8 @@ SOURCES      := config $(wildcard ngx_csq_module/*.[ch]) \
                 $(wildcard ngx_csq_module/functions/*.lua) \
                 $(wildcard ngx_csq_module/functions/lib/*) \
                 ngx_csq_module/embed_functions.sh \
-                $(wildcard ngx_csq_module/www/*) \
-                ngx_csq_module/embed_assets.sh
+                $(wildcard ngx_csq_module/pages/*) \
+                ngx_csq_module/embed_pages.sh
 
 PROVE        := prove -I$(ROOT) -I$(ROOT)/t/runner -r
 
@@ -85,7 +85,7 @@ $(NGX_TREE)/objs/Makefile: config | deps
 $(MODULE): $(NGX_TREE)/objs/Makefile $(SOURCES)
 	@sh ngx_csq_module/embed_functions.sh ngx_csq_module/functions \
 	    $(NGX_TREE)/objs/addon/csq
-	@sh ngx_csq_module/embed_assets.sh ngx_csq_module/www \
+	@sh ngx_csq_module/embed_pages.sh ngx_csq_module/pages \
 	    $(NGX_TREE)/objs/addon/csq
 	@$(MAKE) -s -C $(NGX_TREE) -f objs/Makefile modules
 	@cp $(NGX_TREE)/objs/ngx_http_csq_module.so $(MODULE).tmp && \
@@ -123,7 +123,7 @@ fuzz: $(MODULE)
 	@mkdir -p $(BUILD)/fuzz/corpus
 	@clang -g -O1 -fsanitize=fuzzer,address,undefined $(FUZZ_INCS) \
 	    ngx_csq_module/ngx_csq_ws_frame.c \
-	    ngx_csq_module/fuzz/ngx_csq_ws_fuzz.c -o $(BUILD)/fuzz/ws_fuzz
+	    t/fuzz/ngx_csq_ws_fuzz.c -o $(BUILD)/fuzz/ws_fuzz
 	@$(BUILD)/fuzz/ws_fuzz -max_total_time=$(FUZZ_SECONDS) \
 	    -print_final_stats=1 $(BUILD)/fuzz/corpus 2>&1 \
 	    | grep -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|crash|Done'
