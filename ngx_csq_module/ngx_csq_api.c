@@ -154,7 +154,8 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
       NGX_CSQ_FN_CONV_GET, 0, NULL, NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/end",
-      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_END, NGX_CSQ_API_BODY, NULL, NULL, NULL },
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_END, NGX_CSQ_API_BODY,
+      NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/chat", NGX_CSQ_ROLE_NONE,
       NGX_CSQ_FN_PAGE, 0, ngx_csq_api_page, NULL, "chat.html" },

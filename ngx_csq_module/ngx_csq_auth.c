@@ -259,12 +259,15 @@ ngx_csq_token_parse(ngx_pool_t *pool, ngx_str_t *secret, ngx_str_t *token,
         return NGX_ERROR;
     }
 
+    /* copies of the fields, from the token's text */
+
     tk->tenant.len = f[1] - 1 - f[0];
-    tk->tenant.data = ngx_pstrdup(pool, &(ngx_str_t) { tk->tenant.len,
-                                                        f[0] });
+    tk->tenant.data = f[0];
+    tk->tenant.data = ngx_pstrdup(pool, &tk->tenant);
+
     tk->agent.len = f[2] - 1 - f[1];
-    tk->agent.data = ngx_pstrdup(pool, &(ngx_str_t) { tk->agent.len,
-                                                       f[1] });
+    tk->agent.data = f[1];
+    tk->agent.data = ngx_pstrdup(pool, &tk->agent);
 
     if (tk->tenant.data == NULL || tk->agent.data == NULL) {
         return NGX_ERROR;

@@ -165,26 +165,11 @@ ngx_csq_chat_opened(ngx_http_request_t *r, void *data)
     c = r->connection;
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_csq_module);
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 2
-        || reply->element[0]->type != REDIS_REPLY_INTEGER
-        || reply->element[1]->type != REDIS_REPLY_STRING)
-    {
-        ngx_log_error(NGX_LOG_ERR, c->log, 0,
-                      "csq: redis: unexpected reply to ws_open");
+    if (ngx_csq_call_result(r, reply, &status, &json) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    status = (ngx_int_t) reply->element[0]->integer;
-
     if (status != NGX_HTTP_OK) {
-        json.len = reply->element[1]->len;
-        json.data = ngx_pstrdup(r->pool, &(ngx_str_t) {
-                                    json.len,
-                                    (u_char *) reply->element[1]->str });
-        if (json.data == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
         ngx_log_error(NGX_LOG_INFO, c->log, 0,
                       "csq: socket refused: %i %V", status, &json);
 

@@ -413,12 +413,13 @@ ngx_csq_json_on_number(void *ctx, const char *s, size_t len)
         return 0;
     }
 
-    v->value.data = ngx_pstrdup(p->pool, &(ngx_str_t) { len, (u_char *) s });
+    v->value.len = len;
+    v->value.data = (u_char *) s;
+
+    v->value.data = ngx_pstrdup(p->pool, &v->value);
     if (v->value.data == NULL) {
         return 0;
     }
-
-    v->value.len = len;
 
     return 1;
 }

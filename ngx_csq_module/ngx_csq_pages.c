@@ -300,7 +300,8 @@ ngx_csq_pages_root_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_ERROR;
     }
 
-    cmcf->page_files = ngx_array_create(cf->pool, 16, sizeof(ngx_csq_page_file_t));
+    cmcf->page_files = ngx_array_create(cf->pool, 16,
+                                        sizeof(ngx_csq_page_file_t));
     if (cmcf->page_files == NULL) {
         return NGX_CONF_ERROR;
     }
