@@ -14,13 +14,8 @@ api=${1:?API base}
 secret=${2:?csq_secret}
 widget_origin=${3:-http://127.0.0.1:8081}
 
-b64url() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
-
-# a platform token, made the way the module makes tokens
-payload="*||platform|$(( $(date +%s) + 3600 ))"
-sig=$(printf '%s' "$payload" \
-      | openssl dgst -sha256 -hmac "$secret" -binary | b64url)
-token="$(printf '%s' "$payload" | b64url).$sig"
+# a platform token for an hour
+token=$(bash "$(dirname "$0")/token.sh" -s "$secret")
 
 call() {
     local method=$1 path=$2 body=$3 out status
