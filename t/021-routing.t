@@ -611,6 +611,23 @@ my ($s, $j, $raw);
         'language/product errors: nothing changed in Redis';
 }
 
+# =========================================================================
+# a waiting conversation is small (#10 §3): its log of one entry does not
+# keep the 4 KB node Redis 7.0 gives a new stream
+
+{
+    my $t = 'mem';
+    setup($t, queues => { q => {} },
+          agents => { off => { queues => ['q'], status => 'offline' } });
+    my $j = arrive_ok($t, customer => 'u1');
+    is $j->{state}, 'queued', 'an arrival with nobody online waits';
+    is redis_cmd('XLEN', "csq:{$t}:log:$j->{id}"), 1, '... with one log entry';
+    my $bytes = redis_cmd('MEMORY', 'USAGE', "csq:{$t}:log:$j->{id}");
+    cmp_ok $bytes, '<', 1200, "... in a log stream of $bytes bytes";
+    my $m = redis_cmd('XRANGE', "csq:{$t}:log:$j->{id}", '-', '+');
+    like $m->[0][1][1], qr/"event":"queued"/, '... which reads as before';
+}
+
 unlike nginx_error_log(), qr/\[(?:alert|crit|emerg)\]|exited on signal/,
     'no alert, no crash';
 

@@ -44,7 +44,15 @@ end
 local function log_append(cid, msg, agents)
     msg.at = NOW
     local json = cjson.encode(msg)
-    local id = redis.call('XADD', key('log', cid), '*', 'm', json)
+    local k = key('log', cid)
+    local new = redis.call('EXISTS', k) == 0
+    local id = redis.call('XADD', k, '*', 'm', json)
+    if new then
+        -- Redis 7.0 gives a new stream a 4 KB node up front; most logs
+        -- of waiting conversations hold one entry: written again at its
+        -- size (about 700 bytes instead of 4,700), later entries grow it
+        redis.call('RESTORE', k, 0, redis.call('DUMP', k), 'REPLACE')
+    end
     local payload = 'L ' .. cid .. ' ' .. id .. '\n' .. log_frame(cid, id, json)
     redis.call('PUBLISH', chan('c', cid), payload)
     local seen = {}
