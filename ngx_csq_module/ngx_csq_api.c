@@ -504,17 +504,14 @@ ngx_csq_api_body(ngx_http_request_t *r, ngx_csq_json_t *body)
 static ngx_int_t
 ngx_csq_api_csv(ngx_http_request_t *r, void *data)
 {
-    ngx_int_t  status;
+    ngx_int_t  rc;
     ngx_str_t  csv;
     ngx_str_t  type = ngx_string("text/csv; charset=utf-8");
     ngx_str_t  disposition = ngx_string("attachment; filename=\"export.csv\"");
 
-    if (ngx_csq_call_result(r, data, &status, &csv) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (status != NGX_HTTP_OK) {
-        return ngx_csq_call_send(r, status, &csv);
+    rc = ngx_csq_call_expect(r, data, NGX_HTTP_OK, &csv);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     if (ngx_csq_add_header(r, "Content-Disposition", &disposition)

@@ -147,6 +147,24 @@ ngx_csq_call_result(ngx_http_request_t *r, redisReply *reply,
 
 
 ngx_int_t
+ngx_csq_call_expect(ngx_http_request_t *r, void *reply, ngx_int_t status,
+    ngx_str_t *json)
+{
+    ngx_int_t  got;
+
+    if (ngx_csq_call_result(r, reply, &got, json) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (got != status) {
+        return ngx_csq_call_send(r, got, json);
+    }
+
+    return NGX_DECLINED;
+}
+
+
+ngx_int_t
 ngx_csq_call_send(ngx_http_request_t *r, ngx_int_t status, ngx_str_t *json)
 {
     ngx_uint_t  level;

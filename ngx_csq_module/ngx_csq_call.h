@@ -59,6 +59,14 @@ ngx_int_t ngx_csq_call_reply(ngx_http_request_t *r, void *reply);
 ngx_int_t ngx_csq_call_result(ngx_http_request_t *r, redisReply *reply,
     ngx_int_t *status, ngx_str_t *text);
 
+/*
+ * The reply's JSON when its status is the one the handler goes on with:
+ * then NGX_DECLINED.  Any other status is sent as it is (a reply of
+ * another shape is a 500), and what the handler is to return is returned.
+ */
+ngx_int_t ngx_csq_call_expect(ngx_http_request_t *r, void *reply,
+    ngx_int_t status, ngx_str_t *json);
+
 /* sends a function's JSON with its status; errors are logged (4xx info) */
 ngx_int_t ngx_csq_call_send(ngx_http_request_t *r, ngx_int_t status,
     ngx_str_t *json);

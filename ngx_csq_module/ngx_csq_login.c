@@ -152,7 +152,7 @@ ngx_csq_login_found(ngx_http_request_t *r, void *data)
 {
     redisReply  *reply = data;
 
-    ngx_int_t         status;
+    ngx_int_t         rc;
     ngx_str_t         json, role, stored;
     ngx_csq_ctx_t    *ctx;
     ngx_csq_login_t  *lg;
@@ -160,12 +160,9 @@ ngx_csq_login_found(ngx_http_request_t *r, void *data)
     ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
     lg = ctx->data;
 
-    if (ngx_csq_call_result(r, reply, &status, &json) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    if (status != NGX_HTTP_OK) {
-        return ngx_csq_call_send(r, status, &json);
+    rc = ngx_csq_call_expect(r, reply, NGX_HTTP_OK, &json);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
     if (reply->elements != 4
@@ -355,24 +352,25 @@ ngx_csq_login_arrived(ngx_http_request_t *r, void *data)
 {
     redisReply  *reply = data;
 
-    ngx_int_t  status;
+    ngx_int_t  rc;
     ngx_str_t  json, id;
 
-    if (ngx_csq_call_result(r, reply, &status, &json) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_csq_call_expect(r, reply, NGX_HTTP_CREATED, &json);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
-    if (status != NGX_HTTP_CREATED || reply->elements != 3
+    if (reply->elements != 3
         || reply->element[2]->type != REDIS_REPLY_STRING)
     {
-        return ngx_csq_call_send(r, status, &json);
+        return ngx_csq_call_send(r, NGX_HTTP_CREATED, &json);
     }
 
     id.data = (u_char *) reply->element[2]->str;
     id.len = reply->element[2]->len;
 
-    return ngx_csq_login_send_token(r, status, &json, "customer_token", &id,
-                                    0);
+    return ngx_csq_login_send_token(r, NGX_HTTP_CREATED, &json,
+                                    "customer_token", &id, 0);
 }
 
 
@@ -470,7 +468,7 @@ ngx_csq_login_entered(ngx_http_request_t *r, void *data)
 {
     redisReply  *reply = data;
 
-    ngx_int_t         status;
+    ngx_int_t         rc;
     ngx_str_t         json;
     ngx_csq_ctx_t    *ctx;
     ngx_csq_login_t  *lg;
@@ -478,15 +476,12 @@ ngx_csq_login_entered(ngx_http_request_t *r, void *data)
     ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
     lg = ctx->data;
 
-    if (ngx_csq_call_result(r, reply, &status, &json) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    rc = ngx_csq_call_expect(r, reply, NGX_HTTP_OK, &json);
+    if (rc != NGX_DECLINED) {
+        return rc;
     }
 
-    if (status != NGX_HTTP_OK) {
-        return ngx_csq_call_send(r, status, &json);
-    }
-
-    return ngx_csq_login_send_token(r, status, &json, "visitor",
+    return ngx_csq_login_send_token(r, NGX_HTTP_OK, &json, "visitor",
                                     &lg->call->token.agent,
                                     NGX_CSQ_VISITOR_TTL);
 }
