@@ -23,6 +23,7 @@
 #define NGX_CSQ_BACKOFF_MAX       2000
 #define NGX_CSQ_WAITING_MAX       10000
 #define NGX_CSQ_INFLIGHT_MAX      10000   /* per link */
+#define NGX_CSQ_INFLIGHT_BATCH    64      /* on one link before the next */
 #define NGX_CSQ_TIMEOUTS_MAX      3       /* in a row: the link is stuck */
 
 /* the first failure in a row is an error, the retries that follow are not */
@@ -577,7 +578,12 @@ ngx_csq_redis_link_timer(ngx_event_t *ev)
 }
 
 
-/* the ready link with the fewest commands in flight */
+/*
+ * The first ready link with fewer than NGX_CSQ_INFLIGHT_BATCH commands in
+ * flight, else the ready link with the fewest: commands of one event loop
+ * iteration share a link, so they go out in one write and come back in
+ * one read, and the other links take the load only when it is high.
+ */
 
 static ngx_csq_redis_link_t *
 ngx_csq_redis_pick(ngx_uint_t *connecting)
@@ -603,6 +609,10 @@ ngx_csq_redis_pick(ngx_uint_t *connecting)
             || (link->ac->c.flags & (REDIS_DISCONNECTING|REDIS_FREEING)))
         {
             continue;
+        }
+
+        if (link->inflight < NGX_CSQ_INFLIGHT_BATCH) {
+            return link;
         }
 
         if (best == NULL || link->inflight < best->inflight) {
