@@ -4,6 +4,9 @@
 #   make run      private Redis + nginx on 127.0.0.1:8080 (Ctrl-C stops both)
 #   make test     the whole suite, ends with prove's summary
 #   make test-valgrind   the same under valgrind
+#   make test-upstream TEST_NGINX_UPSTREAM=/path/to/test-nginx
+#                 the same under upstream Test::Nginx (openresty/test-nginx)
+#   make fuzz     libFuzzer on the WebSocket frame parser (t/fuzz/)
 #   make bench    the benchmarks of bench/
 #   make bench-relay   chat relay over WebSocket against nchan (bench/relay.sh)
 #   make bench-conns   idle customer sockets and memory each (bench/conns.sh)
@@ -37,7 +40,7 @@ SOURCES      := config $(wildcard ngx_csq_module/*.[ch]) \
 PROVE        := prove -I$(ROOT) -I$(ROOT)/t/runner -r
 
 .PHONY: all deps deps-run deps-test deps-bench run test test-valgrind \
-        bench bench-relay bench-conns fuzz clean
+        test-upstream bench bench-relay bench-conns fuzz clean
 
 all: $(MODULE)
 
@@ -66,8 +69,10 @@ deps-run: deps
 
 deps-test: deps-run
 	$(call install,$(PKGS_TEST) $(PKGS_NODE))
-	@[ -d t/browser/node_modules/playwright-core ] || \
-	    (cd t/browser && npm ci --no-audit --no-fund --loglevel=error)
+	@cmp -s t/browser/package-lock.json \
+	    t/browser/node_modules/.csq-package-lock.json || \
+	    (cd t/browser && npm ci --no-audit --no-fund --loglevel=error && \
+	     cp package-lock.json node_modules/.csq-package-lock.json)
 
 deps-bench: deps-run
 	$(call install,$(PKGS_BENCH))
@@ -102,6 +107,24 @@ test: deps-test $(MODULE)
 test-valgrind: deps-test $(MODULE)
 	@TEST_NGINX_USE_VALGRIND=1 TEST_NGINX_BINARY=$(NGINX) \
 	    TEST_NGINX_LOAD_MODULES=$(MODULE) $(PROVE) t/
+
+# The suite under upstream Test::Nginx instead of t/runner: the .t files
+# are meant to give the same verdicts under both (t/README.md).  Upstream
+# is not in Debian: point TEST_NGINX_UPSTREAM at a checkout of
+# openresty/test-nginx; its Test::LongString is Debian's.
+ifneq ($(filter test-upstream,$(MAKECMDGOALS)),)
+ifeq ($(TEST_NGINX_UPSTREAM),)
+$(error test-upstream: set TEST_NGINX_UPSTREAM=<a test-nginx checkout>)
+endif
+ifeq ($(wildcard $(TEST_NGINX_UPSTREAM)/lib/Test/Nginx/Socket.pm),)
+$(error test-upstream: no lib/Test/Nginx/Socket.pm in $(TEST_NGINX_UPSTREAM))
+endif
+endif
+
+test-upstream: deps-test $(MODULE)
+	$(call install,libtest-longstring-perl)
+	@TEST_NGINX_BINARY=$(NGINX) TEST_NGINX_LOAD_MODULES=$(MODULE) \
+	    prove -I$(abspath $(TEST_NGINX_UPSTREAM))/lib -I$(ROOT) -r t/
 
 bench: deps-bench $(MODULE)
 	@bash bench/api.sh

@@ -2,6 +2,20 @@
 # using stock nginx directives only; it does not load the csq module.
 #
 #     prove -I. -It/runner t/000-runner.t
+#
+# It checks this runner's own behaviour (e.g. $TEST_NGINX_HTML_DIR, --- init
+# in package main), so under upstream Test::Nginx (t/README.md) it skips:
+# upstream has its own test suite, and every other file of t/ runs
+# unchanged under both.
+BEGIN {
+    my ($runner) = grep { -f } map { "$_/Test/Nginx/Socket.pm" }
+                   grep { !ref } @INC;
+    if (($runner // '') !~ m{(?:^|/)t/runner/Test/Nginx/Socket\.pm$}) {
+        require Test::More;
+        Test::More::plan(skip_all => 'checks t/runner/Test/Nginx/Socket.pm,'
+            . ' not ' . ($runner // 'a Test::Nginx::Socket found on @INC'));
+    }
+}
 
 BEGIN {
     # Keep this file independent of the module build.

@@ -1,6 +1,9 @@
-# issue #5 groundwork: the RFC 6455 frame parser and the UTF-8 validator
-# checked directly (t/ws_frame_unit.c, TAP), before they are wired into
-# nginx.  Builds against the configured nginx tree of `make`.
+# The RFC 6455 frame parser and the UTF-8 validator
+# (ngx_csq_module/ngx_csq_ws_frame.c) checked directly, without a running
+# nginx: t/unit/ws_frame_unit.c is compiled with them and prints TAP, which
+# this file relays.  Every frame is also fed one byte at a time, so the
+# parser's incremental paths are checked too; `make fuzz` (t/fuzz/) feeds
+# it random input.  Builds against the configured nginx tree of `make`.
 
 use strict;
 use warnings;
@@ -19,7 +22,7 @@ my @inc = map { "-I$tree/$_" }
           qw(src/core src/event src/event/modules src/os/unix objs);
 my $cmd = join ' ', 'cc -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter',
     @inc, '-Ingx_csq_module', 'ngx_csq_module/ngx_csq_ws_frame.c',
-    't/ws_frame_unit.c', "-o $dir/ws_frame_unit 2>&1";
+    't/unit/ws_frame_unit.c', "-o $dir/ws_frame_unit 2>&1";
 
 my $out = `$cmd`;
 is $?, 0, 'the unit checks build' or diag $out;

@@ -87,8 +87,9 @@ __DATA__
 
 === TEST 4: R1.2 at most 10,000 links per tenant
 --- init
+# init runs in the runner's package (upstream: Test::Nginx::Util), not main
 for my $i (1 .. 10000) {
-    redis_cmd('SADD', 'csq:{acme}:links', "l$i");
+    t::CsqUtil::redis_cmd('SADD', 'csq:{acme}:links', "l$i");
 }
 --- request eval
 [main::setup("PUT /api/tenants/acme/links/one-more\n{\"name\":\"x\"}")]

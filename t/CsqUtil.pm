@@ -1,20 +1,18 @@
 package t::CsqUtil;
 
-# Helpers shared by the block tests (through t::Csq) and by standalone
-# scenario tests.  Deliberately independent of Test::Nginx: only core Perl
-# modules are used.
+# Helpers of the scenario tests (Test::More scripts, see t/README.md),
+# and the Redis of the block tests (through t::Csq).  Deliberately
+# independent of Test::Nginx, so that the scenario tests run the same
+# under this project's runner and under upstream Test::Nginx: only core
+# Perl modules and t::CsqProc (processes, files, sockets, valgrind).
 #
 #   Redis:  redis_start redis_stop redis_restart redis_pause redis_resume
 #           redis_cmd redis_port redis_socket redis_pid redis_status
 #   nginx:  nginx_start nginx_stop nginx_reload nginx_port nginx_pid
 #           nginx_prefix nginx_worker_pids nginx_error_log
-#           nginx_error_log_size valgrind_report
+#           nginx_error_log_size valgrind_report nginx_twin nginx_twin_stop
 #   HTTP:   http_get http_request http_error
 #   misc:   free_port expand_env
-#
-# The private helpers in @EXPORT_OK (file, process, lock, socket and
-# valgrind helpers) are also the implementation used by the block test
-# runner (t/runner/Test/Nginx/Socket.pm).
 #
 # Scenario test example:
 #
@@ -35,13 +33,19 @@ use warnings;
 
 use Exporter 'import';
 use Cwd ();
-use Fcntl ();
 use File::Path ();
 use File::Temp ();
 use IO::Select ();
 use IO::Socket::INET ();
 use POSIX ();
 use Time::HiRes ();
+
+use t::CsqProc qw(
+    find_nginx spawn wait_exit kill_wait stop_group lock_prefix
+    load_module_conf main_conf expand_env log_diag valgrind_cmd
+    valgrind_scan port_accepts write_all drain slurp read_from file_size
+    write_file tail_file
+);
 
 our @EXPORT = qw(
     redis_start redis_stop redis_restart redis_pause redis_resume
@@ -53,18 +57,9 @@ our @EXPORT = qw(
     free_port expand_env
 );
 
-# Shared with t/runner/Test/Nginx/Socket.pm; not part of the public API.
-our @EXPORT_OK = qw(
-    _find_nginx _port_accepts _wait_exit _kill_wait _stop_group _spawn
-    _set_pdeathsig _lock_prefix _load_module_conf _main_conf
-    _valgrind_cmd _valgrind_scan
-    _valgrind_problems _log_diag _write_all _drain
-    _slurp _read_from _file_size _write_file _tail _last_lines
-);
-
 our $RepoRoot     = Cwd::cwd();
 our $UseValgrind  = $ENV{TEST_NGINX_USE_VALGRIND} || 0;
-our $NginxBinary  = $ENV{TEST_NGINX_BINARY} || _find_nginx();
+our $NginxBinary  = $ENV{TEST_NGINX_BINARY} || find_nginx();
 our $RedisServer  = $ENV{TEST_CSQ_REDIS_SERVER} || 'redis-server';
 
 # Timeout (seconds) of redis_cmd(); "local $t::CsqUtil::RedisTimeout = 1"
@@ -109,7 +104,7 @@ sub redis_start {
                '--logfile', "$Redis{dir}/redis.log",
                @{ $opt{args} || [] });
 
-    my $pid = _spawn(\@cmd, "$Redis{dir}/redis.stdout", pdeathsig => 1);
+    my $pid = spawn(\@cmd, "$Redis{dir}/redis.stdout", pdeathsig => 1);
 
     @Redis{qw(pid port paused socket)} = ($pid, $port, 0, $socket);
     $ENV{TEST_NGINX_REDIS_PORT} = $port;
@@ -120,8 +115,8 @@ sub redis_start {
         if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
             undef $Redis{pid};
             die "redis-server exited during startup (status $?)\n"
-                . _tail("$Redis{dir}/redis.log", 10)
-                . _tail("$Redis{dir}/redis.stdout", 10);
+                . tail_file("$Redis{dir}/redis.log", 10)
+                . tail_file("$Redis{dir}/redis.stdout", 10);
         }
         my $pong = eval {
             local $RedisTimeout = 0.5;
@@ -129,10 +124,10 @@ sub redis_start {
         };
         return $port if defined $pong && $pong eq 'PONG';
         if (Time::HiRes::time() > $deadline) {
-            _kill_wait($pid, 'KILL', 2);
+            kill_wait($pid, 'KILL', 2);
             undef $Redis{pid};
             die "redis-server did not answer PING on port $port\n"
-                . _tail("$Redis{dir}/redis.log", 10);
+                . tail_file("$Redis{dir}/redis.log", 10);
         }
         Time::HiRes::sleep(0.02);
     }
@@ -153,8 +148,8 @@ sub redis_stop {
         redis_cmd('SHUTDOWN', 'NOSAVE');
     };    # the server closes the connection: an error here is expected
 
-    if (!_wait_exit($pid, 5)) {
-        _kill_wait($pid, 'TERM', 3) or _kill_wait($pid, 'KILL', 3);
+    if (!wait_exit($pid, 5)) {
+        kill_wait($pid, 'TERM', 3) or kill_wait($pid, 'KILL', 3);
     }
     undef $Redis{pid};
     return;
@@ -320,7 +315,7 @@ sub nginx_start {
 
     my $prefix = $o{prefix} // "$RepoRoot/t/servroot-scn";
     $prefix =~ s{/+$}{};
-    _lock_prefix($prefix);
+    lock_prefix($prefix);
     File::Path::remove_tree($prefix) if -d $prefix;
     File::Path::make_path("$prefix/conf", "$prefix/logs", "$prefix/html");
 
@@ -330,15 +325,15 @@ sub nginx_start {
     my $valgrind = $o{valgrind} // $UseValgrind;
     @Nginx{qw(prefix port opts valgrind)} = ($prefix, $port, {%o}, $valgrind);
 
-    _write_file("$prefix/conf/nginx.conf", _scn_conf(%o, port => $port));
+    write_file("$prefix/conf/nginx.conf", _scn_conf(%o, port => $port));
 
     my $master = _scn_master(%o);
     my @cmd = ($NginxBinary, '-p', "$prefix/", '-c', 'conf/nginx.conf');
-    unshift @cmd, _valgrind_cmd("$prefix/logs", 1, $RepoRoot) if $valgrind;
+    unshift @cmd, valgrind_cmd("$prefix/logs", 1, $RepoRoot) if $valgrind;
 
     # own process group: workers die with it
-    my $pid = _spawn(\@cmd, "$prefix/logs/stderr.log", pgroup => 1,
-                     pdeathsig => !$ENV{TEST_NGINX_NO_CLEAN});
+    my $pid = spawn(\@cmd, "$prefix/logs/stderr.log", pgroup => 1,
+                    pdeathsig => !$ENV{TEST_NGINX_NO_CLEAN});
     $Nginx{pid} = $pid;
 
     my $limit = $o{timeout} // ($valgrind ? 30 : 5);
@@ -350,7 +345,7 @@ sub nginx_start {
             die "nginx exited during startup (exit code " . ($st >> 8)
                 . ")\n" . _nginx_diag();
         }
-        last if _port_accepts('127.0.0.1', $port, 0.2);
+        last if port_accepts('127.0.0.1', $port, 0.2);
         if (Time::HiRes::time() > $deadline) {
             nginx_stop();
             die "nginx did not start within $limit seconds\n"
@@ -374,7 +369,7 @@ sub _scn_master {
 sub _scn_conf {
     my %o = @_;
 
-    my $conf = _load_module_conf();
+    my $conf = load_module_conf();
 
     if (defined $o{full_conf}) {
         return $conf . expand_env($o{full_conf});
@@ -385,8 +380,8 @@ sub _scn_conf {
     my $http    = expand_env($o{http_config} // '');
     my $server  = expand_env($o{conf} // '');
 
-    $conf .= _main_conf(_scn_master(%o), $o{workers} // 1,
-                        $o{log_level} // 'debug');
+    $conf .= main_conf(_scn_master(%o), $o{workers} // 1,
+                       $o{log_level} // 'debug');
     $conf .= "env $_;\n" for @{ $o{env} || [] };
 
     $conf .= <<"_EOC_";
@@ -418,7 +413,7 @@ _EOC_
 
 sub _nginx_diag {
     my $p = $Nginx{prefix} // return '';
-    return _log_diag("$p/logs", 0, 0);
+    return log_diag("$p/logs", 0, 0);
 }
 
 # Stop nginx.  signal => 'TERM' (default, fast shutdown) or 'QUIT'
@@ -433,14 +428,10 @@ sub nginx_stop {
     my $sig = $o{signal} // 'TERM';
     my $limit = $o{timeout} // ($Nginx{valgrind} ? 60 : 10);
 
-    return _stop_group($pid, $sig, $limit);
+    return stop_group($pid, $sig, $limit);
 }
 
-# Rewrite nginx.conf (options are merged into those given to nginx_start)
-# and send SIGHUP; waits until new workers run and the old ones exited.
-# Returns 1 on success, 0 if nginx rejected the new configuration (or
-# timed out).
-# a second nginx on the same Redis with the running one's configuration,
+# A second nginx on the same Redis with the running one's configuration,
 # in t/servroot-<name>: returns ($port, $prefix); stopped by
 # nginx_twin_stop($prefix) or at exit.  module => path loads that build of
 # the module instead (a rolling upgrade: two builds side by side).
@@ -452,24 +443,24 @@ sub nginx_twin {
     File::Path::remove_tree($prefix);
     File::Path::make_path("$prefix/conf", "$prefix/logs");
     my $port = free_port();
-    my $conf = _slurp("$Nginx{prefix}/conf/nginx.conf");
+    my $conf = slurp("$Nginx{prefix}/conf/nginx.conf");
     $conf =~ s/listen 127\.0\.0\.1:\d+;/listen 127.0.0.1:$port;/
         or die "nginx_twin: no listen line\n";
     if (defined $o{module}) {
         $conf =~ s/^load_module \S*csq\S*;$/load_module $o{module};/m
             or die "nginx_twin: no load_module line of csq\n";
     }
-    _write_file("$prefix/conf/nginx.conf", $conf);
+    write_file("$prefix/conf/nginx.conf", $conf);
 
     my @cmd = ($NginxBinary, '-p', "$prefix/", '-c', 'conf/nginx.conf');
-    unshift @cmd, _valgrind_cmd("$prefix/logs", 1, $RepoRoot)
+    unshift @cmd, valgrind_cmd("$prefix/logs", 1, $RepoRoot)
         if $Nginx{valgrind};
-    my $pid = _spawn(\@cmd, "$prefix/logs/stderr.log", pgroup => 1,
-                     pdeathsig => !$ENV{TEST_NGINX_NO_CLEAN});
+    my $pid = spawn(\@cmd, "$prefix/logs/stderr.log", pgroup => 1,
+                    pdeathsig => !$ENV{TEST_NGINX_NO_CLEAN});
     $Twins{$prefix} = $pid;
 
     my $deadline = Time::HiRes::time() + ($Nginx{valgrind} ? 30 : 5);
-    until (_port_accepts('127.0.0.1', $port, 0.2)) {
+    until (port_accepts('127.0.0.1', $port, 0.2)) {
         die "nginx_twin $name did not start\n"
             if Time::HiRes::time() > $deadline;
         Time::HiRes::sleep(0.05);
@@ -481,18 +472,22 @@ sub nginx_twin {
 sub nginx_twin_stop {
     my ($prefix) = @_;
     my $pid = delete $Twins{$prefix} or return;
-    _stop_group($pid, 'TERM', 10);
+    stop_group($pid, 'TERM', 10);
 }
 
-END { _stop_group($_, 'TERM', 10) for values %Twins; }
+END { stop_group($_, 'TERM', 10) for values %Twins; }
 
+# Rewrite nginx.conf (options are merged into those given to nginx_start)
+# and send SIGHUP; waits until new workers run and the old ones exited.
+# Returns 1 on success, 0 if nginx rejected the new configuration (or
+# timed out).
 sub nginx_reload {
     my %o = @_;
     my $pid = $Nginx{pid} or die "nginx_reload: nginx is not running\n";
     my %opts = (%{ $Nginx{opts} }, %o);
     $Nginx{opts} = \%opts;
-    _write_file("$Nginx{prefix}/conf/nginx.conf",
-                _scn_conf(%opts, port => $Nginx{port}));
+    write_file("$Nginx{prefix}/conf/nginx.conf",
+               _scn_conf(%opts, port => $Nginx{port}));
 
     my @old = nginx_worker_pids();
     my $mark = nginx_error_log_size();
@@ -527,7 +522,7 @@ sub nginx_worker_pids {
     my @pids;
     opendir my $dh, '/proc' or return ();
     for my $p (grep { /^\d+$/ } readdir $dh) {
-        my $stat = _slurp("/proc/$p/stat") // next;
+        my $stat = slurp("/proc/$p/stat") // next;
         # pid (comm) state ppid ...; comm may contain spaces/parens.
         next unless $stat =~ /\)\s+\S+\s+(\d+)/;
         push @pids, $p if $1 == $master;
@@ -541,19 +536,20 @@ sub nginx_worker_pids {
 sub nginx_error_log {
     my $from = shift // 0;
     my $p = $Nginx{prefix} // return '';
-    return _read_from("$p/logs/error.log", $from);
+    return read_from("$p/logs/error.log", $from);
 }
 
 sub nginx_error_log_size {
     my $p = $Nginx{prefix} // return 0;
-    return _file_size("$p/logs/error.log");
+    return file_size("$p/logs/error.log");
 }
 
-# Problems found in the valgrind logs of the scenario nginx (call after
-# nginx_stop()).  Returns '' when clean or when valgrind is not in use.
+# Problems found in the valgrind logs of the scenario nginx, or of the
+# twin in $prefix (call after nginx_stop() / nginx_twin_stop()).  Returns
+# '' when clean or when valgrind is not in use.
 sub valgrind_report {
-    my $p = $Nginx{prefix} // return '';
-    return _valgrind_scan("$p/logs", 0);
+    my $p = shift // $Nginx{prefix} // return '';
+    return valgrind_scan("$p/logs", 0);
 }
 
 # ---------------------------------------------------------------------------
@@ -619,12 +615,12 @@ sub http_request {
     $sock->blocking(0);
     my $sel = IO::Select->new($sock);
 
-    if (!_write_all($sock, $sel, $req, $timeout)) {
+    if (!write_all($sock, $sel, $req, $timeout)) {
         $HttpError = 'timeout while sending the request';
         return (undef, {}, undef);
     }
 
-    my ($raw, $timed_out) = _drain($sock, $sel, $timeout);
+    my ($raw, $timed_out) = drain($sock, $sel, $timeout);
     if ($timed_out) {
         $HttpError = 'timeout while reading the response';
         return (undef, {}, undef) unless length $raw;
@@ -697,300 +693,6 @@ sub free_port {
         return $port;
     }
     die "free_port: no free port found\n";
-}
-
-# Replace $TEST_NGINX_FOO by $ENV{TEST_NGINX_FOO} (unset ones untouched).
-sub expand_env {
-    my $s = shift;
-    return $s unless defined $s;
-    $s =~ s{\$(TEST_NGINX_[A-Z0-9_]+)}
-           {defined $ENV{$1} ? $ENV{$1} : "\$$1"}ge;
-    return $s;
-}
-
-# A prefix dir is shared by all tests of its kind (t/servroot-scn by the
-# scenario tests, t/servroot by the block tests): hold an exclusive lock
-# on "<prefix>.lock" until this process exits so that concurrent runs
-# wait for each other instead of wiping each other's files.  $notify
-# (optional) reports the wait; the default prints a "# ..." line to
-# STDERR.
-my %PrefixLocks;
-
-sub _lock_prefix {
-    my ($prefix, $notify) = @_;
-    return if $PrefixLocks{$prefix};
-    my $lockfile = "$prefix.lock";
-    (my $dir = $lockfile) =~ s{/[^/]*$}{};
-    File::Path::make_path($dir) unless -d $dir;
-    open my $fh, '>>', $lockfile or die "cannot open $lockfile: $!\n";
-    if (!flock($fh, Fcntl::LOCK_EX() | Fcntl::LOCK_NB())) {
-        my $msg = "waiting for another test run using $prefix ...";
-        $notify ? $notify->($msg) : print STDERR "# $msg\n";
-        my $deadline = time + ($ENV{TEST_NGINX_LOCK_TIMEOUT} || 1800);
-        until (flock($fh, Fcntl::LOCK_EX() | Fcntl::LOCK_NB())) {
-            die "timed out waiting for the lock on $lockfile\n"
-                if time > $deadline;
-            Time::HiRes::sleep(0.2);
-        }
-    }
-    $PrefixLocks{$prefix} = $fh;
-    return;
-}
-
-# Have the kernel SIGKILL the child if this test process dies abruptly
-# (Linux only, best effort).
-sub _set_pdeathsig {
-    return unless $^O eq 'linux';
-    my %prctl = (x86_64 => 157, aarch64 => 167);
-    my $nr = $prctl{ (POSIX::uname())[4] } or return;
-    syscall($nr, 1, 9);    # prctl(PR_SET_PDEATHSIG, SIGKILL)
-    return;
-}
-
-# Fork and exec @$cmd with stdin from /dev/null and stdout/stderr
-# appended to $out.  Options: pgroup => 1 (own process group, so that it
-# and its children can be killed together), pdeathsig => 1 (see
-# _set_pdeathsig).  Returns the child pid.
-sub _spawn {
-    my ($cmd, $out, %o) = @_;
-    my @cmd = @$cmd;
-    my $pid = fork();
-    die "fork() failed: $!\n" unless defined $pid;
-    if ($pid == 0) {
-        POSIX::setpgid(0, 0) if $o{pgroup};
-        _set_pdeathsig() if $o{pdeathsig};
-        open STDIN, '<', '/dev/null';
-        open STDOUT, '>>', $out;
-        open STDERR, '>&', \*STDOUT;
-        { no warnings 'exec'; exec { $cmd[0] } @cmd; }
-        print STDERR "exec $cmd[0] failed: $!\n";
-        POSIX::_exit(127);    # never run the parent's END blocks
-    }
-    return $pid;
-}
-
-# Stop a child started with _spawn(pgroup => 1): send $sig, wait up to
-# $secs, then SIGKILL its whole process group ($on_kill, if given, is
-# called first).  Finally makes sure no member of the group (e.g. an
-# nginx worker) survives.  Returns the exit status ($?).
-sub _stop_group {
-    my ($pid, $sig, $secs, $on_kill) = @_;
-    kill $sig, $pid;
-    my $status = _wait_exit($pid, $secs);
-    if (!defined $status) {
-        $on_kill->() if $on_kill;
-        kill 'KILL', -$pid;
-        kill 'KILL', $pid;
-        waitpid($pid, 0);
-        $status = $?;
-    }
-    if (kill 0, -$pid) {
-        Time::HiRes::sleep(0.2);
-        kill 'KILL', -$pid if kill 0, -$pid;
-    }
-    return $status;
-}
-
-# valgrind command prefix: logs to $logdir/valgrind.<pid>.log, follows
-# children if $trace_children, and uses valgrind.suppress /
-# t/valgrind.suppress under $root when they exist.
-sub _valgrind_cmd {
-    my ($logdir, $trace_children, $root) = @_;
-    my @cmd = ('valgrind', '-q', '--leak-check=full', '--num-callers=30',
-               '--error-exitcode=0', "--log-file=$logdir/valgrind.%p.log");
-    push @cmd, '--trace-children=yes' if $trace_children;
-    for my $supp ("$root/valgrind.suppress", "$root/t/valgrind.suppress") {
-        push @cmd, "--suppressions=$supp" if -f $supp;
-    }
-    return @cmd;
-}
-
-# Problems found in the valgrind logs $logdir/valgrind.*.log ('' when
-# clean).  With $retire each log is renamed to *.checked afterwards (kept
-# for inspection but out of the next scan).
-sub _valgrind_scan {
-    my ($logdir, $retire) = @_;
-    my $out = '';
-    for my $file (sort glob("$logdir/valgrind.*.log")) {
-        $out .= _valgrind_problems(_slurp($file) // '', $file);
-        if ($retire) {
-            (my $done = $file) =~ s/\.log$/.checked/;
-            rename $file, $done;
-        }
-    }
-    return $out;
-}
-
-# Split a valgrind log into records (separated by "==PID== " blank lines)
-# and keep those that indicate memory errors or definite leaks.
-sub _valgrind_problems {
-    my ($text, $file) = @_;
-    my $out = '';
-    for my $rec (split /^==\d+==\s*\n/m, $text) {
-        next unless $rec =~ /\S/;
-        my $bad = $rec =~ /Invalid (?:read|write|free)|uninitialised|Mismatched free/
-               || ($rec =~ /([\d,]+) bytes in [\d,]+ blocks are definitely lost/
-                   && $1 ne '0')
-               || $rec =~ /definitely lost: [1-9]/;
-        $out .= "$file:\n$rec\n" if $bad;
-    }
-    return $out;
-}
-
-# "load_module" lines for the modules in $TEST_NGINX_LOAD_MODULES (space
-# separated paths); dynamic modules must be loaded before anything else.
-sub _load_module_conf {
-    my $conf = '';
-    for my $mod (split ' ', $ENV{TEST_NGINX_LOAD_MODULES} // '') {
-        $conf .= "load_module $mod;\n";
-    }
-    return $conf;
-}
-
-# Main-level directives of a generated nginx.conf: foreground, logs and
-# pid file under the prefix.
-sub _main_conf {
-    my ($master, $workers, $log_level) = @_;
-    my $mp = $master ? 'on' : 'off';
-    return <<"_EOC_";
-daemon off;
-master_process $mp;
-worker_processes $workers;
-error_log logs/error.log $log_level;
-pid logs/nginx.pid;
-_EOC_
-}
-
-# Tails of what nginx wrote to $logdir/stderr.log and $logdir/error.log
-# since the given byte offsets.
-sub _log_diag {
-    my ($logdir, $stderr_pos, $err_pos) = @_;
-    my $out = '';
-    my $s = _last_lines(_read_from("$logdir/stderr.log", $stderr_pos), 15);
-    $out .= "--- nginx stderr (tail) ---\n$s" if length $s;
-    my $e = _last_lines(_read_from("$logdir/error.log", $err_pos), 30);
-    $out .= "--- error.log (tail) ---\n$e" if length $e;
-    return $out;
-}
-
-sub _find_nginx {
-    for my $dir (split /:/, $ENV{PATH} // '') {
-        next unless length $dir;
-        return "$dir/nginx" if -x "$dir/nginx" && !-d "$dir/nginx";
-    }
-    return '/usr/sbin/nginx';
-}
-
-sub _port_accepts {
-    my ($addr, $port, $timeout) = @_;
-    my $s = IO::Socket::INET->new(PeerAddr => $addr, PeerPort => $port,
-                                  Proto => 'tcp', Timeout => $timeout);
-    return 0 unless $s;
-    close $s;
-    return 1;
-}
-
-# Write all of $data to the non-blocking $sock.  Returns 0 if the socket
-# did not become writable within $timeout, else 1 (also when the peer
-# closed early: its answer can still be read).
-sub _write_all {
-    my ($sock, $sel, $data, $timeout) = @_;
-    while (length $data) {
-        return 0 unless $sel->can_write($timeout);
-        my $n = syswrite($sock, $data);
-        if (!defined $n) {
-            next if $!{EAGAIN} || $!{EINTR};
-            last;    # e.g. nginx closed early (413): read what it sent
-        }
-        substr($data, 0, $n, '');
-    }
-    return 1;
-}
-
-# Read until EOF or until no data arrives for $timeout seconds.  Returns
-# ($data, $timed_out) in list context, $data in scalar context.
-sub _drain {
-    my ($sock, $sel, $timeout) = @_;
-    my $buf = '';
-    while (1) {
-        if (!$sel->can_read($timeout)) {
-            return wantarray ? ($buf, 1) : $buf;
-        }
-        my $n = sysread($sock, $buf, 65536, length $buf);
-        if (!defined $n) {
-            next if $!{EAGAIN} || $!{EINTR};
-            last;    # ECONNRESET and friends: treat as EOF
-        }
-        last if $n == 0;
-    }
-    return wantarray ? ($buf, 0) : $buf;
-}
-
-# waitpid with a deadline; returns $? or undef if still running.
-sub _wait_exit {
-    my ($pid, $secs) = @_;
-    my $deadline = Time::HiRes::time() + $secs;
-    while (1) {
-        my $r = waitpid($pid, POSIX::WNOHANG());
-        return $? if $r == $pid;
-        return 0 if $r == -1;    # not our child (any more)
-        return undef if Time::HiRes::time() > $deadline;
-        Time::HiRes::sleep(0.01);
-    }
-}
-
-sub _kill_wait {
-    my ($pid, $sig, $secs) = @_;
-    kill $sig, $pid;
-    return defined _wait_exit($pid, $secs);
-}
-
-# File contents, undef if it cannot be read.
-sub _slurp {
-    my $file = shift;
-    open my $fh, '<', $file or return undef;
-    binmode $fh;
-    local $/;
-    my $data = <$fh>;
-    return $data;
-}
-
-# File contents from byte offset $pos on ('' if it cannot be read).
-sub _read_from {
-    my ($file, $pos) = @_;
-    open my $fh, '<', $file or return '';
-    binmode $fh;
-    seek $fh, $pos, 0 if $pos;
-    local $/;
-    my $data = <$fh>;
-    return $data // '';
-}
-
-sub _file_size {
-    my $f = shift;
-    return -e $f ? -s _ : 0;
-}
-
-sub _write_file {
-    my ($file, $content) = @_;
-    open my $fh, '>', $file or die "cannot write $file: $!\n";
-    binmode $fh;
-    print {$fh} $content;
-    close $fh or die "cannot write $file: $!\n";
-    return;
-}
-
-# The last $n lines of $text (each with its "\n").
-sub _last_lines {
-    my ($text, $n) = @_;
-    my @l = split /\n/, $text;
-    @l = @l[-$n .. -1] if @l > $n;
-    return join("\n", @l) . (@l ? "\n" : '');
-}
-
-sub _tail {
-    my ($file, $n) = @_;
-    return _last_lines(_slurp($file) // '', $n);
 }
 
 END {

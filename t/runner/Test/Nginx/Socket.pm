@@ -38,14 +38,14 @@ use POSIX ();
 use Socket ();
 use Time::HiRes ();
 
-# File, process, lock, socket and valgrind helpers shared with the
-# scenario test helpers (t/CsqUtil.pm, which does not depend on this
-# module; the repository root is on @INC when the suite runs).
-use t::CsqUtil qw(
-    _find_nginx _port_accepts _stop_group _spawn _lock_prefix
-    _load_module_conf _main_conf
-    _valgrind_cmd _valgrind_scan _log_diag _write_all _drain
-    _slurp _read_from _file_size _write_file _last_lines
+# Process, lock, file, socket and valgrind helpers, shared with the
+# scenario tests' t/CsqUtil.pm (the repository root is on @INC when the
+# suite runs; see t/CsqProc.pm for why they live there).
+use t::CsqProc qw(
+    find_nginx port_accepts stop_group spawn lock_prefix
+    load_module_conf main_conf
+    valgrind_cmd valgrind_scan log_diag write_all drain
+    slurp read_from file_size write_file last_lines
 );
 
 our $VERSION = '0.30';
@@ -105,7 +105,7 @@ our $StopTimeout  = $UseValgrind ? 60 : 5;
 # Timeouts are stretched under valgrind, which is roughly 5x-50x slower.
 our $TimeoutFactor = $UseValgrind ? 5 : 1;
 
-our $NginxBinary = $ENV{TEST_NGINX_BINARY} || _find_nginx();
+our $NginxBinary = $ENV{TEST_NGINX_BINARY} || find_nginx();
 our $NginxVersion;    # e.g. "1.22.1", filled lazily by nginx_version()
 
 # Let .t files and configs reference these the upstream way.
@@ -318,16 +318,16 @@ sub _run_block {
     _write_user_files($block);
 
     my $conf_text = _build_nginx_conf($block, $config);
-    _write_file("$ServRoot/conf/nginx.conf", $conf_text);
+    write_file("$ServRoot/conf/nginx.conf", $conf_text);
 
     my $errlog = "$ServRoot/logs/error.log";
     my $acclog = "$ServRoot/logs/access.log";
     my $stderr_log = "$ServRoot/logs/stderr.log";
 
     # Everything this block appends to the logs is what we check.
-    my $block_err_pos    = _file_size($errlog);
-    my $block_acc_pos    = _file_size($acclog);
-    my $block_stderr_pos = _file_size($stderr_log);
+    my $block_err_pos    = file_size($errlog);
+    my $block_acc_pos    = file_size($acclog);
+    my $block_stderr_pos = file_size($stderr_log);
 
     stop_nginx($name);
 
@@ -369,9 +369,9 @@ sub _run_block {
 
     for my $rep (0 .. $RepeatEach - 1) {
         my $err_pos = ($rep == 0 || $CheckAccumErrLog)
-                      ? $block_err_pos : _file_size($errlog);
+                      ? $block_err_pos : file_size($errlog);
         my $acc_pos = ($rep == 0 || $CheckAccumErrLog)
-                      ? $block_acc_pos : _file_size($acclog);
+                      ? $block_acc_pos : file_size($acclog);
 
         _run_requests($block, $name, $requests, $rep, $timeout);
 
@@ -385,14 +385,14 @@ sub _run_block {
         # settle before reading them.
         _settle_files($errlog, $acclog) unless $NoNginxManager;
 
-        my $log = _read_from($errlog, $err_pos);
+        my $log = read_from($errlog, $err_pos);
         _check_log_patterns($block, $name, $log, 'error_log', 'error.log',
                             $rep);
         _check_grep_error_log($block, $name, $log, $rep);
         _warn_alerts($block, $name, $log);
 
         if (defined $block->access_log || defined $block->no_access_log) {
-            my $alog = _read_from($acclog, $acc_pos);
+            my $alog = read_from($acclog, $acc_pos);
             _check_log_patterns($block, $name, $alog, 'access_log',
                                 'access.log', $rep);
         }
@@ -449,8 +449,8 @@ sub _run_must_die {
 
     # nginx reports configuration errors on stderr (the error log is not
     # open yet at that point), so check both.
-    my $log = _read_from("$ServRoot/logs/stderr.log", $stderr_pos)
-              . _read_from("$ServRoot/logs/error.log", $err_pos);
+    my $log = read_from("$ServRoot/logs/stderr.log", $stderr_pos)
+              . read_from("$ServRoot/logs/error.log", $err_pos);
     _check_log_patterns($block, $name, $log, 'error_log', 'error.log', 0);
     return;
 }
@@ -471,8 +471,8 @@ sub _build_nginx_conf {
         s/^\s+|\s+$//g;
     }
 
-    my $conf = _load_module_conf()
-               . _main_conf($MasterProcessEnabled, $Workers, $log_level);
+    my $conf = load_module_conf()
+               . main_conf($MasterProcessEnabled, $Workers, $log_level);
 
     for my $env (@DefaultEnv) {
         $conf .= "env $env;\n";
@@ -566,7 +566,7 @@ sub _write_user_files {
         my $full = html_dir() . "/$path";
         (my $dir = $full) =~ s{/[^/]*$}{};
         File::Path::make_path($dir);
-        _write_file($full, $content // '');
+        write_file($full, $content // '');
         if (defined $mtime) {
             my $t = _parse_touch_time($mtime);
             utime($t, $t, $full) if defined $t;
@@ -614,7 +614,7 @@ sub _prepare_servroot {
 # concurrent runs (prove -j, two shells) wait for each other instead of
 # wiping each other's servroot.
 sub _lock_servroot {
-    _lock_prefix($ServRoot, sub { Test::More::diag($_[0]) });
+    lock_prefix($ServRoot, sub { Test::More::diag($_[0]) });
     return;
 }
 
@@ -623,10 +623,10 @@ sub _lock_servroot {
 sub _kill_stale_nginx {
     my $pidfile = "$ServRoot/logs/nginx.pid";
     return unless -f $pidfile;
-    my $pid = _slurp($pidfile);
+    my $pid = slurp($pidfile);
     return unless defined $pid && $pid =~ /^\s*(\d+)\s*$/;
     $pid = $1;
-    my $cmdline = _slurp("/proc/$pid/cmdline") // '';
+    my $cmdline = slurp("/proc/$pid/cmdline") // '';
     $cmdline =~ s/\0/ /g;
     return unless $cmdline =~ /nginx/ && index($cmdline, $ServRoot) >= 0;
     kill 'TERM', $pid;
@@ -647,33 +647,33 @@ sub _spawn_nginx {
     unlink "$ServRoot/logs/nginx.pid";
 
     my @cmd = ($NginxBinary, '-p', "$ServRoot/", '-c', 'conf/nginx.conf');
-    unshift @cmd, _valgrind_cmd("$ServRoot/logs", $MasterProcessEnabled,
-                                $RepoRoot)
+    unshift @cmd, valgrind_cmd("$ServRoot/logs", $MasterProcessEnabled,
+                               $RepoRoot)
         if $with_valgrind;
 
     Test::More::diag("starting: @cmd") if $Verbose;
 
-    return _spawn(\@cmd, "$ServRoot/logs/stderr.log", pgroup => 1,
-                  pdeathsig => !$ENV{TEST_NGINX_NO_CLEAN});
+    return spawn(\@cmd, "$ServRoot/logs/stderr.log", pgroup => 1,
+                 pdeathsig => !$ENV{TEST_NGINX_NO_CLEAN});
 }
 
 # Whether $pidfile holds $pid.
 sub _pidfile_is {
     my ($pidfile, $pid) = @_;
-    my $content = -f $pidfile ? _slurp($pidfile) : undef;
+    my $content = -f $pidfile ? slurp($pidfile) : undef;
     return defined $content && $content =~ /^\s*(\d+)/ && $1 == $pid;
 }
 
 # Start nginx for the current block; returns an error string or undef.
 sub start_nginx {
-    my $port_busy = _port_accepts($ServerAddr, $ServerPort, 0.2);
+    my $port_busy = port_accepts($ServerAddr, $ServerPort, 0.2);
     if ($port_busy) {
         return "port $ServerPort is already in use by another process "
                . "(set TEST_NGINX_SERVER_PORT to use another one)";
     }
 
-    my $err_pos    = _file_size("$ServRoot/logs/error.log");
-    my $stderr_pos = _file_size("$ServRoot/logs/stderr.log");
+    my $err_pos    = file_size("$ServRoot/logs/error.log");
+    my $stderr_pos = file_size("$ServRoot/logs/stderr.log");
 
     my $pid = _spawn_nginx($UseValgrind);
     $NginxPid = $pid;
@@ -707,7 +707,7 @@ sub start_nginx {
 # Tails of what nginx wrote to stderr and error.log since the given offsets.
 sub _startup_diag {
     my ($err_pos, $stderr_pos) = @_;
-    return _log_diag("$ServRoot/logs", $stderr_pos, $err_pos);
+    return log_diag("$ServRoot/logs", $stderr_pos, $err_pos);
 }
 
 # Stop the nginx child: TERM, wait, then KILL the whole process group.
@@ -720,9 +720,9 @@ sub stop_nginx {
     my $pid = $NginxPid;
     undef $NginxPid;
 
-    # Workers (master_on) normally exit with the master; _stop_group also
+    # Workers (master_on) normally exit with the master; stop_group also
     # makes sure no member of the child's process group survives.
-    _stop_group($pid, 'TERM', $StopTimeout, sub {
+    stop_group($pid, 'TERM', $StopTimeout, sub {
         Test::More::diag("$name - nginx (pid $pid) did not exit after "
                          . "SIGTERM, killing it");
     });
@@ -737,7 +737,7 @@ sub _check_valgrind {
 
     # The raw logs are kept for inspection (as *.checked) but out of the
     # next check.
-    my $report = _valgrind_scan("$ServRoot/logs", 1);
+    my $report = valgrind_scan("$ServRoot/logs", 1);
 
     # A passing "valgrind clean" subtest is only emitted without a fixed
     # plan, so that "plan tests => N" files keep their counts under
@@ -974,10 +974,10 @@ sub _send_and_receive {
         if (my $d = _parse_time($p->{delay_before})) {
             Time::HiRes::sleep($d);
         }
-        # nginx may legitimately close early (e.g. 413): _write_all then
+        # nginx may legitimately close early (e.g. 413): write_all then
         # stops writing and whatever response it sent is read below.
-        if (!_write_all($sock, $sel, $p->{value} // '', $timeout)) {
-            return (scalar(_drain($sock, $sel, $timeout)), undef, 1);
+        if (!write_all($sock, $sel, $p->{value} // '', $timeout)) {
+            return (scalar(drain($sock, $sel, $timeout)), undef, 1);
         }
     }
 
@@ -986,7 +986,7 @@ sub _send_and_receive {
         shutdown($sock, length $how ? $how : 1);
     }
 
-    my ($resp, $timed_out) = _drain($sock, $sel, $timeout);
+    my ($resp, $timed_out) = drain($sock, $sel, $timeout);
     close $sock;
     return ($resp, undef, $timed_out);
 }
@@ -1299,7 +1299,7 @@ sub _check_log_patterns {
             Test::More::fail("$name - pattern \"$pat\" should match a line "
                              . "in $file (req $rep)");
             Test::More::diag("$file (this block, tail):\n"
-                             . _last_lines($log, 30));
+                             . last_lines($log, 30));
         }
     }
 
@@ -1435,7 +1435,7 @@ sub expand_env {
         return { map { $_ => expand_env($v->{$_}) } keys %$v };
     }
     return $v if ref $v;    # Regexp, CODE, ...
-    return t::CsqUtil::expand_env($v);
+    return t::CsqProc::expand_env($v);
 }
 
 # "1.5", "2s", "50ms" -> seconds
@@ -1469,11 +1469,11 @@ our $SettleMax   = 0.5;
 sub _settle_files {
     my @files = @_;
     my $deadline = Time::HiRes::time() + $SettleMax * $TimeoutFactor;
-    my $sizes = join ',', map { _file_size($_) } @files;
+    my $sizes = join ',', map { file_size($_) } @files;
     my $quiet_since = Time::HiRes::time();
     while (Time::HiRes::time() < $deadline) {
         Time::HiRes::sleep($SettleQuiet / 2);
-        my $now = join ',', map { _file_size($_) } @files;
+        my $now = join ',', map { file_size($_) } @files;
         if ($now ne $sizes) {
             $sizes = $now;
             $quiet_since = Time::HiRes::time();
