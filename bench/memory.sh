@@ -132,7 +132,9 @@ async function send(cid, tok, n, bytes) {
     }
     if (errors) console.error('last error: ' + lastError);
     ws.removeAllListeners('close');
+    ws.on('close', () => process.exit(0));
     ws.close();
+    setTimeout(() => process.exit(0), 2000).unref();
 }
 
 (mode === 'arrive' ? arrive(Number(a1), Number(a2)) : send(a1, a2, a3, a4))
@@ -206,8 +208,8 @@ echo
 echo "$msgs messages of $bytes bytes in conversation $cid (${send_s}s):" \
      "$(( acks - acks0 )) acknowledged, $(( errs - errs0 )) errors," \
      "log entries $n0 -> $n1"
-echo "stored entry: $(rcli xrevrange "csq:{$tenant}:log:$cid" + - count 1 \
-    | tail -1 | cut -c1-160)"
+entry=$(rcli xrevrange "csq:{$tenant}:log:$cid" + - count 1 | tail -1)
+echo "the last entry, ${#entry} bytes of JSON: ${entry:0:120}..."
 
 row() { printf '%-44s %12s %12s %10s\n' "$@"; }
 per() { awk -v a="$1" -v b="$2" -v n="$3" 'BEGIN { printf "%.1f", (b - a) / n }'; }

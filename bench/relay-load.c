@@ -18,7 +18,9 @@
  * the text; the receiver's clock minus it is the delivery latency.  Each
  * run prints
  *   RESULT <load> <target/s> <delivered/s> <p50 ms> <p99 ms> <sent> <lost>
- *          <errors> <nginx cpu%> <redis cpu%> <client cpu%> <rest%>
+ *          <errors> <nginx cpu%> <redis cpu%> <client cpu%> <rest%> <dup>
+ * (lost: sent and never delivered; dup: delivered more than once, by the
+ * message's sequence number)
  * (100 = one core; rest: the machine's other busy time).  NGINX_PIDS and
  * REDIS_PIDS (env) say whose CPU to count; RELAY_DEBUG=1 adds p90, p99.9,
  * max and the worst latency of each 100 ms on stderr.
@@ -72,7 +74,9 @@ static pair_t   *pairs;
 /* the current run */
 static int       sending, rate_mode;
 static double    t0, from, to;
-static long      sent, delivered, in_window, errors;
+static long      sent, delivered, in_window, errors, dups;
+static uint8_t  *seen;               /* a bit per message, by its number */
+static long      seen_bits;
 static double   *lat, *slow;
 static long      nlat, caplat, nslow;
 static char      last_error[200];
@@ -187,9 +191,29 @@ static void
 deliver(const char *text)
 {
     double  t = now_ms(), at;
-    long    b;
+    long    b, seq;
 
+    seq = strtol(text, NULL, 10);
     at = strtod(strchr(text, ' ') + 1, NULL);     /* "<seq> <ms> ..." */
+
+    if (seq >= seen_bits) {
+        long  bits = seen_bits ? seen_bits : 1 << 20;
+
+        while (bits <= seq) bits *= 2;
+        seen = realloc(seen, bits / 8);
+        memset(seen + seen_bits / 8, 0, (bits - seen_bits) / 8);
+        seen_bits = bits;
+    }
+
+    if (seq >= 0 && (seen[seq >> 3] & (1 << (seq & 7)))) {
+        dups++;
+        return;
+    }
+
+    if (seq >= 0) {
+        seen[seq >> 3] |= 1 << (seq & 7);
+    }
+
     delivered++;
 
     if (t >= from && t < to) {
@@ -579,7 +603,8 @@ run(const char *load, double seconds, double rate)
     t0 = now_ms();
     from = t0 + WARMUP_MS;
     to = from + seconds * 1000;
-    sent = delivered = in_window = errors = nlat = 0;
+    sent = delivered = in_window = errors = nlat = dups = 0;
+    if (seen) memset(seen, 0, seen_bits / 8);
     nslow = (long) (seconds * 10) + 1;
     slow = calloc(nslow, sizeof(double));
     rate_mode = rate > 0;
@@ -640,10 +665,11 @@ run(const char *load, double seconds, double rate)
 
     qsort(lat, nlat, sizeof(double), cmp);
     got = in_window / seconds;
-    printf("RESULT %s %.0f %.0f %.2f %.2f %ld %ld %ld %.0f %.0f %.0f %.0f\n",
+    printf("RESULT %s %.0f %.0f %.2f %.2f %ld %ld %ld %.0f %.0f %.0f %.0f "
+           "%ld\n",
            load, rate, got, pct(50), pct(99), sent, sent - delivered, errors,
            ng * 100 / wall, rd * 100 / wall, me * 100 / wall,
-           (rest > 0 ? rest : 0) * 100 / wall);
+           (rest > 0 ? rest : 0) * 100 / wall, dups);
     fflush(stdout);
     if (errors) fprintf(stderr, "%ld errors, last: %s\n", errors, last_error);
     if (getenv("RELAY_DEBUG")) {
@@ -668,7 +694,7 @@ main(int argc, char **argv)
         die("usage: relay-load csq|nchan <port> <plan|pairs> <seconds> "
             "<fractions>");
     }
-    target = strcmp(argv[1], "nchan") == 0 ? NCHAN : CSQ;
+    target = strncmp(argv[1], "nchan", 5) == 0 ? NCHAN : CSQ;
     port = atoi(argv[2]);
     seconds = atof(argv[4]);
 

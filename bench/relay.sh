@@ -18,9 +18,15 @@
 # csq's tenant, agents and conversations through the API).  The CPU
 # columns tell where the machine's 2 cores went, "rest" whether something
 # else ran meanwhile.  The medians of the rounds make the verdict.
-# Goals: csq / nchan messages/s >= 1.5; csq p99 at half load < 5 ms.
+# Beside them, two references: nchan with its memory store (no Redis: what
+# an in-process relay does here), and redis-benchmark calling csq's send
+# function (ws_send) straight on the same Redis, with as many connections
+# as there are pairs: the most one Redis core allows.
+# Goals (#10 §3): csq >= 3x nchan (Redis store) messages/s; csq >= 0.5x
+# the redis-benchmark ceiling; csq p99 at half load < 5 ms; nothing lost.
 #
-# WORKERS (2): nginx workers of each server.  NCHAN=0: csq alone.
+# WORKERS (2): nginx workers of each server.  NCHAN=0: csq alone (and no
+# memory-store reference).
 # RELAY_DEBUG=1: the client also prints p90, p99.9, max and the worst
 # latency of each 100 ms, and Redis its busiest commands.
 
@@ -87,6 +93,32 @@ http {
     }
 }" /up /usr/sbin/nginx
 
+# --- the reference: nchan with its memory store (shared memory, no Redis)
+
+nchanm_port=$(free_port)
+[ "${NCHAN:-1}" = 0 ] || bench_nginx_conf nchanm "$nchanm_port" "
+load_module $nchan_so;
+$nginx_main
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { $nginx_events }
+http {
+    access_log off;
+    nchan_shared_memory_size 256M;
+    server {
+        listen 127.0.0.1:$nchanm_port backlog=4096;
+        location = /up { return 200; }
+        location ~ ^/pub/(\w+)\$ {
+            nchan_publisher websocket http;
+            nchan_channel_id \$1;
+        }
+        location ~ ^/sub/(\w+)\$ {
+            nchan_subscriber websocket;
+            nchan_channel_id \$1;
+        }
+    }
+}" /up /usr/sbin/nginx
+
 # nchan takes its Redis connection after starting: ready once it publishes
 if [ "${NCHAN:-1}" != 0 ]; then
     for _ in $(seq 100); do
@@ -102,7 +134,7 @@ fi
 sweep() {
     local name=$1 round=$2 port=$3 what=$4 pids
     pids=$(bench_nginx_workers "$([ "$name" = csq ] && echo "$dir" \
-                                  || echo "$dir/nchan")")
+                                  || echo "$dir/$name")")
     redis-cli -p "$redis_port" config resetstat >/dev/null
     NGINX_PIDS="$pids" REDIS_PIDS="$redis_pid" \
         "$dir/relay-load" "$name" "$port" "$what" "$secs" "$fractions" \
@@ -124,17 +156,36 @@ for r in $(seq "$rounds"); do
     if [ "${NCHAN:-1}" != 0 ]; then
         echo "  round $r: nchan"
         results+=$(sweep nchan "$r" "$nchan_port" "$pairs")$'\n'
+        echo "  round $r: nchanm (memory store)"
+        results+=$(sweep nchanm "$r" "$nchanm_port" "$pairs")$'\n'
     fi
 done
 
+# --- the ceiling: csq's send function straight on Redis, by
+# redis-benchmark, as the first conversation's agent (its message goes to
+# the log and both channels, as through nginx)
+
+lib=$(head -1 "$root/build/nginx/objs/addon/csq/ngx_csq_library.lua")
+lib=${lib#\#!lua name=}
+read -r conv _ agent _ < "$dir/plan"
+rb_n=$(( ${RB_SECONDS:-5} * 40000 ))
+echo "  redis-benchmark: FCALL ${lib}_ws_send x $rb_n, -c $pairs"
+rb=$(redis-benchmark -p "$redis_port" -c "$pairs" -n "$rb_n" -q \
+     FCALL "${lib}_ws_send" 1 'csq:{bench}:tenant' "$(date +%s)000" \
+     "$agent" agent "$conv" \
+     '{"type":"message","text":"b 1 1.000 xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx","ref":"r"}' \
+     '' '' '' r 2>/dev/null | tr '\r' '\n' | tail -1)
+rb_rate=$(echo "$rb" | awk '{ for (i = 1; i <= NF; i++)
+    if ($i ~ /requests/) print $(i-1) }')
+
 # --- the table: every run, then the medians
 
-fmt='%-6s %-6s %-5s %9s %11s %7s %7s %8s %5s %6s %6s %6s %7s %5s\n'
+fmt='%-6s %-6s %-5s %9s %11s %7s %7s %8s %5s %4s %6s %6s %6s %7s %5s\n'
 printf "\n$fmt" server round load "target/s" "delivered/s" "p50 ms" \
-    "p99 ms" sent lost errors nginx% redis% client% rest%
+    "p99 ms" sent lost dup errors nginx% redis% client% rest%
 printf '%s' "$results" | sort -s -k1,1 | awk -v fmt="$fmt" 'NF {
-    printf fmt, $1, $2, $3, ($4 == 0 ? "-" : $4), $5, $6, $7, $8, $9, $10,
-        $11, $12, $13, $14 }'
+    printf fmt, $1, $2, $3, ($4 == 0 ? "-" : $4), $5, $6, $7, $8, $9, $15,
+        $10, $11, $12, $13, $14 }'
 echo "(CPU, 100 = one core of $(nproc): nginx workers, redis-server, the load"
 echo " client, and the rest of the machine: other processes, interrupts)"
 printf '%s' "$results" | awk '$14 > 25 { n++ } END { if (n)
@@ -149,7 +200,7 @@ median() {
 
 printf '\n%-28s %12s %8s %8s\n' "median of $rounds rounds" "delivered/s" \
     "p50 ms" "p99 ms"
-for s in csq nchan; do
+for s in csq nchan nchanm; do
     for l in max ${fractions//,/ }; do
         [ -n "$(median $s 5 "$l")" ] || continue
         printf '%-28s %12s %8s %8s\n' "$s at $l" "$(median $s 5 "$l")" \
@@ -157,16 +208,29 @@ for s in csq nchan; do
     done
 done
 
+printf '%-28s %12s\n' "redis-benchmark, ws_send" "${rb_rate:-?}"
+
 c=$(median csq 5 max); n=$(median nchan 5 max); h=$(median csq 7 0.5)
+m=$(median nchanm 5 max)
 echo
 [ -n "$n" ] && awk -v c="$c" -v n="$n" 'BEGIN {
-    printf "ratio csq / nchan messages/s at max: %.2f (goal >= 1.5)\n", c / n }'
+    printf "ratio csq / nchan (Redis store) messages/s at max: %.2f" \
+           " (goal >= 3)\n", c / n }'
+[ -n "$m" ] && awk -v c="$c" -v n="$m" 'BEGIN {
+    printf "ratio csq / nchan (memory store, a reference): %.2f\n", c / n }'
+[ -n "$rb_rate" ] && awk -v c="$c" -v r="$rb_rate" 'BEGIN {
+    printf "ratio csq / redis-benchmark of ws_send: %.2f (goal >= 0.5)\n",
+           c / r }'
 [ -n "$h" ] && echo "csq p99 at half load: $h ms (goal < 5)"
+printf '%s' "$results" | awk '$1 == "csq" { lost += $9; dup += $15 } END {
+    printf "csq over all runs: %d messages lost, %d duplicated\n", lost, dup }'
 
 # what the servers complained about
-for log in "$dir/logs/error.log" "$dir/nchan/logs/error.log"; do
+for log in "$dir/logs/error.log" "$dir/nchan/logs/error.log" \
+           "$dir/nchanm/logs/error.log"; do
     [ -f "$log" ] || continue
-    name=$([ "$log" = "$dir/logs/error.log" ] && echo csq || echo nchan)
+    name=$(basename "$(dirname "$(dirname "$log")")")
+    [ "$log" = "$dir/logs/error.log" ] && name=csq
     echo "$name error.log: $(grep -cE '\[(error|crit|alert|emerg)\]' "$log" \
         || true) lines at error or worse"
     grep -E '\[(error|crit|alert|emerg)\]' "$log" \

@@ -8,6 +8,7 @@
 use strict;
 use warnings;
 
+use JSON::PP ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use t::CsqUtil;
@@ -237,6 +238,27 @@ $tabs[1]->send_json({ type => 'message', text => 'still there?',
                       ref => 'z1' });
 $e = $tabs[1]->wait_json(sub { ($_[0]{ref} // '') eq 'z1' });
 is $e && $e->{error}{code}, 'conflict', 'an ended conversation is closed';
+
+# frames begin with their type, then the ref, as README shows them (a
+# client may read the type before it parses the rest)
+$tabs[1]->send_json({ type => 'message', text => 'once more', ref => 'z2' });
+my $raw = '';
+while (my ($op, $text) = $tabs[1]->next_frame(2)) {
+    next unless $op == 1 && $text =~ /"z2"/;
+    $raw = $text;
+    last;
+}
+like $raw, qr/^\{"type":"error","ref":"z2","error":\{/,
+    'an error frame: type, ref, then the error';
+$devices[0]->send_json({ type => 'typing', conversation => $cid,
+                         typing => JSON::PP::true(), ref => 'z3' });
+$raw = '';
+while (my ($op, $text) = $devices[0]->next_frame(2)) {
+    next unless $op == 1 && $text =~ /"z3"/;
+    $raw = $text;
+    last;
+}
+is $raw, '{"type":"ack","ref":"z3"}', 'an ack without fields: type and ref';
 
 $_->close for @tabs, @devices, $bobws;
 

@@ -126,26 +126,37 @@ local function arr(t)
     return t
 end
 
--- the reply: the JSON object t; for a socket's client frame, the ack
--- frame (t's fields, type "ack" and the frame's ref)
-local function reply(status, t)
-    if REF then
-        t.type = 'ack'
-        t.ref = REF ~= '' and REF or nil
+-- a client frame of a type, with the frame's ref, then the fields of
+-- json (an object): {"type":...,"ref":...,<fields>}, type and ref first
+local function frame_of(type, json)
+    local head = '{"type":"' .. type .. '"'
+    if REF ~= '' then
+        head = head .. ',"ref":' .. cjson.encode(REF)
     end
+    if json == '{}' then
+        return head .. '}'
+    end
+    return head .. ',' .. string.sub(json, 2)
+end
+
+-- the reply: the JSON object t; for a socket's client frame, the ack
+-- frame with t's fields
+local function reply(status, t)
     local json = string.gsub(cjson.encode(t),
                              '"\\u0001csq%-empty%-array\\u0001"', '[]')
+    if REF then
+        json = frame_of('ack', json)
+    end
     return { status, json }
 end
 
 -- an error reply; for a socket's client frame, the error frame
 local function fail(status, code, message)
-    local t = { error = { code = code, message = message } }
+    local json = cjson.encode({ error = { code = code, message = message } })
     if REF then
-        t.type = 'error'
-        t.ref = REF ~= '' and REF or nil
+        json = frame_of('error', json)
     end
-    return { status, cjson.encode(t) }
+    return { status, json }
 end
 
 local function bad(field, why)
