@@ -37,9 +37,7 @@ nginx_events="worker_connections 20000;"
 nginx_listen=reuseport
 
 bench_redis_start
-bench_nginx_start "
-    csq_secret $secret;" '
-        location /api/ { csq_api; }' /api/
+bench_csq_api
 base="http://127.0.0.1:$http_port"
 
 # the workers' user-space memory, kB: "<Private_Dirty> <Rss>"

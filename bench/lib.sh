@@ -14,6 +14,9 @@
 # "worker_processes 1;"), nginx_events (default "worker_connections 4096;"),
 # nginx_listen (more parameters of listen, e.g. reuseport).
 #
+#   bench_csq_api [more http lines]
+#                              # bench_nginx_start with csq_api on /api/,
+#                              # signed with $secret
 #   bench_nginx_conf NAME PORT "$conf" /path [binary]
 #                              # any other nginx, in $dir/NAME
 #   bench_nginx_stop [prefix]  # stop one (default: csq's) and wait
@@ -77,6 +80,13 @@ $server
 EOT
     "$nginx" -p "$dir/" -c "$dir/nginx.conf"
     bench_wait_http "$http_port" "$path" "$fail"
+}
+
+bench_csq_api() {
+    bench_nginx_start "
+    csq_secret $secret;${1:+
+    $1}" '
+        location /api/ { csq_api; }' /api/
 }
 
 bench_wait_http() {

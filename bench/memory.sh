@@ -38,10 +38,7 @@ source "$(dirname "$0")/lib.sh"
 
 bench_node
 bench_redis_start
-bench_nginx_start "
-    csq_secret $secret;
-    csq_tick 0;" '
-        location /api/ { csq_api; }' /api/
+bench_csq_api "csq_tick 0;"
 base="http://127.0.0.1:$http_port"
 
 token=$(perl -MDigest::SHA=hmac_sha256 -MMIME::Base64 -e '

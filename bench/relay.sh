@@ -59,65 +59,54 @@ redis_pid=$(redis-cli -p "$redis_port" info server \
 
 # --- csq, and its tenant: one queue, an agent per conversation
 
-bench_nginx_start "
-    csq_secret $secret;" '
-        location /api/ { csq_api; }' /api/
+bench_csq_api
 node "$root/bench/relay-setup.js" "http://127.0.0.1:$http_port" "$secret" \
     "$pairs" > "$dir/plan"
 
-# --- nchan, its Redis store, publishing over WebSocket
+# --- nchan publishing over WebSocket: NAME PORT, with its Redis store
+# ("redis") or its memory store (a reference: shared memory, no Redis)
+
+nchan_start() {
+    local name=$1 port=$2 store=$3 http='' pass=''
+    if [ "$store" = redis ]; then
+        http="upstream nchan_redis {
+        nchan_redis_server redis://127.0.0.1:$redis_port; }"
+        pass="nchan_redis_pass nchan_redis;"
+    else
+        http="nchan_shared_memory_size 256M;"
+    fi
+    bench_nginx_conf "$name" "$port" "
+load_module $nchan_so;
+$nginx_main
+error_log logs/error.log warn;
+pid logs/nginx.pid;
+events { $nginx_events }
+http {
+    access_log off;
+    $http
+    server {
+        listen 127.0.0.1:$port backlog=4096;
+        location = /up { return 200; }
+        location ~ ^/pub/(\w+)\$ {
+            nchan_publisher websocket http;
+            nchan_channel_id \$1;
+            $pass
+        }
+        location ~ ^/sub/(\w+)\$ {
+            nchan_subscriber websocket;
+            nchan_channel_id \$1;
+            $pass
+        }
+    }
+}" /up /usr/sbin/nginx
+}
 
 nchan_port=$(free_port)
-[ "${NCHAN:-1}" = 0 ] || bench_nginx_conf nchan "$nchan_port" "
-load_module $nchan_so;
-$nginx_main
-error_log logs/error.log warn;
-pid logs/nginx.pid;
-events { $nginx_events }
-http {
-    access_log off;
-    upstream nchan_redis { nchan_redis_server redis://127.0.0.1:$redis_port; }
-    server {
-        listen 127.0.0.1:$nchan_port backlog=4096;
-        location = /up { return 200; }
-        location ~ ^/pub/(\w+)\$ {
-            nchan_publisher websocket http;
-            nchan_channel_id \$1;
-            nchan_redis_pass nchan_redis;
-        }
-        location ~ ^/sub/(\w+)\$ {
-            nchan_subscriber websocket;
-            nchan_channel_id \$1;
-            nchan_redis_pass nchan_redis;
-        }
-    }
-}" /up /usr/sbin/nginx
-
-# --- the reference: nchan with its memory store (shared memory, no Redis)
-
 nchanm_port=$(free_port)
-[ "${NCHAN:-1}" = 0 ] || bench_nginx_conf nchanm "$nchanm_port" "
-load_module $nchan_so;
-$nginx_main
-error_log logs/error.log warn;
-pid logs/nginx.pid;
-events { $nginx_events }
-http {
-    access_log off;
-    nchan_shared_memory_size 256M;
-    server {
-        listen 127.0.0.1:$nchanm_port backlog=4096;
-        location = /up { return 200; }
-        location ~ ^/pub/(\w+)\$ {
-            nchan_publisher websocket http;
-            nchan_channel_id \$1;
-        }
-        location ~ ^/sub/(\w+)\$ {
-            nchan_subscriber websocket;
-            nchan_channel_id \$1;
-        }
-    }
-}" /up /usr/sbin/nginx
+if [ "${NCHAN:-1}" != 0 ]; then
+    nchan_start nchan "$nchan_port" redis
+    nchan_start nchanm "$nchanm_port" memory
+fi
 
 # nchan takes its Redis connection after starting: ready once it publishes
 if [ "${NCHAN:-1}" != 0 ]; then

@@ -29,10 +29,7 @@ source "$(dirname "$0")/lib.sh"
 bench_install wrk redis-tools
 bench_node
 bench_redis_start
-bench_nginx_start "
-    csq_secret $secret;
-    csq_tick 0;" '
-        location /api/ { csq_api; }' /api/
+bench_csq_api "csq_tick 0;"
 
 token=$(cd "$root/bench" && node -e '
     console.log(require("./csq.js").token(process.argv[1], "*", "", "platform"))' \
