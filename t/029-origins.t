@@ -64,6 +64,10 @@ is arrive_from(Origin => 'http://LOCALHOST'), 201,
 is arrive_from(Origin => 'https://localhost'), 201,
     "... nor with https (TLS ended before nginx)";
 is arrive_from(), 201, 'no Origin: not a page of another site';
+is arrive_from(Origin => 'null'), 403,
+    'Origin: null (a sandboxed page) is never a listed site';
+is arrive_from(Origin => 'chrome-extension://abc'), 403,
+    'nor is an Origin of another scheme';
 
 # --- the sockets: the handshake of a customer's page
 

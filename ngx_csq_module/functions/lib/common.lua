@@ -75,9 +75,15 @@ end
 -- the page's origin when it is another site's: not the Host the request
 -- came to, whatever the scheme (a proxy may end TLS before nginx)
 local function foreign(origin, host)
+    if origin == nil or origin == '' then
+        return ''
+    end
     local o = origin_of(origin, true)
-    if o == nil or host == nil or host == '' then
-        return o or ''
+    if o == nil then
+        return origin       -- "null" (a sandboxed page) or garbage: unlisted
+    end
+    if host == nil or host == '' then
+        return o
     end
     if o == origin_of('http://' .. host) or o == origin_of('https://' .. host)
     then
