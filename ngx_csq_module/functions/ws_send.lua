@@ -77,7 +77,7 @@ local to = { c.agent or '' }
 if ROLE ~= 'customer' then
     to[2] = ACTOR
 end
-local id = log_append(ID, m, to)
+local id = log_append(ID, m, to, c.last_id ~= nil)
 
 -- the robot answers what it serves (R4.1, R4.2), in this same call: a
 -- hand-off keyword moves it to human routing, else the keyword rules answer

@@ -40,12 +40,13 @@ local function log_frame(cid, id, json)
 end
 
 -- appends msg to the conversation's log and wakes its customer and the
--- given agents; returns the entry id
-local function log_append(cid, msg, agents)
+-- given agents; returns the entry id.  has_log: the caller knows the log
+-- has entries already (the conversation's last_id), so it is not asked
+local function log_append(cid, msg, agents, has_log)
     msg.at = NOW
     local json = cjson.encode(msg)
     local k = key('log', cid)
-    local new = redis.call('EXISTS', k) == 0
+    local new = not has_log and redis.call('EXISTS', k) == 0
     local id = redis.call('XADD', k, '*', 'm', json)
     if new then
         -- Redis 7.0 gives a new stream a 4 KB node up front; most logs
