@@ -30,8 +30,10 @@ typedef struct {
 } ngx_csq_login_t;
 
 
-static ngx_int_t ngx_csq_login_password_field(ngx_http_request_t *r,
-    ngx_csq_json_t *body, ngx_str_t *password);
+static ngx_int_t ngx_csq_login_start(ngx_http_request_t *r,
+    ngx_csq_fcall_t *a, ngx_csq_json_t *body, ngx_csq_login_t **lgp);
+static ngx_int_t ngx_csq_login_bad_password(ngx_http_request_t *r,
+    ngx_int_t rc);
 static ngx_int_t ngx_csq_login_found(ngx_http_request_t *r, void *data);
 static void ngx_csq_login_checked(ngx_http_request_t *r, ngx_int_t rc,
     ngx_str_t *hash);
@@ -61,14 +63,9 @@ ngx_csq_login_body(ngx_http_request_t *r, ngx_csq_fcall_t *a,
     ngx_csq_json_t   *v;
     ngx_csq_login_t  *lg;
 
-    lg = ngx_csq_login_state(r, a);
-    if (lg == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_csq_login_password_field(r, body, &lg->password);
+    rc = ngx_csq_login_start(r, a, body, &lg);
     if (rc != NGX_OK) {
-        return rc;
+        return ngx_csq_login_bad_password(r, rc);
     }
 
     v = ngx_csq_json_get(body, "agent");
@@ -96,14 +93,9 @@ ngx_csq_login_password(ngx_http_request_t *r, ngx_csq_fcall_t *a,
     ngx_int_t         rc;
     ngx_csq_login_t  *lg;
 
-    lg = ngx_csq_login_state(r, a);
-    if (lg == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_csq_login_password_field(r, body, &lg->password);
+    rc = ngx_csq_login_start(r, a, body, &lg);
     if (rc != NGX_OK) {
-        return rc;
+        return ngx_csq_login_bad_password(r, rc);
     }
 
     if (lg->password.len == 0) {
@@ -115,15 +107,25 @@ ngx_csq_login_password(ngx_http_request_t *r, ngx_csq_fcall_t *a,
 }
 
 
-/* "password", when given: a string of 8 to 256 bytes */
+/*
+ * A login's or a password's state, with the body's "password" when given:
+ * NGX_OK; NGX_DECLINED when it is not a string of 8 to 256 bytes (see
+ * ngx_csq_login_bad_password); NGX_ERROR
+ */
 
 static ngx_int_t
-ngx_csq_login_password_field(ngx_http_request_t *r, ngx_csq_json_t *body,
-    ngx_str_t *password)
+ngx_csq_login_start(ngx_http_request_t *r, ngx_csq_fcall_t *a,
+    ngx_csq_json_t *body, ngx_csq_login_t **lgp)
 {
-    ngx_csq_json_t  *v;
+    ngx_csq_json_t   *v;
+    ngx_csq_login_t  *lg;
 
-    ngx_str_null(password);
+    lg = ngx_csq_login_state(r, a);
+    if (lg == NULL) {
+        return NGX_ERROR;
+    }
+
+    *lgp = lg;
 
     v = ngx_csq_json_get(body, "password");
 
@@ -134,14 +136,27 @@ ngx_csq_login_password_field(ngx_http_request_t *r, ngx_csq_json_t *body,
     if (v->type != NGX_CSQ_JSON_STRING || v->value.len < 8
         || v->value.len > 256)
     {
+        return NGX_DECLINED;
+    }
+
+    lg->password = v->value;
+
+    return NGX_OK;
+}
+
+
+/* the answer when the "password" is not a string of 8 to 256 bytes */
+
+static ngx_int_t
+ngx_csq_login_bad_password(ngx_http_request_t *r, ngx_int_t rc)
+{
+    if (rc == NGX_DECLINED) {
         return ngx_csq_json_error(r, NGX_HTTP_BAD_REQUEST, "invalid_field",
                                   "\"password\" must be a string "
                                   "of 8 to 256 bytes");
     }
 
-    *password = v->value;
-
-    return NGX_OK;
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
 }
 
 

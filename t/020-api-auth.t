@@ -161,6 +161,20 @@ is $s, 403, 'R9.1 a supervisor cannot read the tenant settings';
 is $s, 201, 'an admin creates an agent';
 my $bea = login_token('acme', 'bea', 'bea-pass-123');
 
+# a password of the wrong size is refused and nothing is stored or checked
+my $mark = nginx_error_log_size();
+($s, $j) = api(PUT => 'tenants/acme/agents/cid', { password => 'short' },
+               token => $ada);
+is "$s " . ($j->{error}{code} // ''), '400 invalid_field',
+    'R9.2 a password under 8 bytes -> 400';
+is redis_cmd('EXISTS', 'csq:{acme}:a:cid'), 0, '... and no agent is made';
+($s, $j) = api(POST => 'tenants/acme/login',
+               { agent => 'bea', password => 'x' x 257 });
+is "$s " . ($j->{error}{code} // ''), '400 invalid_field',
+    'R9.2 a login with a password over 256 bytes -> 400';
+unlike nginx_error_log($mark), qr/\[(?:alert|crit)\]|header already sent/,
+    '... each answered once';
+
 ($s, $j) = api(POST => 'tenants/acme/conversations',
                { customer => 'u1', queue => 'sales' });
 is $s, 201, 'arrival';
