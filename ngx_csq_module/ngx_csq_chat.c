@@ -17,10 +17,16 @@
 #include "ngx_csq_auth.h"
 
 
+/* what a frame type passes beside the frame: the body and EXTRA */
+typedef void (*ngx_csq_chat_args_pt)(ngx_csq_json_t *root, ngx_str_t *body,
+    ngx_str_t *extra);
+
+
 /* a client frame's type */
 typedef struct {
     ngx_str_t                  type;
     ngx_uint_t                 fn;
+    ngx_csq_chat_args_pt       args;        /* NULL: the frame as body */
     ngx_csq_chat_reply_pt      answer;      /* with a ref */
     ngx_csq_chat_reply_pt      quiet;       /* without a ref */
     unsigned                   agents:1;    /* not for customers */
@@ -31,26 +37,28 @@ typedef struct {
 
 static ngx_int_t ngx_csq_chat_ref(ngx_csq_chat_t *chat, ngx_csq_json_t *root,
     ngx_str_t *ref);
+static void ngx_csq_chat_text_args(ngx_csq_json_t *root, ngx_str_t *body,
+    ngx_str_t *extra);
 
 
 static ngx_csq_chat_frame_t  ngx_csq_chat_frames[] = {
 
-    { ngx_string("message"), NGX_CSQ_FN_WS_SEND,
-      ngx_csq_chat_answer, ngx_csq_chat_answer, 0, 0, 0 },
+    { ngx_string("message"), NGX_CSQ_FN_WS_SEND, ngx_csq_chat_text_args,
+      ngx_csq_chat_sent, ngx_csq_chat_sent, 0, 0, 0 },
 
-    { ngx_string("typing"), NGX_CSQ_FN_WS_SIGNAL,
+    { ngx_string("typing"), NGX_CSQ_FN_WS_SIGNAL, NULL,
       ngx_csq_chat_answer, ngx_csq_chat_complain, 0, 0, 0 },
 
-    { ngx_string("read"), NGX_CSQ_FN_WS_SIGNAL,
+    { ngx_string("read"), NGX_CSQ_FN_WS_SIGNAL, NULL,
       ngx_csq_chat_answer, ngx_csq_chat_complain, 0, 0, 0 },
 
-    { ngx_string("sync"), NGX_CSQ_FN_WS_SYNC,
+    { ngx_string("sync"), NGX_CSQ_FN_WS_SYNC, NULL,
       ngx_csq_chat_history, ngx_csq_chat_history, 0, 0, 1 },
 
-    { ngx_string("status"), NGX_CSQ_FN_AGENT_STATUS,
+    { ngx_string("status"), NGX_CSQ_FN_AGENT_STATUS, NULL,
       ngx_csq_chat_answer, ngx_csq_chat_answer, 1, 1, 0 },
 
-    { ngx_null_string, 0, NULL, NULL, 0, 0, 0 }
+    { ngx_null_string, 0, NULL, NULL, NULL, 0, 0, 0 }
 };
 
 
@@ -60,7 +68,7 @@ void
 ngx_csq_chat_message(ngx_csq_ws_t *ws, u_char *data, size_t len)
 {
     ngx_buf_t              b;
-    ngx_str_t              err, conv, ref, text, *id;
+    ngx_str_t              err, conv, ref, text, extra, *id;
     ngx_uint_t             i, customer;
     ngx_pool_t            *pool;
     ngx_chain_t            in;
@@ -172,9 +180,17 @@ ngx_csq_chat_message(ngx_csq_ws_t *ws, u_char *data, size_t len)
         goto done;
     }
 
-    i = 0;
+    /* the call's cursor: the one it reads into, or the one it may move */
 
-    if (f->log) {
+    i = (ngx_uint_t) -1;
+
+    if (!f->log) {
+        cur = ngx_csq_chat_cursor(chat, conv.data, conv.len, 0);
+        if (cur) {
+            i = cur - (ngx_csq_cursor_t *) chat->cursors.elts;
+        }
+
+    } else {
         cur = ngx_csq_chat_cursor(chat, conv.data, conv.len, 1);
         if (cur == NULL) {
             ngx_csq_chat_error(chat, &ref, "internal", "out of memory");
@@ -189,8 +205,13 @@ ngx_csq_chat_message(ngx_csq_ws_t *ws, u_char *data, size_t len)
 
     text.data = data;
     text.len = len;
+    ngx_str_null(&extra);
 
-    if (ngx_csq_chat_call(chat, f->fn, id, &text, NULL, &ref,
+    if (f->args) {
+        f->args(root, &text, &extra);
+    }
+
+    if (ngx_csq_chat_call(chat, f->fn, id, &text, &extra, &ref,
                           ref.len ? f->answer : f->quiet, f->log, i)
         != NGX_OK)
     {
@@ -206,6 +227,38 @@ ngx_csq_chat_message(ngx_csq_ws_t *ws, u_char *data, size_t len)
 done:
 
     ngx_destroy_pool(pool);
+}
+
+
+/*
+ * a message of kind text (the most frequent frame) passes its text alone,
+ * as EXTRA with no body, so that the send function decodes nothing; any
+ * other message passes the whole frame
+ */
+
+static void
+ngx_csq_chat_text_args(ngx_csq_json_t *root, ngx_str_t *body,
+    ngx_str_t *extra)
+{
+    ngx_csq_json_t  *kind, *text;
+
+    kind = ngx_csq_json_get(root, "kind");
+
+    if (kind != NULL
+        && (kind->type != NGX_CSQ_JSON_STRING || kind->value.len != 4
+            || ngx_strncmp(kind->value.data, "text", 4) != 0))
+    {
+        return;
+    }
+
+    text = ngx_csq_json_get(root, "text");
+
+    if (text == NULL || text->type != NGX_CSQ_JSON_STRING) {
+        return;
+    }
+
+    ngx_str_null(body);
+    *extra = text->value;
 }
 
 

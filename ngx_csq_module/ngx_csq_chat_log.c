@@ -377,6 +377,76 @@ ngx_csq_chat_live(ngx_csq_sub_t *sub, u_char *data, size_t len)
 
 
 /*
+ * A message of this socket is stored ({ 200, ack, previous id, id,
+ * frame }): the ack, and the entry right after it, one write for both,
+ * when the socket has sent every entry up to the previous one and may
+ * send live entries now; its copy through pub/sub is then skipped.  Else
+ * the copy, or a read back, brings it as before.
+ */
+
+void
+ngx_csq_chat_sent(ngx_csq_chat_call_t *call, ngx_int_t status,
+    redisReply *reply)
+{
+    uint64_t           ms, seq, prev_ms, prev_seq;
+    ngx_uint_t         i;
+    redisReply        *prev, *id, *frame;
+    ngx_csq_chat_t    *chat;
+    ngx_csq_cursor_t  *cur;
+
+    chat = call->chat;
+
+    ngx_csq_chat_answer(call, status, reply);
+
+    if (status != NGX_HTTP_OK || reply->elements != 5
+        || call->cursor >= chat->cursors.nelts
+        || !chat->started || chat->hello_pending || chat->closed)
+    {
+        return;
+    }
+
+    for (i = 0; i < chat->nsubs; i++) {
+        if (chat->subs[i].ready.next) {
+            return;         /* a (re)subscription is not acted on yet */
+        }
+    }
+
+    prev = reply->element[2];
+    id = reply->element[3];
+    frame = reply->element[4];
+    prev_ms = 0;
+    prev_seq = 0;
+
+    if (prev->type != REDIS_REPLY_STRING || id->type != REDIS_REPLY_STRING
+        || frame->type != REDIS_REPLY_STRING
+        || (prev->len
+            && ngx_csq_chat_parse_id((u_char *) prev->str, prev->len,
+                                     &prev_ms, &prev_seq)
+               != NGX_OK)
+        || ngx_csq_chat_parse_id((u_char *) id->str, id->len, &ms, &seq)
+           != NGX_OK)
+    {
+        return;
+    }
+
+    cur = (ngx_csq_cursor_t *) chat->cursors.elts + call->cursor;
+
+    if (cur->syncing || cur->dirty || cur->ms != prev_ms
+        || cur->seq != prev_seq)
+    {
+        return;
+    }
+
+    if (ngx_csq_ws_send(chat->ws, (u_char *) frame->str, frame->len)
+        == NGX_OK)
+    {
+        cur->ms = ms;
+        cur->seq = seq;
+    }
+}
+
+
+/*
  * Log entries read back ({ status, json, more, id, frame ... }): sent in
  * order, skipping what the cursor has passed unless the client asked
  * (all); then whatever arrived live meanwhile, or what did not fit, is

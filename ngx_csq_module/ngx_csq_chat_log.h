@@ -25,6 +25,11 @@ ngx_csq_cursor_t *ngx_csq_chat_cursor(ngx_csq_chat_t *chat,
 void ngx_csq_chat_ready(ngx_csq_sub_t *sub);
 void ngx_csq_chat_live(ngx_csq_sub_t *sub, u_char *data, size_t len);
 
+/* a client's message stored: its entry, when nothing is missing before
+ * it, then the ack */
+void ngx_csq_chat_sent(ngx_csq_chat_call_t *call, ngx_int_t status,
+    redisReply *reply);
+
 /* a client's sync answered: the entries, then the ack */
 void ngx_csq_chat_history(ngx_csq_chat_call_t *call, ngx_int_t status,
     redisReply *reply);

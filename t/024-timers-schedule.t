@@ -10,6 +10,7 @@ use Test::More;
 use Time::HiRes qw(sleep time);
 use t::CsqUtil;
 use t::CsqApi;
+use t::CsqWs;
 
 redis_start();
 api_nginx_start(http_config => "    csq_tick 200ms;\n");
@@ -42,6 +43,7 @@ is $j->{agent}{id}, 'alice', 'c1 with alice';
 ($s, $j) = api(POST => 'tenants/acme/conversations',
                { customer => 'u2', queue => 'sales' });
 my $c2 = $j->{id};
+my $c2_token = $j->{customer_token};
 is $j->{state}, 'queued', 'c2 waits: alice is full';
 
 sleep 0.6;
@@ -72,6 +74,33 @@ my $ends = grep {
 is $ends, 1, 'R4.5 ended exactly once, however many ticks ran';
 ($s, $j) = api(GET => 'tenants/acme/agents/alice', undef, token => $p);
 is $j->{load}, 1, 'R4.5 the load counts c2 only';
+
+# a message sets the conversation's "heard" time only; the tick reads it
+# before it ends a conversation that its index of silences calls silent
+my $ws = ws_open("/api/tenants/acme/chat/ws?token=$c2_token"
+                 . "&conversation=$c2");
+ok $ws && $ws->wait_json(sub { $_[0]{type} eq 'hello' }), 'c2 customer socket';
+$ws->send_json({ type => 'message', text => 'still here', ref => 'h1' });
+ok $ws->wait_json(sub { $_[0]{type} eq 'ack' }), 'the customer spoke';
+my $old = int((time - 360) * 1000);
+redis_cmd('ZADD', 'csq:{acme}:activity', $old, $c2);
+ok wait_for(sub {
+    (redis_cmd('ZSCORE', 'csq:{acme}:activity', $c2) // 0) > $old
+}), 'R4.5 the tick moves a conversation heard since to its last word';
+($s, $j) = api(GET => "tenants/acme/conversations/$c2", undef, token => $p);
+is $j->{state}, 'active', 'R4.5 a customer who spoke is not silent';
+cmp_ok redis_cmd('ZSCORE', 'csq:{acme}:activity', $c2), '>=',
+    int((time - 10) * 1000), 'R4.5 silent from the last word on';
+
+# and once that word is old too, it ends
+redis_cmd('HSET', "csq:{acme}:c:$c2", 'heard', $old);
+redis_cmd('ZADD', 'csq:{acme}:activity', $old, $c2);
+ok wait_for(sub {
+    my ($s, $j) = api(GET => "tenants/acme/conversations/$c2", undef,
+                      token => $p);
+    $j->{state} eq 'ended';
+}), 'R4.5 silent since the last word: it ends';
+$ws->close;
 
 # --- schedules (R3.4)
 

@@ -132,6 +132,33 @@ is_deeply [map { $_->{id} } @got], \@many,
 is scalar(texts($cust, undef, 0.5)), 0, '... and nothing twice';
 texts($agent, undef, 0.5);          # the agent's own 150, back to it
 
+# --- a sender's own entry comes right after its ack (one write), even
+# while the worker's pub/sub link is down: its copy through pub/sub is
+# not needed, and the read-back after the resubscription skips it
+
+$agent->drain(0.3);
+texts($cust, undef, 0.3);
+my $mark = @{ $agent->{seen} };
+redis_cmd('CLIENT', 'KILL', 'TYPE', 'pubsub');
+$agent->send_json({ type => 'message', conversation => $cid,
+                    text => 'own entry', ref => 'own1' });
+my @frames = $agent->drain(2);
+@frames = @frames[$mark .. $#frames];
+@{ $agent->{pending} } = ();
+my ($ack_at) = grep { ($frames[$_]{ref} // '') eq 'own1'
+                      && $frames[$_]{type} eq 'ack' } 0 .. $#frames;
+ok defined $ack_at, 'the sender gets its ack with pub/sub down';
+my $own = defined $ack_at ? $frames[$ack_at]{id} : '';
+my @copies = grep { $frames[$_]{type} eq 'message'
+                    && ($frames[$_]{id} // '') eq $own } 0 .. $#frames;
+is scalar(@copies), 1, '... and its entry once' or diag explain \@frames;
+is $copies[0], $ack_at + 1, '... right after the ack'
+    or diag explain \@frames;
+ok grep({ $_->{type} eq 'hello' } @frames[$ack_at + 1 .. $#frames]),
+    '... and the hello of the resubscription after it';
+is_deeply [map { $_->{id} } texts($cust, undef, 1)], [$own],
+    'the customer gets it once pub/sub is back';
+
 # --- Redis restarts, AOF on
 
 my $pre = say_ok($cust, 'before the restart');

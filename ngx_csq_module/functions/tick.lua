@@ -20,18 +20,26 @@ local ended_n, assigned = 0, 0
 
 local minutes = num(t.auto_end_minutes, 0)
 if minutes > 0 then
-    local old = redis.call('ZRANGEBYSCORE', key('activity'), '-inf',
-                           NOW - minutes * 60000, 'LIMIT', 0, 100)
+    local since = NOW - minutes * 60000
+    local old = redis.call('ZRANGEBYSCORE', key('activity'), '-inf', since,
+                           'LIMIT', 0, 100)
     for _, cid in ipairs(old) do
-        -- not active: it gets back in when an agent takes it
-        redis.call('ZREM', key('activity'), cid)
         local c = hash(key('c', cid))
-        if c and c.state == 'active' then
+        local heard = c and num(c.heard, 0) or 0
+        if c and c.state == 'active' and heard > since then
+            -- the customer spoke since: silent from then (a message
+            -- only sets "heard", ws_send)
+            redis.call('ZADD', key('activity'), heard, cid)
+        elseif c and c.state == 'active' then
+            redis.call('ZREM', key('activity'), cid)
             local from = end_conversation(cid, c, 'timeout')
             ended_n = ended_n + 1
             if from then
                 assigned = assigned + pull(from)
             end
+        else
+            -- not active: it gets back in when an agent takes it
+            redis.call('ZREM', key('activity'), cid)
         end
     end
 end

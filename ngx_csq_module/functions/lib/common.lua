@@ -118,8 +118,14 @@ end
 local ROLES = { none = 0, customer = 1, agent = 2, supervisor = 3, admin = 4,
                 platform = 5 }
 
-local function key(...)
-    return T .. table.concat({ ... }, ':')
+local function key(a, b, c, ...)
+    if c == nil then
+        return b == nil and T .. a or T .. a .. ':' .. b
+    end
+    if select('#', ...) == 0 then
+        return T .. a .. ':' .. b .. ':' .. c
+    end
+    return T .. table.concat({ a, b, c, ... }, ':')
 end
 
 -- Redis' cjson writes an empty table as {}: arr() marks empty arrays

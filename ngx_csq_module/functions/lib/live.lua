@@ -41,8 +41,10 @@ end
 
 -- appends msg to the conversation's log and wakes its customer and the
 -- given agents; returns the entry id.  has_log: the caller knows the log
--- has entries already (the conversation's last_id), so it is not asked
-local function log_append(cid, msg, agents, has_log)
+-- has entries already (the conversation's last_id), so it is not asked;
+-- heard: the customer spoke, now (kept as the conversation's "heard");
+-- also returns the entry as its client frame
+local function log_append(cid, msg, agents, has_log, heard)
     msg.at = NOW
     local json = cjson.encode(msg)
     local k = key('log', cid)
@@ -54,7 +56,8 @@ local function log_append(cid, msg, agents, has_log)
         -- size (about 700 bytes instead of 4,700), later entries grow it
         redis.call('RESTORE', k, 0, redis.call('DUMP', k), 'REPLACE')
     end
-    local payload = 'L ' .. cid .. ' ' .. id .. '\n' .. log_frame(cid, id, json)
+    local frame = log_frame(cid, id, json)
+    local payload = 'L ' .. cid .. ' ' .. id .. '\n' .. frame
     redis.call('PUBLISH', chan('c', cid), payload)
     local seen = {}
     for _, aid in ipairs(agents or {}) do
@@ -63,8 +66,12 @@ local function log_append(cid, msg, agents, has_log)
             redis.call('PUBLISH', chan('a', aid), payload)
         end
     end
-    redis.call('HSET', key('c', cid), 'last_id', id)
-    return id
+    if heard then
+        redis.call('HSET', key('c', cid), 'last_id', id, 'heard', NOW)
+    else
+        redis.call('HSET', key('c', cid), 'last_id', id)
+    end
+    return id, frame
 end
 
 -- something passing, to one channel
