@@ -29,6 +29,9 @@ static void ngx_csq_redis_event_del(ngx_event_t *ev, ngx_int_t event);
 /* its fd is set to -1 by ngx_csq_redis_init(), before any csq timer */
 ngx_connection_t  ngx_csq_timer_conn;
 
+/* hiredis writes now: a command left unsent waits for epoll */
+static ngx_uint_t  ngx_csq_redis_event_writing;
+
 ngx_int_t
 ngx_csq_redis_event_attach(redisAsyncContext *ac, ngx_log_t *log)
 {
@@ -89,7 +92,9 @@ ngx_csq_redis_event_write(ngx_event_t *ev)
 {
     ngx_connection_t  *c = ev->data;
 
+    ngx_csq_redis_event_writing = 1;
     redisAsyncHandleWrite(c->data);
+    ngx_csq_redis_event_writing = 0;
 }
 
 
@@ -111,12 +116,32 @@ ngx_csq_redis_event_del_read(void *privdata)
 }
 
 
+/*
+ * Commands to send: they go out at the end of this loop iteration, all
+ * those of the iteration in one write, without asking epoll first (no
+ * epoll_ctl, no wait for the next iteration).  Only while connecting, or
+ * when a write could not send everything (the socket is full), does epoll
+ * watch for room.
+ */
+
 static void
 ngx_csq_redis_event_add_write(void *privdata)
 {
-    ngx_connection_t  *c = privdata;
+    ngx_connection_t   *c = privdata;
+    redisAsyncContext  *ac;
 
-    ngx_csq_redis_event_add(c->write, NGX_WRITE_EVENT);
+    ac = c->data;
+
+    /* a connect under way is told by epoll (writable once connected) */
+
+    if (ngx_csq_redis_event_writing || !(ac->c.flags & REDIS_CONNECTED)) {
+        ngx_csq_redis_event_add(c->write, NGX_WRITE_EVENT);
+        return;
+    }
+
+    if (!c->write->active && !c->write->posted) {
+        ngx_post_event(c->write, &ngx_posted_events);
+    }
 }
 
 
@@ -126,6 +151,10 @@ ngx_csq_redis_event_del_write(void *privdata)
     ngx_connection_t  *c = privdata;
 
     ngx_csq_redis_event_del(c->write, NGX_WRITE_EVENT);
+
+    if (c->write->posted) {
+        ngx_delete_posted_event(c->write);
+    }
 }
 
 
