@@ -162,17 +162,28 @@ if cust.owner and cust.owner ~= '' then
     end
 end
 
--- a returning customer goes back to the last agent if on duty (R3.3):
--- this also gives a suspended agent its recent contacts
+-- a returning customer goes back to the last agent if on duty in the
+-- queue's slot now (R3.3): this also gives a suspended agent its recent
+-- contacts.  With the queue's sticky_wait (seed 004 Q1), one that is on
+-- duty but full is waited for, its customers first, as a private contact
 local window = num(t.return_hours, 48) * 3600000
 if cust.last_agent and cust.last_agent ~= ''
    and NOW - num(cust.last_time, 0) <= window then
+    sync_duty(qid, q)
     local l = agent(cust.last_agent)
-    if l and has_room(l) then
+    if l and on_duty(qid, q, l.id) and has_room(l) then
         assign(cid, c, l, 'returning')
         if l.status == 'suspended' then
             extra.auto_reply = t.suspended_text
         end
+        return done()
+    end
+    if l and on_duty(qid, q, l.id) and q.sticky_wait == '1'
+       and l.status ~= 'offline' then
+        c.bound = l.id
+        redis.call('HSET', key('c', cid), 'bound', l.id)
+        enqueue(cid, c, key('a', l.id, 'wait'))
+        extra.auto_reply = q.queued_text
         return done()
     end
 end

@@ -16,6 +16,16 @@ if redis.call('SISMEMBER', key('a', ACTOR, 'queues'), c.queue) == 0
    and c.bound ~= ACTOR then
     return fail(403, 'forbidden', 'not a queue of yours')
 end
+if c.bound ~= ACTOR then
+    local q = hash(key('q', c.queue))
+    if q then
+        sync_duty(c.queue, q)
+    end
+    if q == nil or not on_duty(c.queue, q, ACTOR) then
+        return fail(409, 'out_of_hours',
+                    'the queue is out of hours, or you are not on duty')
+    end
+end
 if a.status == 'offline' or num(a.load, 0) >= num(a.capacity, 0) then
     return fail(409, 'agent_unavailable', 'you are offline or full')
 end

@@ -18,6 +18,7 @@ return reply(200, {
     id = ID, name = q.name, strategy = q.strategy, mode = q.mode,
     max_length = tonumber(q.max_length), queued_text = q.queued_text,
     out_of_hours_text = q.out_of_hours_text or '',
+    sticky_wait = q.sticky_wait == '1',
     schedule = (q.schedule or '') ~= '' and cjson.decode(q.schedule) or cjson.null,
     agents = arr(agents),
     waiting = arr(waiting) })

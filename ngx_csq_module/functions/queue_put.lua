@@ -2,6 +2,7 @@
 -- PUT tenants/<t>/queues/<id>: create or update a queue (admin)
 -- body: { name, strategy, mode (human, pickup, noagent, robot),
 --         max_length, queued_text, out_of_hours_text, welcome_text,
+--         sticky_wait (a returning customer waits for its full agent),
 --         welcome_slots: [ { days, from, to, text } ] or null,
 --         handoff_keywords: [ ... ] (robot),
 --         schedule: { slots: [ { days: [1..7], from: "HH:MM", to: "HH:MM",
@@ -17,7 +18,7 @@ f, err = fields(b, {
                         robot = true } },
     { 'max_length', 'int', 0, 1000000 }, { 'queued_text', 'string', 2000 },
     { 'out_of_hours_text', 'string', 2000 },
-    { 'welcome_text', 'string', 2000 } })
+    { 'welcome_text', 'string', 2000 }, { 'sticky_wait', 'bool' } })
 if err then return err end
 
 -- the schedule is kept with minutes of the day, checked here once
@@ -101,6 +102,7 @@ return reply(created and 201 or 200, {
     out_of_hours_text = q.out_of_hours_text or '',
     schedule = (q.schedule or '') ~= '' and cjson.decode(q.schedule) or cjson.null,
     welcome_text = q.welcome_text or '',
+    sticky_wait = q.sticky_wait == '1',
     welcome_slots = (q.welcome_slots or '') ~= ''
                     and arr(cjson.decode(q.welcome_slots)) or cjson.null,
     handoff_keywords = arr(cjson.decode(q.handoff_keywords or '[]')) })

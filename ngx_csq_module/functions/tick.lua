@@ -25,11 +25,14 @@ if minutes > 0 then
                            'LIMIT', 0, 100)
     for _, cid in ipairs(old) do
         local c = hash(key('c', cid))
-        local heard = c and num(c.heard, 0) or 0
-        if c and c.state == 'active' and heard > since then
-            -- the customer spoke since: silent from then (a message
-            -- only sets "heard", ws_send)
-            redis.call('ZADD', key('activity'), heard, cid)
+        -- silent since the later of its score now (an assignment earlier
+        -- in this very tick moves it: silence counts from assignment)
+        -- and the customer's last word (a message only sets "heard")
+        local last = math.max(
+            tonumber(redis.call('ZSCORE', key('activity'), cid) or 0),
+            c and num(c.heard, 0) or 0)
+        if c and c.state == 'active' and last > since then
+            redis.call('ZADD', key('activity'), last, cid)
         elseif c and c.state == 'active' then
             redis.call('ZREM', key('activity'), cid)
             local from = end_conversation(cid, c, 'timeout')

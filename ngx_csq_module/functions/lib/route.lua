@@ -493,7 +493,12 @@ local function pull(aid)
         if best == nil then
             for _, qid in ipairs(redis.call('SMEMBERS', key('a', aid, 'queues'))) do
                 local q = hash(key('q', qid))
+                if q then
+                    sync_duty(qid, q)
+                end
+                -- only from queues open now whose slot has it on duty
                 if q and q.mode ~= 'noagent' and q.mode ~= 'pickup'
+                   and on_duty(qid, q, aid)
                    and (available(a)
                         or (a.status == 'suspended' and all_suspended(qid, q)))
                 then
@@ -621,7 +626,12 @@ local function route_in_queue(cid, c, qid, q, t)
         return suspended and t.suspended_text or q.queued_text
     end
 
+    -- pick-up: claimed by hand, in the queue's hours only (conv_claim)
     enqueue(cid, c, key('q', qid, 'wait'))
+    sync_duty(qid, q)
+    if q.duty_open ~= '1' then
+        return q.out_of_hours_text
+    end
     return q.queued_text
 end
 
