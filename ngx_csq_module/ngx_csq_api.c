@@ -29,6 +29,7 @@
 #define NGX_CSQ_API_QUERY      0x08    /* the id is the query string */
 #define NGX_CSQ_API_CSV        0x10    /* answers CSV (EXTRA "csv") */
 #define NGX_CSQ_API_CLOSE      0x20    /* a refusal ends the connection */
+#define NGX_CSQ_API_WS         0x40    /* a socket: ?token= on handshakes */
 
 
 /* answers a route instead of the function call (after the auth check) */
@@ -205,11 +206,13 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
       0, 0, ngx_csq_login_identity, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/chat/ws", NGX_CSQ_ROLE_CUSTOMER,
-      NGX_CSQ_FN_WS_OPEN, NGX_CSQ_API_CLOSE, ngx_csq_api_customer_ws, NULL,
+      NGX_CSQ_FN_WS_OPEN, NGX_CSQ_API_CLOSE|NGX_CSQ_API_WS,
+      ngx_csq_api_customer_ws, NULL,
       NULL },
 
     { NGX_HTTP_GET, "tenants/:t/agent/ws", NGX_CSQ_ROLE_AGENT,
-      NGX_CSQ_FN_WS_OPEN, NGX_CSQ_API_CLOSE, ngx_csq_api_agent_ws, NULL,
+      NGX_CSQ_FN_WS_OPEN, NGX_CSQ_API_CLOSE|NGX_CSQ_API_WS,
+      ngx_csq_api_agent_ws, NULL,
       NULL },
 
     { 0, NULL, 0, 0, 0, NULL, NULL, NULL }
@@ -422,7 +425,8 @@ ngx_csq_api_auth(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
 
     cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
 
-    rc = ngx_csq_token_check(r, &cmcf->secret, tk);
+    rc = ngx_csq_token_check(r, &cmcf->secret, tk,
+                             actx->route->flags & NGX_CSQ_API_WS);
 
     if (rc == NGX_ERROR) {
         tk->role = NGX_CSQ_ROLE_NONE;

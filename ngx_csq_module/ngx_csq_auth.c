@@ -133,13 +133,14 @@ ngx_csq_token_make(ngx_pool_t *pool, ngx_str_t *secret, ngx_csq_token_t *tk,
 
 
 /*
- * "Authorization: Bearer <token>".  NGX_OK with the token's claims,
- * NGX_DECLINED when there is none, NGX_ERROR when it is bad or expired.
+ * "Authorization: Bearer <token>", or for a socket's handshake (ws) the
+ * query's token=.  NGX_OK with the token's claims, NGX_DECLINED when there
+ * is none, NGX_ERROR when it is bad or expired.
  */
 
 ngx_int_t
 ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
-    ngx_csq_token_t *tk)
+    ngx_csq_token_t *tk, ngx_uint_t ws)
 {
     ngx_str_t         v;
     ngx_table_elt_t  *h;
@@ -150,7 +151,7 @@ ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
 
         /* a browser cannot set headers on a WebSocket: ?token= there */
 
-        if (r->headers_in.upgrade == NULL
+        if (!ws || r->headers_in.upgrade == NULL
             || ngx_http_arg(r, (u_char *) "token", 5, &v) != NGX_OK)
         {
             return NGX_DECLINED;

@@ -36,7 +36,7 @@ struct ngx_csq_token_s {
 ngx_int_t ngx_csq_token_make(ngx_pool_t *pool, ngx_str_t *secret,
     ngx_csq_token_t *tk, ngx_str_t *out);
 ngx_int_t ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
-    ngx_csq_token_t *tk);
+    ngx_csq_token_t *tk, ngx_uint_t ws);
 ngx_int_t ngx_csq_token_parse(ngx_pool_t *pool, ngx_str_t *secret,
     ngx_str_t *token, ngx_csq_token_t *tk);
 

@@ -7,6 +7,7 @@ use warnings;
 
 use Test::More;
 use t::CsqUtil;
+use t::CsqWs;
 use t::CsqApi;
 
 redis_start();
@@ -91,6 +92,14 @@ is $s, 401, 'R9.2 garbage -> 401';
 
 ($s, $j) = api(GET => 'tenants/acme/agents/alice', undef, token => $alice);
 is $s, 200, 'R9.1 an agent reads itself';
+
+# ?token= is for socket handshakes only, not any request with an Upgrade
+($s) = http_request(GET => "/api/tenants/acme/agents/alice?token=$alice",
+                    undef, Upgrade => 'x', Connection => 'Upgrade');
+is $s, 401, 'R9.2 ?token= on an API route, even with Upgrade -> 401';
+my $ws = ws_open("/api/tenants/acme/agent/ws?token=$alice");
+ok $ws, 'R9.2 ... while a socket handshake takes it' or diag ws_error();
+$ws->close if $ws;
 
 # --- tenants (R9.3)
 
