@@ -15,6 +15,7 @@
 #include "ngx_csq_auth.h"
 #if (NGX_THREADS)
 #include <ngx_thread_pool.h>
+#include <execinfo.h>
 #endif
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -452,6 +453,25 @@ ngx_csq_password_init_conf(ngx_conf_t *cf)
 #endif
 
     return NGX_OK;
+}
+
+
+/*
+ * In a worker, before any pool thread can end: a pool thread ends with
+ * pthread_exit(), and glibc loads libgcc_s for its unwinder at the first
+ * such call; at a worker's exit that load raced the exit and aborted the
+ * worker ("libgcc_s.so.1 must be installed for pthread_exit to work",
+ * signal 6).  backtrace() has glibc load the unwinder now and keep it.
+ */
+
+void
+ngx_csq_password_init_process(void)
+{
+#if (NGX_THREADS)
+    void  *frame;
+
+    (void) backtrace(&frame, 1);
+#endif
 }
 
 

@@ -68,6 +68,7 @@ ngx_int_t ngx_csq_password_job(ngx_http_request_t *r, ngx_str_t *password,
     ngx_str_t *stored, ngx_csq_password_done_pt done);
 
 ngx_int_t ngx_csq_password_init_conf(ngx_conf_t *cf);
+void ngx_csq_password_init_process(void);
 
 ngx_uint_t ngx_csq_role_parse(ngx_str_t *name);
 char *ngx_csq_role_name(ngx_uint_t role);

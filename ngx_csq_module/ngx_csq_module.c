@@ -686,6 +686,8 @@ ngx_csq_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
+    ngx_csq_password_init_process();
+
     cmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_csq_module);
 
     if (cmcf == NULL || !cmcf->redis_set) {
