@@ -50,6 +50,7 @@ typedef struct {
     ngx_csq_api_handler_pt   handler;
     ngx_csq_api_body_pt      body;
     char                    *arg;      /* a page's file, or EXTRA */
+    char                   **arrays;   /* body fields that are arrays */
 } ngx_csq_route_t;
 
 
@@ -60,12 +61,16 @@ typedef struct {
 
 
 static ngx_int_t ngx_csq_api_match(ngx_http_request_t *r,
-    ngx_csq_api_ctx_t *actx, ngx_uint_t *path_found);
+    ngx_csq_api_ctx_t *actx, ngx_uint_t *allowed);
+static ngx_int_t ngx_csq_api_not_allowed(ngx_http_request_t *r,
+    ngx_uint_t allowed);
 static ngx_int_t ngx_csq_api_segment(ngx_str_t *seg, ngx_str_t *out);
 static ngx_int_t ngx_csq_api_auth(ngx_http_request_t *r,
     ngx_csq_api_ctx_t *actx, char **message);
 static ngx_int_t ngx_csq_api_body(ngx_http_request_t *r,
     ngx_csq_json_t *body);
+static char *ngx_csq_api_arrays(ngx_http_request_t *r, ngx_csq_json_t *body,
+    char **arrays);
 static ngx_int_t ngx_csq_api_csv(ngx_http_request_t *r, void *data);
 static ngx_int_t ngx_csq_api_page(ngx_http_request_t *r,
     ngx_csq_fcall_t *a);
@@ -75,147 +80,166 @@ static ngx_int_t ngx_csq_api_agent_ws(ngx_http_request_t *r,
     ngx_csq_fcall_t *a);
 
 
+/*
+ * The fields of a body that must be arrays (or null, to remove them; a
+ * "parent.field" must be an array when its parent is an object): Redis'
+ * Lua reads {} and [] alike, so an object given for an array (turning an
+ * allowlist off) is refused here, naming the field.
+ */
+
+static char  *ngx_csq_arrays_tenant[] = { "origins", "faq_links", NULL };
+static char  *ngx_csq_arrays_queue[] = { "welcome_slots", "handoff_keywords",
+                                         "schedule.slots", NULL };
+static char  *ngx_csq_arrays_agent[] = { "queues", NULL };
+static char  *ngx_csq_arrays_rules[] = { "rules", NULL };
+
+
 static ngx_csq_route_t  ngx_csq_routes[] = {
 
     { NGX_HTTP_PUT, "tenants/:t", NGX_CSQ_ROLE_PLATFORM,
       NGX_CSQ_FN_TENANT_PUT, NGX_CSQ_API_BODY|NGX_CSQ_API_REGISTRY,
-      NULL, NULL, NULL },
+      NULL, NULL, NULL, ngx_csq_arrays_tenant },
 
     { NGX_HTTP_GET, "tenants/:t", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_TENANT_GET, 0, NULL, NULL, NULL },
+      NGX_CSQ_FN_TENANT_GET, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_DELETE, "tenants/:t", NGX_CSQ_ROLE_PLATFORM,
-      NGX_CSQ_FN_TENANT_DEL, NGX_CSQ_API_REGISTRY, NULL, NULL, NULL },
+      NGX_CSQ_FN_TENANT_DEL, NGX_CSQ_API_REGISTRY, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_PUT, "tenants/:t/rules", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_RULES_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL },
+      NGX_CSQ_FN_RULES_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL,
+      ngx_csq_arrays_rules },
 
     { NGX_HTTP_PUT, "tenants/:t/queues/:id", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_QUEUE_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL },
+      NGX_CSQ_FN_QUEUE_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL,
+      ngx_csq_arrays_queue },
 
     { NGX_HTTP_GET, "tenants/:t/queues/:id", NGX_CSQ_ROLE_AGENT,
-      NGX_CSQ_FN_QUEUE_GET, 0, NULL, NULL, NULL },
+      NGX_CSQ_FN_QUEUE_GET, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_PUT, "tenants/:t/agents/:id", NGX_CSQ_ROLE_ADMIN,
       NGX_CSQ_FN_AGENT_PUT, NGX_CSQ_API_BODY, NULL,
-      ngx_csq_login_password, NULL },
+      ngx_csq_login_password, NULL, ngx_csq_arrays_agent },
 
     { NGX_HTTP_GET, "tenants/:t/agents/:id", NGX_CSQ_ROLE_AGENT,
-      NGX_CSQ_FN_AGENT_GET, 0, NULL, NULL, NULL },
+      NGX_CSQ_FN_AGENT_GET, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/agents/:id/status",
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_FN_AGENT_STATUS,
-      NGX_CSQ_API_BODY|NGX_CSQ_API_SELF, NULL, NULL, NULL },
+      NGX_CSQ_API_BODY|NGX_CSQ_API_SELF, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/agents/:id/conversations",
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_FN_AGENT_CONVS,
-      NGX_CSQ_API_SELF, NULL, NULL, NULL },
+      NGX_CSQ_API_SELF, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_PUT, "tenants/:t/customers/:id", NGX_CSQ_ROLE_SUPERVISOR,
-      NGX_CSQ_FN_CUSTOMER_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL },
+      NGX_CSQ_FN_CUSTOMER_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/login", NGX_CSQ_ROLE_NONE,
-      NGX_CSQ_FN_LOGIN, NGX_CSQ_API_BODY, NULL, ngx_csq_login_body, NULL },
+      NGX_CSQ_FN_LOGIN, NGX_CSQ_API_BODY, NULL, ngx_csq_login_body, NULL,
+      NULL },
 
     { NGX_HTTP_DELETE, "tenants/:t/queues/:id", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_QUEUE_DEL, 0, NULL, NULL, NULL },
+      NGX_CSQ_FN_QUEUE_DEL, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_DELETE, "tenants/:t/agents/:id", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_AGENT_DEL, 0, NULL, NULL, NULL },
+      NGX_CSQ_FN_AGENT_DEL, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/agents", NGX_CSQ_ROLE_SUPERVISOR,
-      NGX_CSQ_FN_TEAM, 0, NULL, NULL, NULL },
+      NGX_CSQ_FN_TEAM, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/waiting", NGX_CSQ_ROLE_SUPERVISOR,
-      NGX_CSQ_FN_WAITING, 0, NULL, NULL, NULL },
+      NGX_CSQ_FN_WAITING, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations", NGX_CSQ_ROLE_NONE,
       NGX_CSQ_FN_ARRIVE, NGX_CSQ_API_BODY, NULL, ngx_csq_login_arrive,
-      NULL },
+      NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/transfer",
       NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_TRANSFER, NGX_CSQ_API_BODY,
-      NULL, NULL, NULL },
+      NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/claim",
-      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_CLAIM, 0, NULL, NULL, NULL },
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_CLAIM, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/assign",
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_FN_CONV_ASSIGN,
-      NGX_CSQ_API_BODY, NULL, NULL, NULL },
+      NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/priority",
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_FN_CONV_PRIORITY,
-      NGX_CSQ_API_BODY, NULL, NULL, NULL },
+      NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/leave",
-      NGX_CSQ_ROLE_CUSTOMER, NGX_CSQ_FN_CONV_LEAVE, 0, NULL, NULL, NULL },
+      NGX_CSQ_ROLE_CUSTOMER, NGX_CSQ_FN_CONV_LEAVE, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/conversations/:id", NGX_CSQ_ROLE_AGENT,
-      NGX_CSQ_FN_CONV_GET, 0, NULL, NULL, NULL },
+      NGX_CSQ_FN_CONV_GET, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/end",
       NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_END, NGX_CSQ_API_BODY,
-      NULL, NULL, NULL },
+      NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/chat", NGX_CSQ_ROLE_NONE,
-      NGX_CSQ_FN_PAGE, 0, ngx_csq_api_page, NULL, "chat.html" },
+      NGX_CSQ_FN_PAGE, 0, ngx_csq_api_page, NULL, "chat.html", NULL },
 
     { NGX_HTTP_GET, "tenants/:t/widget.js", NGX_CSQ_ROLE_NONE,
-      NGX_CSQ_FN_PAGE, 0, ngx_csq_api_page, NULL, "widget.js" },
+      NGX_CSQ_FN_PAGE, 0, ngx_csq_api_page, NULL, "widget.js", NULL },
 
     { NGX_HTTP_GET, "tenants/:t/workbench", NGX_CSQ_ROLE_NONE,
       NGX_CSQ_FN_PAGE, 0, ngx_csq_api_page, NULL,
-      "workbench.html" },
+      "workbench.html", NULL },
 
     { NGX_HTTP_GET, "assets/:id", NGX_CSQ_ROLE_NONE,
-      0, 0, ngx_csq_api_page, NULL, NULL },
+      0, 0, ngx_csq_api_page, NULL, NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/entry", NGX_CSQ_ROLE_NONE,
-      NGX_CSQ_FN_ENTRY, NGX_CSQ_API_BODY, NULL, ngx_csq_login_entry, NULL },
+      NGX_CSQ_FN_ENTRY, NGX_CSQ_API_BODY, NULL, ngx_csq_login_entry, NULL,
+      NULL },
 
     { NGX_HTTP_PUT, "tenants/:t/keywords", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_KEYWORDS_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL },
+      NGX_CSQ_FN_KEYWORDS_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL,
+      ngx_csq_arrays_rules },
 
     { NGX_HTTP_GET, "tenants/:t/keywords", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_KEYWORDS_GET, 0, NULL, NULL, NULL },
+      NGX_CSQ_FN_KEYWORDS_GET, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/links", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_LINKS, 0, NULL, NULL, NULL },
+      NGX_CSQ_FN_LINKS, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/links/export", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_LINKS, NGX_CSQ_API_CSV, NULL, NULL, "csv" },
+      NGX_CSQ_FN_LINKS, NGX_CSQ_API_CSV, NULL, NULL, "csv", NULL },
 
     { NGX_HTTP_PUT, "tenants/:t/links/:id", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_LINK_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL },
+      NGX_CSQ_FN_LINK_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/links/:id", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_LINK_GET, 0, NULL, NULL, NULL },
+      NGX_CSQ_FN_LINK_GET, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_DELETE, "tenants/:t/links/:id", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_LINK_DEL, 0, NULL, NULL, NULL },
+      NGX_CSQ_FN_LINK_DEL, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/visitors", NGX_CSQ_ROLE_ADMIN,
-      NGX_CSQ_FN_VISITORS, NGX_CSQ_API_QUERY, NULL, NULL, NULL },
+      NGX_CSQ_FN_VISITORS, NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/visitors/export", NGX_CSQ_ROLE_ADMIN,
       NGX_CSQ_FN_VISITORS, NGX_CSQ_API_QUERY|NGX_CSQ_API_CSV, NULL, NULL,
-      "csv" },
+      "csv", NULL },
 
     { NGX_HTTP_GET, "tenants/:t/identity", NGX_CSQ_ROLE_ADMIN,
-      0, 0, ngx_csq_login_identity, NULL, NULL },
+      0, 0, ngx_csq_login_identity, NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/chat/ws", NGX_CSQ_ROLE_CUSTOMER,
       NGX_CSQ_FN_WS_OPEN, NGX_CSQ_API_CLOSE|NGX_CSQ_API_WS,
       ngx_csq_api_customer_ws, NULL,
-      NULL },
+      NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/agent/ws", NGX_CSQ_ROLE_AGENT,
       NGX_CSQ_FN_WS_OPEN, NGX_CSQ_API_CLOSE|NGX_CSQ_API_WS,
       ngx_csq_api_agent_ws, NULL,
-      NULL },
+      NULL, NULL },
 
-    { 0, NULL, 0, 0, 0, NULL, NULL, NULL }
+    { 0, NULL, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 
 ngx_int_t
@@ -223,7 +247,7 @@ ngx_csq_api_handler(ngx_http_request_t *r)
 {
     char               *message;
     ngx_int_t           rc, status;
-    ngx_uint_t          path_found;
+    ngx_uint_t          allowed;
     ngx_csq_ctx_t      *ctx;
     ngx_csq_route_t    *route;
     ngx_csq_api_ctx_t  *actx;
@@ -240,18 +264,15 @@ ngx_csq_api_handler(ngx_http_request_t *r)
 
     ctx->data = actx;
 
-    if (ngx_csq_api_match(r, actx, &path_found) != NGX_OK) {
+    if (ngx_csq_api_match(r, actx, &allowed) != NGX_OK) {
 
         rc = ngx_http_discard_request_body(r);
         if (rc != NGX_OK) {
             return rc;
         }
 
-        if (path_found) {
-            return ngx_csq_json_error(r, NGX_HTTP_NOT_ALLOWED,
-                                      "method_not_allowed",
-                                      "this path does not take "
-                                      "this method");
+        if (allowed) {
+            return ngx_csq_api_not_allowed(r, allowed);
         }
 
         return ngx_csq_json_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -310,7 +331,7 @@ ngx_csq_api_handler(ngx_http_request_t *r)
 
 static ngx_int_t
 ngx_csq_api_match(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
-    ngx_uint_t *path_found)
+    ngx_uint_t *allowed)
 {
     u_char                    *p, *last, *s;
     char                      *pat, *pe;
@@ -318,7 +339,7 @@ ngx_csq_api_match(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
     ngx_uint_t                 i, ok;
     ngx_http_core_loc_conf_t  *hclcf;
 
-    *path_found = 0;
+    *allowed = 0;
 
     hclcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
@@ -374,7 +395,11 @@ ngx_csq_api_match(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
             continue;
         }
 
-        *path_found = 1;
+        *allowed |= ngx_csq_routes[i].method;
+
+        if (ngx_csq_routes[i].method == NGX_HTTP_GET) {
+            *allowed |= NGX_HTTP_HEAD;
+        }
 
         if (ngx_csq_routes[i].method != r->method
             && !(ngx_csq_routes[i].method == NGX_HTTP_GET
@@ -396,6 +421,53 @@ ngx_csq_api_match(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
 
 
 /* an id in a path: 1-64 of A-Z a-z 0-9 _ - . */
+
+
+/* 405 with Allow: the methods the path takes */
+
+static ngx_int_t
+ngx_csq_api_not_allowed(ngx_http_request_t *r, ngx_uint_t allowed)
+{
+    u_char      *p;
+    ngx_str_t    allow;
+    ngx_uint_t   i;
+
+    static struct {
+        ngx_uint_t   method;
+        char        *name;
+    } methods[] = {
+        { NGX_HTTP_GET, "GET" }, { NGX_HTTP_HEAD, "HEAD" },
+        { NGX_HTTP_POST, "POST" }, { NGX_HTTP_PUT, "PUT" },
+        { NGX_HTTP_DELETE, "DELETE" }
+    };
+
+    allow.data = ngx_pnalloc(r->pool, sizeof("GET, HEAD, POST, PUT, DELETE"));
+    if (allow.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = allow.data;
+
+    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        if (allowed & methods[i].method) {
+            if (p != allow.data) {
+                *p++ = ',';
+                *p++ = ' ';
+            }
+
+            p = ngx_cpymem(p, methods[i].name, ngx_strlen(methods[i].name));
+        }
+    }
+
+    allow.len = p - allow.data;
+
+    if (ngx_csq_add_header(r, "Allow", &allow) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_csq_json_error(r, NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
+                              "this path does not take this method");
+}
 
 static ngx_int_t
 ngx_csq_api_segment(ngx_str_t *seg, ngx_str_t *out)
@@ -480,6 +552,7 @@ ngx_csq_api_auth(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
 static ngx_int_t
 ngx_csq_api_body(ngx_http_request_t *r, ngx_csq_json_t *body)
 {
+    char               *message;
     ngx_csq_ctx_t      *ctx;
     ngx_csq_api_ctx_t  *actx;
 
@@ -491,6 +564,15 @@ ngx_csq_api_body(ngx_http_request_t *r, ngx_csq_json_t *body)
                                   "\"body\" must be a JSON object");
     }
 
+    if (actx->route->arrays) {
+        message = ngx_csq_api_arrays(r, body, actx->route->arrays);
+
+        if (message) {
+            return ngx_csq_json_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "invalid_field", message);
+        }
+    }
+
     if (ngx_csq_json_body_text(r, &actx->call.body) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -500,6 +582,63 @@ ngx_csq_api_body(ngx_http_request_t *r, ngx_csq_json_t *body)
     }
 
     return ngx_csq_call(r, &actx->call, NULL);
+}
+
+/*
+ * the route's array fields are arrays (see ngx_csq_arrays_tenant): NULL,
+ * or what is wrong
+ */
+
+static char *
+ngx_csq_api_arrays(ngx_http_request_t *r, ngx_csq_json_t *body,
+    char **arrays)
+{
+    u_char          *msg, *p;
+    size_t           len;
+    ngx_csq_json_t  *v;
+    u_char           name[64];
+
+    for ( /* void */ ; *arrays; arrays++) {
+        len = ngx_strlen(*arrays);
+        p = (u_char *) ngx_strchr(*arrays, '.');
+
+        if (p == NULL) {
+            v = ngx_csq_json_get(body, *arrays);
+
+            if (v == NULL || v->type == NGX_CSQ_JSON_ARRAY
+                || v->type == NGX_CSQ_JSON_NULL)
+            {
+                continue;
+            }
+
+        } else {
+            ngx_cpystrn(name, (u_char *) *arrays,
+                        ngx_min((size_t) (p - (u_char *) *arrays) + 1,
+                                sizeof(name)));
+            v = ngx_csq_json_get(body, (char *) name);
+
+            if (v == NULL || v->type != NGX_CSQ_JSON_OBJECT) {
+                continue;       /* the function says what the parent is */
+            }
+
+            v = ngx_csq_json_get(v, (char *) p + 1);
+
+            if (v == NULL || v->type == NGX_CSQ_JSON_ARRAY) {
+                continue;
+            }
+        }
+
+        msg = ngx_pnalloc(r->pool, len + sizeof("\"\" must be an array"));
+        if (msg == NULL) {
+            return "out of memory";
+        }
+
+        ngx_sprintf(msg, "\"%s\" must be an array%Z", *arrays);
+
+        return (char *) msg;
+    }
+
+    return NULL;
 }
 
 

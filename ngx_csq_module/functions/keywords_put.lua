@@ -17,6 +17,9 @@ end
 local kept = {}
 for i, r in ipairs(rules) do
     local where = 'rule ' .. i .. ' '
+    if type(r) ~= 'table' then
+        return bad('rules', where .. 'must be an object')
+    end
     if r.match ~= 'exact' and r.match ~= 'contains' then
         return bad('rules', where .. 'needs "match": exact or contains')
     end

@@ -43,6 +43,10 @@ elseif b.schedule ~= nil then
         return { agents = sl.agents }
     end)
     if err then return err end
+    if #slots == 0 then
+        -- no slot would keep the queue out of hours for good
+        return bad('schedule', 'needs at least one slot (null removes it)')
+    end
     schedule = cjson.encode({ slots = slots })
 end
 

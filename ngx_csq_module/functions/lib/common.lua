@@ -308,6 +308,9 @@ local function parse_slots(list, field, more)
     end
     local slots = {}
     for i, sl in ipairs(list) do
+        if type(sl) ~= 'table' then
+            return nil, bad(field, 'slot ' .. i .. ' must be an object')
+        end
         local from, to = minutes(sl.from), minutes(sl.to)
         if type(sl.days) ~= 'table' or #sl.days == 0 or from == nil
            or to == nil or to <= from then

@@ -83,7 +83,8 @@ end
 -- defused, so that a spreadsheet does not run it as a formula
 local function csv(v)
     v = tostring(v == nil and '' or v)
-    if string.find(v, '^[=+%-@]') then
+    -- what a spreadsheet would take as a formula (OWASP: = + - @ TAB CR)
+    if string.find(v, '^[=+%-@\t\r]') then
         v = "'" .. v
     end
     if string.find(v, '[",\r\n]') then

@@ -159,7 +159,18 @@ local function log_since(cid, after, limit)
     return out, more
 end
 
+-- a stream entry id "<ms>-<seq>", each part a 64-bit unsigned number
+local U64 = '18446744073709551615'
+
+local function u64(d)
+    d = string.gsub(d, '^0+(%d)', '%1')
+    return #d < #U64 or (#d == #U64 and d <= U64)
+end
+
 local function valid_entry_id(s)
-    return type(s) == 'string' and #s <= 41
-           and string.match(s, '^%d+%-%d+$') ~= nil
+    if type(s) ~= 'string' or #s > 41 then
+        return false
+    end
+    local ms, seq = string.match(s, '^(%d+)%-(%d+)$')
+    return ms ~= nil and u64(ms) and u64(seq)
 end
