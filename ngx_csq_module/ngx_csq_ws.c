@@ -18,6 +18,7 @@
 #define NGX_CSQ_WS_GUID     "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define NGX_CSQ_WS_READ     16384
 #define NGX_CSQ_WS_OUT_MIN  512
+#define NGX_CSQ_WS_MSG_MIN  1024
 #define NGX_CSQ_WS_LINGER   2000
 
 
@@ -569,6 +570,7 @@ static void
 ngx_csq_ws_data(ngx_csq_ws_t *ws, ngx_csq_ws_frame_t *f)
 {
     u_char  *p;
+    size_t   size;
 
     if (f->opcode != NGX_CSQ_WS_TEXT) {
         ngx_csq_ws_close(ws, NGX_CSQ_WS_UNSUPPORTED,
@@ -582,19 +584,33 @@ ngx_csq_ws_data(ngx_csq_ws_t *ws, ngx_csq_ws_frame_t *f)
     }
 
     if (f->len) {
-        p = ngx_alloc(ws->msg_len + f->len, ws->connection->log);
-        if (p == NULL) {
-            ws->failed = 1;
-            return;
+
+        /*
+         * the room doubles (up to the largest message) so that many small
+         * fragments cost linear time, not a copy of all so far each
+         */
+
+        if (ws->msg_len + f->len > ws->msg_size) {
+            size = ngx_max(ws->msg_size * 2, NGX_CSQ_WS_MSG_MIN);
+            size = ngx_min(size, ws->parser.max_message);
+            size = ngx_max(size, ws->msg_len + f->len);
+
+            p = ngx_alloc(size, ws->connection->log);
+            if (p == NULL) {
+                ws->failed = 1;
+                return;
+            }
+
+            if (ws->msg) {
+                ngx_memcpy(p, ws->msg, ws->msg_len);
+                ngx_free(ws->msg);
+            }
+
+            ws->msg = p;
+            ws->msg_size = size;
         }
 
-        if (ws->msg) {
-            ngx_memcpy(p, ws->msg, ws->msg_len);
-            ngx_free(ws->msg);
-        }
-
-        ngx_memcpy(p + ws->msg_len, f->data, f->len);
-        ws->msg = p;
+        ngx_memcpy(ws->msg + ws->msg_len, f->data, f->len);
         ws->msg_len += f->len;
 
     } else if (ws->msg == NULL && !f->last) {
@@ -611,6 +627,7 @@ ngx_csq_ws_data(ngx_csq_ws_t *ws, ngx_csq_ws_frame_t *f)
     ws->on_message(ws, p, ws->msg_len);
 
     ws->msg_len = 0;
+    ws->msg_size = 0;
     ngx_free(p);
 }
 

@@ -58,6 +58,7 @@ struct ngx_csq_ws_s {
 
     u_char                  *msg;         /* a fragmented message, malloc */
     size_t                   msg_len;
+    size_t                   msg_size;    /* room at msg */
 
     ngx_csq_ws_out_t        *out;         /* the send queue, malloc */
     ngx_csq_ws_out_t        *out_last;
