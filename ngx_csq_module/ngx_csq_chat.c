@@ -6,7 +6,7 @@
  * frame's type names, in one table, the library function that serves it,
  * who may send it and how it is answered (an ack or error frame made by
  * the function, an error only, or the log entries and then the ack).  The
- * keepalive renews an agent's presence lease, and a closed socket stops
+ * keepalive renews the socket's presence lease, and a closed socket stops
  * listening, drops its calls and tells presence.
  */
 
@@ -305,12 +305,13 @@ ngx_csq_chat_ref(ngx_csq_chat_t *chat, ngx_csq_json_t *root, ngx_str_t *ref)
 void
 ngx_csq_chat_ping(ngx_csq_ws_t *ws)
 {
-    u_char          *p;
-    ngx_str_t        body, none, op;
-    ngx_csq_chat_t  *chat = ws->data;
-    u_char           buf[256];
+    u_char            *p;
+    ngx_str_t          body, id, op;
+    ngx_csq_chat_t    *chat = ws->data;
+    ngx_csq_cursor_t  *cur;
+    u_char             buf[256];
 
-    if (chat->role == NGX_CSQ_ROLE_CUSTOMER || !chat->started) {
+    if (!chat->started) {
         return;
     }
 
@@ -320,9 +321,14 @@ ngx_csq_chat_ping(ngx_csq_ws_t *ws)
                     chat->conf->ws.ping * 3);
     body.data = buf;
     body.len = p - buf;
-    ngx_str_null(&none);
+    ngx_str_null(&id);
 
-    (void) ngx_csq_chat_call(chat, NGX_CSQ_FN_WS_PRESENCE, &none, &body,
+    if (chat->role == NGX_CSQ_ROLE_CUSTOMER) {
+        cur = chat->cursors.elts;
+        id = cur->conversation;
+    }
+
+    (void) ngx_csq_chat_call(chat, NGX_CSQ_FN_WS_PRESENCE, &id, &body,
                              &op, NULL, NULL, 0, 0);
 }
 
@@ -347,9 +353,15 @@ ngx_csq_chat_close(ngx_csq_ws_t *ws)
 
     ngx_csq_chat_drop_calls(chat);
 
-    if (!chat->started) {
+    if (!chat->hello_sent) {
         return;     /* it never counted as present */
     }
+
+    /*
+     * a hello sent but unanswered may have counted the socket already:
+     * it says it is gone (should this reach Redis first, the hello's
+     * lease runs out by itself)
+     */
 
     ngx_str_null(&id);
 

@@ -50,33 +50,31 @@ end
 for _, who in ipairs(redis.call('ZRANGEBYSCORE', key('presence'), '-inf', NOW,
                                 'LIMIT', 0, 100)) do
     local kind, id = string.match(who, '^(%a):(.*)$')
-    if kind == 'a' then
-        local sk = key('a', id, 'socks')
-        local socks = hash(sk) or {}
-        local next_due = nil
-        for s, lease in pairs(socks) do
-            if tonumber(lease) <= NOW then
-                redis.call('HDEL', sk, s)
-            elseif next_due == nil or tonumber(lease) < next_due then
-                next_due = tonumber(lease)
-            end
+    -- the sockets' leases (an agent's or a customer's): the ones run out
+    -- (closed, or their worker died) go; the next to run out is due next
+    local sk = key(kind == 'a' and 'a' or 'c', id, 'socks')
+    local next_due = nil
+    for s, lease in pairs(hash(sk) or {}) do
+        if tonumber(lease) <= NOW then
+            redis.call('HDEL', sk, s)
+        elseif next_due == nil or tonumber(lease) < next_due then
+            next_due = tonumber(lease)
         end
-        if next_due then
-            redis.call('ZADD', key('presence'), next_due, who)
-        else
-            redis.call('ZREM', key('presence'), who)
-            local a = agent(id)
-            if a and a.status ~= 'offline' then
-                redis.call('HSET', key('a', id), 'auto_offline', '1',
-                           'prev_status', a.status)
-                set_status(id, a, 'offline')
-            end
+    end
+    if next_due then
+        redis.call('ZADD', key('presence'), next_due, who)
+    elseif kind == 'a' then
+        redis.call('ZREM', key('presence'), who)
+        local a = agent(id)
+        if a and a.status ~= 'offline' then
+            redis.call('HSET', key('a', id), 'auto_offline', '1',
+                       'prev_status', a.status)
+            set_status(id, a, 'offline')
         end
     else
         redis.call('ZREM', key('presence'), who)
         local c = hash(key('c', id))
-        if c and num(c.socks, 0) <= 0
-           and (c.state == 'queued' or c.state == 'new') then
+        if c and (c.state == 'queued' or c.state == 'new') then
             abandon(id, c)
         end
     end

@@ -20,8 +20,13 @@ if ROLE == 'customer' then
     if c == nil or not customer_owns(ID, c) then
         return fail(404, 'not_found', 'no such conversation')
     end
-    redis.call('HINCRBY', key('c', ID), 'socks', 1)
-    redis.call('ZREM', key('presence'), 'c:' .. ID)
+    -- present while the socket renews its lease (ws_presence); if its
+    -- worker dies, the tick finds the lease run out
+    if type(b.sock) == 'string' and b.sock ~= '' then
+        local lease = NOW + (tonumber(b.lease) or 60000)
+        redis.call('HSET', key('c', ID, 'socks'), b.sock, lease)
+        redis.call('ZADD', key('presence'), lease, 'c:' .. ID)
+    end
 
     local frames, more = log_since(ID, b.after, limit)
     local r = reply(200, { type = 'hello', role = 'customer',
