@@ -18,7 +18,8 @@
 
 
 /* what a frame type passes beside the frame: the body and EXTRA */
-typedef void (*ngx_csq_chat_args_pt)(ngx_csq_json_t *root, ngx_str_t *body,
+typedef ngx_int_t (*ngx_csq_chat_args_pt)(ngx_csq_chat_t *chat,
+    ngx_pool_t *pool, ngx_csq_json_t *root, ngx_str_t *body,
     ngx_str_t *extra);
 
 
@@ -37,7 +38,11 @@ typedef struct {
 
 static ngx_int_t ngx_csq_chat_ref(ngx_csq_chat_t *chat, ngx_csq_json_t *root,
     ngx_str_t *ref);
-static void ngx_csq_chat_text_args(ngx_csq_json_t *root, ngx_str_t *body,
+static ngx_int_t ngx_csq_chat_text_args(ngx_csq_chat_t *chat,
+    ngx_pool_t *pool, ngx_csq_json_t *root, ngx_str_t *body,
+    ngx_str_t *extra);
+static ngx_int_t ngx_csq_chat_sync_args(ngx_csq_chat_t *chat,
+    ngx_pool_t *pool, ngx_csq_json_t *root, ngx_str_t *body,
     ngx_str_t *extra);
 
 
@@ -52,7 +57,7 @@ static ngx_csq_chat_frame_t  ngx_csq_chat_frames[] = {
     { ngx_string("read"), NGX_CSQ_FN_WS_SIGNAL, NULL,
       ngx_csq_chat_answer, ngx_csq_chat_complain, 0, 0, 0 },
 
-    { ngx_string("sync"), NGX_CSQ_FN_WS_SYNC, NULL,
+    { ngx_string("sync"), NGX_CSQ_FN_WS_SYNC, ngx_csq_chat_sync_args,
       ngx_csq_chat_history, ngx_csq_chat_history, 0, 0, 1 },
 
     { ngx_string("status"), NGX_CSQ_FN_AGENT_STATUS, NULL,
@@ -207,8 +212,9 @@ ngx_csq_chat_message(ngx_csq_ws_t *ws, u_char *data, size_t len)
     text.len = len;
     ngx_str_null(&extra);
 
-    if (f->args) {
-        f->args(root, &text, &extra);
+    if (f->args && f->args(chat, pool, root, &text, &extra) != NGX_OK) {
+        ngx_csq_chat_error(chat, &ref, "internal", "out of memory");
+        goto done;
     }
 
     if (ngx_csq_chat_call(chat, f->fn, id, &text, &extra, &ref,
@@ -236,9 +242,9 @@ done:
  * other message passes the whole frame
  */
 
-static void
-ngx_csq_chat_text_args(ngx_csq_json_t *root, ngx_str_t *body,
-    ngx_str_t *extra)
+static ngx_int_t
+ngx_csq_chat_text_args(ngx_csq_chat_t *chat, ngx_pool_t *pool,
+    ngx_csq_json_t *root, ngx_str_t *body, ngx_str_t *extra)
 {
     ngx_csq_json_t  *kind, *text;
 
@@ -248,17 +254,40 @@ ngx_csq_chat_text_args(ngx_csq_json_t *root, ngx_str_t *body,
         && (kind->type != NGX_CSQ_JSON_STRING || kind->value.len != 4
             || ngx_strncmp(kind->value.data, "text", 4) != 0))
     {
-        return;
+        return NGX_OK;
     }
 
     text = ngx_csq_json_get(root, "text");
 
     if (text == NULL || text->type != NGX_CSQ_JSON_STRING) {
-        return;
+        return NGX_OK;
     }
 
     ngx_str_null(body);
     *extra = text->value;
+
+    return NGX_OK;
+}
+
+
+/*
+ * a sync brings what half the room in the socket's send queue holds (its
+ * ack says whether more is left): EXTRA, the bytes
+ */
+
+static ngx_int_t
+ngx_csq_chat_sync_args(ngx_csq_chat_t *chat, ngx_pool_t *pool,
+    ngx_csq_json_t *root, ngx_str_t *body, ngx_str_t *extra)
+{
+    extra->data = ngx_pnalloc(pool, NGX_SIZE_T_LEN);
+    if (extra->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    extra->len = ngx_sprintf(extra->data, "%uz", ngx_csq_chat_budget(chat))
+                 - extra->data;
+
+    return NGX_OK;
 }
 
 

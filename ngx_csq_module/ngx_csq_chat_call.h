@@ -37,6 +37,7 @@ typedef struct {
     uint64_t                   seq;
     unsigned                   syncing:1;
     unsigned                   dirty:1;  /* missed something meanwhile */
+    unsigned                   paced:1;  /* reads on once the queue drains */
 } ngx_csq_cursor_t;
 
 

@@ -160,9 +160,10 @@ ngx_csq_chat_hello(ngx_csq_chat_t *chat)
     ngx_str_null(&id);
     cur = NULL;
 
-    p = ngx_sprintf(buf, "{\"sock\":\"%V\",\"lease\":%M,\"limit\":"
-                    NGX_CSQ_CHAT_HISTORY,
-                    &chat->sock, chat->conf->ws.ping * 3);
+    p = ngx_sprintf(buf, "{\"sock\":\"%V\",\"lease\":%M,\"bytes\":%uz,"
+                    "\"limit\":" NGX_CSQ_CHAT_HISTORY,
+                    &chat->sock, chat->conf->ws.ping * 3,
+                    ngx_csq_chat_budget(chat));
 
     if (chat->role == NGX_CSQ_ROLE_CUSTOMER) {
         cur = chat->cursors.elts;
@@ -251,8 +252,9 @@ ngx_csq_chat_sync(ngx_csq_chat_t *chat, ngx_uint_t i)
     cur->syncing = 1;
     cur->dirty = 0;
 
-    p = ngx_sprintf(buf, "{\"after\":\"%uL-%uL\",\"limit\":"
-                    NGX_CSQ_CHAT_HISTORY "}", cur->ms, cur->seq);
+    p = ngx_sprintf(buf, "{\"after\":\"%uL-%uL\",\"bytes\":%uz,\"limit\":"
+                    NGX_CSQ_CHAT_HISTORY "}", cur->ms, cur->seq,
+                    ngx_csq_chat_budget(chat));
 
     body.data = buf;
     body.len = p - buf;
@@ -498,7 +500,58 @@ ngx_csq_chat_frames(ngx_csq_chat_t *chat, ngx_uint_t i, redisReply *reply,
            && reply->element[2]->type == REDIS_REPLY_INTEGER
            && reply->element[2]->integer == 1;
 
-    if (cur->dirty || (more && !all)) {
-        ngx_csq_chat_sync(chat, i);
+    if (!cur->dirty && !(more && !all)) {
+        return;
     }
+
+    /*
+     * more to read back: once what is queued is out (the read-back goes
+     * at the client's pace, never past the send queue); live entries wait
+     * meanwhile, as while syncing
+     */
+
+    if (chat->ws->queued) {
+        cur->syncing = 1;
+        cur->paced = 1;
+        return;
+    }
+
+    ngx_csq_chat_sync(chat, i);
+}
+
+
+/* the send queue is empty: paced read-backs go on */
+
+void
+ngx_csq_chat_drained(ngx_csq_ws_t *ws)
+{
+    ngx_uint_t         i;
+    ngx_csq_chat_t    *chat = ws->data;
+    ngx_csq_cursor_t  *cur;
+
+    if (chat->closed) {
+        return;
+    }
+
+    cur = chat->cursors.elts;
+
+    for (i = 0; i < chat->cursors.nelts; i++) {
+        if (cur[i].paced) {
+            cur[i].paced = 0;
+            cur[i].syncing = 0;
+            ngx_csq_chat_sync(chat, i);
+        }
+    }
+}
+
+
+/*
+ * How much a read-back may bring: half the room in the send queue, so
+ * that live entries still fit beside it (one entry comes in any case)
+ */
+
+size_t
+ngx_csq_chat_budget(ngx_csq_chat_t *chat)
+{
+    return ngx_max(ngx_csq_ws_room(chat->ws) / 2, 1);
 }

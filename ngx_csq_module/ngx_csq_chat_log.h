@@ -30,6 +30,12 @@ void ngx_csq_chat_live(ngx_csq_sub_t *sub, u_char *data, size_t len);
 void ngx_csq_chat_sent(ngx_csq_chat_call_t *call, ngx_int_t status,
     redisReply *reply);
 
+/* the send queue is empty (ws on_drain): paced read-backs go on */
+void ngx_csq_chat_drained(ngx_csq_ws_t *ws);
+
+/* how many bytes of log a read-back may bring now */
+size_t ngx_csq_chat_budget(ngx_csq_chat_t *chat);
+
 /* a client's sync answered: the entries, then the ack */
 void ngx_csq_chat_history(ngx_csq_chat_call_t *call, ngx_int_t status,
     redisReply *reply);

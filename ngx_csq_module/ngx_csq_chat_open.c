@@ -243,6 +243,7 @@ ngx_csq_chat_opened(ngx_http_request_t *r, void *data)
     ws->on_message = ngx_csq_chat_message;
     ws->on_ping = ngx_csq_chat_ping;
     ws->on_close = ngx_csq_chat_close;
+    ws->on_drain = ngx_csq_chat_drained;
 
     chat->nsubs = 0;
 

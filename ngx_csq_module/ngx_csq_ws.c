@@ -315,6 +315,14 @@ ngx_csq_ws_send(ngx_csq_ws_t *ws, u_char *data, size_t len)
 }
 
 
+size_t
+ngx_csq_ws_room(ngx_csq_ws_t *ws)
+{
+    return ws->queued < ws->conf->send_queue
+           ? ws->conf->send_queue - ws->queued : 0;
+}
+
+
 void
 ngx_csq_ws_close(ngx_csq_ws_t *ws, ngx_uint_t code, char *reason)
 {
@@ -728,6 +736,11 @@ ngx_csq_ws_write_handler(ngx_event_t *wev)
     if (!ws->close_sent) {
         if (ngx_handle_write_event(wev, 0) != NGX_OK) {
             ngx_csq_ws_finish(ws);
+            return;
+        }
+
+        if (ws->on_drain) {
+            ws->on_drain(ws);
         }
 
         return;

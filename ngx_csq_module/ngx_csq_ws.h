@@ -49,6 +49,7 @@ struct ngx_csq_ws_s {
     ngx_csq_ws_message_pt    on_message;
     ngx_csq_ws_event_pt      on_ping;     /* each keepalive interval */
     ngx_csq_ws_event_pt      on_close;    /* once, before the memory goes */
+    ngx_csq_ws_event_pt      on_drain;    /* everything queued is sent */
     void                    *data;
 
     ngx_csq_ws_parser_t      parser;
@@ -95,6 +96,9 @@ void ngx_csq_ws_start(ngx_csq_ws_t *ws);
  * reader) or a broken socket ends the connection from its own event.
  */
 ngx_int_t ngx_csq_ws_send(ngx_csq_ws_t *ws, u_char *data, size_t len);
+
+/* the room left in the send queue, in bytes */
+size_t ngx_csq_ws_room(ngx_csq_ws_t *ws);
 
 /* the close handshake: the socket ends when it is done */
 void ngx_csq_ws_close(ngx_csq_ws_t *ws, ngx_uint_t code, char *reason);

@@ -239,10 +239,11 @@ my $fast = open_hello($cbase);
 
 my $big = 'x' x 9000;
 my $flood = open_hello($apath, $port_b);
-my ($acked, $flood_last) = (0, '');
+my ($acked, $flood_first, $flood_last) = (0, '', '');
 for my $i (1 .. 800) {
     my $id = say_ok($flood, "$big $i", conversation => $cid);
     $acked++, $flood_last = $id if $id;
+    $flood_first = $id if $i == 1;
     $fast->drain(0.002);                  # the fast one reads as it goes
     $flood->drain(0.02) if $i % 50 == 0;
 }
@@ -264,6 +265,43 @@ for (1 .. 50) {
     sleep 0.1;
 }
 ok $found, 'the slow reader is closed once its send queue is full';
+
+# --- a read-back of any size goes at the client's pace: 7 MB of history
+# through a send queue of 256 KiB, nothing closed (it was: "reads too
+# slowly" at about 26 messages of 10 KB)
+
+my $mark = nginx_error_log_size();
+my $back = open_hello("$cbase&after=$flood_first");
+ok $back, 'a tab resumes from the first of 800 messages of 9 KB';
+my @got_back = texts($back, undef, 2);
+is scalar(@got_back), 800, '... and gets the 799 after it and the ping';
+is $got_back[-1]{id}, $ping, '... in order, to the last';
+$back->send_json({ type => 'ping' });
+ok $back->wait_json(sub { $_[0]{type} eq 'pong' }), '... and stays open';
+
+my ($n_sync, $pages, $after, $more) = (0, 0, $flood_first, 1);
+while ($more && $pages < 200) {
+    my $ref = "sync$pages";
+    $flood->send_json({ type => 'sync', conversation => $cid,
+                        after => $after, limit => 500, ref => $ref });
+    my $ack;
+    while (my $f = $flood->next_json(5)) {
+        if (($f->{ref} // '') eq $ref) { $ack = $f; last }
+        next unless $f->{type} eq 'message' && ($f->{kind} // '') eq 'text';
+        $n_sync++;
+        $after = $f->{id};
+    }
+    last unless $ack && $ack->{type} eq 'ack';
+    $more = $ack->{more};
+    $pages++;
+}
+@{ $flood->{pending} } = ();
+ok !$more, "an agent's sync of 800 messages of 9 KB ends";
+cmp_ok $pages, '>', 1, "... in pages that fit its socket ($pages)";
+cmp_ok $n_sync, '>=', 800, "... with every message ($n_sync)";
+unlike nginx_error_log($mark), qr/reads too slowly/,
+    'no socket closed for its history';
+$back->close;
 
 $_->close for grep { $_ } $cust, $agent, $fast, $flood;
 $slow->drop;

@@ -1,7 +1,8 @@
 -- flags: none
 -- A socket is open and listening: what it needs to start (R5.1, R2.6).
 -- Customer (ID: the conversation): the conversation and its log after
--- body.after (or its newest entries); the socket counts as present.
+-- body.after (or its newest entries), as much as body.bytes holds; the
+-- socket counts as present.
 -- Agent: itself, its conversations and own waiting list; the socket holds
 -- a lease (body.sock, body.lease ms) and an agent that presence had set
 -- offline gets its status back.
@@ -28,7 +29,7 @@ if ROLE == 'customer' then
         redis.call('ZADD', key('presence'), lease, 'c:' .. ID)
     end
 
-    local frames, more = log_since(ID, b.after, limit)
+    local frames, more = log_since(ID, b.after, limit, tonumber(b.bytes))
     local r = reply(200, { type = 'hello', role = 'customer',
                            conversation = conversation_view(ID, c),
                            more = more })

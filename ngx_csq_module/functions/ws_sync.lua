@@ -1,7 +1,8 @@
 -- flags: no-writes
 -- A socket reads a conversation's log after an id (R5.1): a reconnecting
 -- client's resume, or the socket's own catch-up after pub/sub dropped
--- messages.  ID: the conversation; body: { after, limit }.
+-- messages.  ID: the conversation; body: { after, limit, bytes }; for a
+-- client's sync, EXTRA: the room in its socket's send queue (bytes).
 -- Returns { 200, '{"more":...}', more (1 or 0), id, frame, id, frame ... }:
 -- for a client's sync the JSON is its ack frame.
 
@@ -17,7 +18,8 @@ if b.after ~= nil and b.after ~= '' and not valid_entry_id(b.after) then
 end
 local limit = math.max(1, math.min(math.floor(tonumber(b.limit) or 100), 500))
 
-local frames, more = log_since(ID, b.after, limit)
+local frames, more = log_since(ID, b.after, limit,
+                               tonumber(EXTRA) or tonumber(b.bytes))
 local r = reply(200, { more = more })
 r[3] = more and 1 or 0
 for _, f in ipairs(frames) do

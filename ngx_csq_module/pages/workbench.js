@@ -192,6 +192,9 @@
   function sync(c, after) {
     return request({ type: 'sync', conversation: c.id, after }, (f) => {
       if (f.type === 'error') banner(f.error && f.error.message, true);
+      // a read-back comes in pages that fit the socket: after an id, on
+      // to the end
+      else if (f.more && after && c.thread.lastId) sync(c, c.thread.lastId);
     });
   }
 

@@ -133,30 +133,50 @@ local function event(kind, fields)
 end
 
 -- the log after an id (exclusive), or its newest entries, as a flat list
--- id, frame, id, frame ...; and whether more are left
-local function log_since(cid, after, limit)
+-- id, frame, id, frame ...; and whether more are left.  At most limit
+-- entries, and, given bytes, no more frames than fit in it (one at
+-- least): a socket reads back at the pace its client reads
+local function log_since(cid, after, limit, bytes)
     local k = key('log', cid)
-    local entries, more
-    if after and after ~= '' then
-        entries = redis.call('XRANGE', k, '(' .. after, '+', 'COUNT', limit + 1)
-        more = #entries > limit
-        if more then
-            entries[#entries] = nil
+    local out, size, more = {}, 0, false
+    local function add(e)
+        local f = log_frame(cid, e[1], e[2][2])
+        if bytes and #out > 0 and size + #f > bytes then
+            return false
         end
-    else
-        local newest = redis.call('XREVRANGE', k, '+', '-', 'COUNT', limit)
-        entries = {}
-        for i = #newest, 1, -1 do
-            entries[#entries + 1] = newest[i]
-        end
-        more = redis.call('XLEN', k) > limit
-    end
-    local out = {}
-    for _, e in ipairs(entries) do
+        size = size + #f
         out[#out + 1] = e[1]
-        out[#out + 1] = log_frame(cid, e[1], e[2][2])
+        out[#out + 1] = f
+        return true
     end
-    return out, more
+    if after and after ~= '' then
+        local entries = redis.call('XRANGE', k, '(' .. after, '+',
+                                   'COUNT', limit + 1)
+        more = #entries > limit
+        for i = 1, math.min(#entries, limit) do
+            if not add(entries[i]) then
+                more = true
+                break
+            end
+        end
+        return out, more
+    end
+    -- the newest that fit, in order
+    local newest = redis.call('XREVRANGE', k, '+', '-', 'COUNT', limit)
+    local frames = {}
+    for _, e in ipairs(newest) do
+        local f = log_frame(cid, e[1], e[2][2])
+        if bytes and #frames > 0 and size + #f > bytes then
+            break
+        end
+        size = size + #f
+        frames[#frames + 1] = f
+    end
+    for i = #frames, 1, -1 do
+        out[#out + 1] = newest[i][1]
+        out[#out + 1] = frames[i]
+    end
+    return out, #frames < #newest or redis.call('XLEN', k) > limit
 end
 
 -- a stream entry id "<ms>-<seq>", each part a 64-bit unsigned number
