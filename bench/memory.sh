@@ -38,7 +38,7 @@ source "$(dirname "$0")/lib.sh"
 
 bench_node
 bench_redis_start
-bench_csq_api "csq_tick 0;"
+bench_csq_api "csq_tick 0; csq_trusted 127.0.0.1;"
 base="http://127.0.0.1:$http_port"
 
 token=$(perl -MDigest::SHA=hmac_sha256 -MMIME::Base64 -e '

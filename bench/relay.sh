@@ -59,7 +59,8 @@ redis_pid=$(redis-cli -p "$redis_port" info server \
 
 # --- csq, and its tenant: one queue, an agent per conversation
 
-bench_csq_api
+# the load client is trusted past the message rate (csq_trusted)
+bench_csq_api "csq_trusted 127.0.0.1;"
 node "$root/bench/relay-setup.js" "http://127.0.0.1:$http_port" "$secret" \
     "$pairs" > "$dir/plan"
 

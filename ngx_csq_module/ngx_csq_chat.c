@@ -17,6 +17,9 @@
 #include "ngx_csq_auth.h"
 
 
+#define NGX_CSQ_CHAT_LIMITED_MAX  20    /* refusals in a row, then 1008 */
+
+
 /* what a frame type passes beside the frame: the body and EXTRA */
 typedef ngx_int_t (*ngx_csq_chat_args_pt)(ngx_csq_chat_t *chat,
     ngx_pool_t *pool, ngx_csq_json_t *root, ngx_str_t *body,
@@ -30,6 +33,7 @@ typedef struct {
     ngx_csq_chat_args_pt       args;        /* NULL: the frame as body */
     ngx_csq_chat_reply_pt      answer;      /* with a ref */
     ngx_csq_chat_reply_pt      quiet;       /* without a ref */
+    unsigned                   limited:1;   /* counts against the rate */
     unsigned                   agents:1;    /* not for customers */
     unsigned                   self:1;      /* about the agent itself */
     unsigned                   log:1;       /* reads the log: a cursor */
@@ -38,6 +42,7 @@ typedef struct {
 
 static ngx_int_t ngx_csq_chat_ref(ngx_csq_chat_t *chat, ngx_csq_json_t *root,
     ngx_str_t *ref);
+static ngx_int_t ngx_csq_chat_allow(ngx_csq_chat_t *chat);
 static ngx_int_t ngx_csq_chat_text_args(ngx_csq_chat_t *chat,
     ngx_pool_t *pool, ngx_csq_json_t *root, ngx_str_t *body,
     ngx_str_t *extra);
@@ -49,21 +54,21 @@ static ngx_int_t ngx_csq_chat_sync_args(ngx_csq_chat_t *chat,
 static ngx_csq_chat_frame_t  ngx_csq_chat_frames[] = {
 
     { ngx_string("message"), NGX_CSQ_FN_WS_SEND, ngx_csq_chat_text_args,
-      ngx_csq_chat_sent, ngx_csq_chat_sent, 0, 0, 0 },
+      ngx_csq_chat_sent, ngx_csq_chat_sent, 1, 0, 0, 0 },
 
     { ngx_string("typing"), NGX_CSQ_FN_WS_SIGNAL, NULL,
-      ngx_csq_chat_answer, ngx_csq_chat_complain, 0, 0, 0 },
+      ngx_csq_chat_answer, ngx_csq_chat_complain, 1, 0, 0, 0 },
 
     { ngx_string("read"), NGX_CSQ_FN_WS_SIGNAL, NULL,
-      ngx_csq_chat_answer, ngx_csq_chat_complain, 0, 0, 0 },
+      ngx_csq_chat_answer, ngx_csq_chat_complain, 1, 0, 0, 0 },
 
     { ngx_string("sync"), NGX_CSQ_FN_WS_SYNC, ngx_csq_chat_sync_args,
-      ngx_csq_chat_history, ngx_csq_chat_history, 0, 0, 1 },
+      ngx_csq_chat_history, ngx_csq_chat_history, 0, 0, 0, 1 },
 
     { ngx_string("status"), NGX_CSQ_FN_AGENT_STATUS, NULL,
-      ngx_csq_chat_answer, ngx_csq_chat_answer, 1, 1, 0 },
+      ngx_csq_chat_answer, ngx_csq_chat_answer, 0, 1, 1, 0 },
 
-    { ngx_null_string, 0, NULL, NULL, NULL, 0, 0, 0 }
+    { ngx_null_string, 0, NULL, NULL, NULL, 0, 0, 0, 0 }
 };
 
 
@@ -148,6 +153,22 @@ ngx_csq_chat_message(ngx_csq_ws_t *ws, u_char *data, size_t len)
         ngx_csq_chat_error(chat, &ref, "invalid_field",
                            "\"type\" must be message, typing, read, sync, "
                            "status or ping");
+        goto done;
+    }
+
+    /* what a person sends: at most csq_message_rate a second */
+
+    if (f->limited && ngx_csq_chat_allow(chat) != NGX_OK) {
+        ngx_csq_chat_error(chat, &ref, "rate_limited",
+                           "too many messages: wait a moment");
+
+        if (chat->limited >= NGX_CSQ_CHAT_LIMITED_MAX) {
+            ngx_log_error(NGX_LOG_INFO, ws->connection->log, 0,
+                          "csq: socket of \"%V\" keeps sending over its "
+                          "rate, closing", &chat->actor);
+            ngx_csq_ws_close(ws, NGX_CSQ_WS_POLICY, "rate limited");
+        }
+
         goto done;
     }
 
@@ -286,6 +307,46 @@ ngx_csq_chat_sync_args(ngx_csq_chat_t *chat, ngx_pool_t *pool,
 
     extra->len = ngx_sprintf(extra->data, "%uz", ngx_csq_chat_budget(chat))
                  - extra->data;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The socket's token bucket: csq_message_burst frames, refilled at
+ * csq_message_rate a second (in thousandths of a frame); a trusted client
+ * (csq_trusted, its limits empty) is not counted
+ */
+
+static ngx_int_t
+ngx_csq_chat_allow(ngx_csq_chat_t *chat)
+{
+    ngx_msec_t   elapsed;
+    ngx_uint_t   full, rate;
+
+    if (chat->limits.len == 0) {
+        return NGX_OK;
+    }
+
+    rate = chat->conf->message_rate;
+    full = chat->conf->message_burst * 1000;
+    elapsed = ngx_current_msec - chat->bucket_at;
+    chat->bucket_at = ngx_current_msec;
+
+    if (elapsed >= full / rate) {
+        chat->bucket = full;
+
+    } else {
+        chat->bucket = ngx_min(full, chat->bucket + elapsed * rate);
+    }
+
+    if (chat->bucket < 1000) {
+        chat->limited++;
+        return NGX_DECLINED;
+    }
+
+    chat->bucket -= 1000;
+    chat->limited = 0;
 
     return NGX_OK;
 }

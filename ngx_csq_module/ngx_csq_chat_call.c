@@ -26,7 +26,7 @@ ngx_csq_chat_call(ngx_csq_chat_t *chat, ngx_uint_t fn, ngx_str_t *id,
     ngx_str_t *body, ngx_str_t *extra, ngx_str_t *ref,
     ngx_csq_chat_reply_pt handler, ngx_uint_t fatal, ngx_uint_t cursor)
 {
-    ngx_str_t             argv[10];
+    ngx_str_t             argv[11];
     ngx_uint_t            argc;
     ngx_time_t           *tp;
     ngx_csq_chat_call_t  *call;
@@ -57,7 +57,8 @@ ngx_csq_chat_call(ngx_csq_chat_t *chat, ngx_uint_t fn, ngx_str_t *id,
         ngx_str_null(&argv[7]);
         ngx_str_null(&argv[8]);
         argv[9] = *ref;
-        argc = 10;
+        argv[10] = chat->limits;
+        argc = 11;
     }
 
     if (handler == NULL && ref == NULL) {

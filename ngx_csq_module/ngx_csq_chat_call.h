@@ -67,6 +67,10 @@ struct ngx_csq_chat_s {
     ngx_array_t                cursors;       /* of ngx_csq_cursor_t */
     ngx_queue_t                calls;
     ngx_uint_t                 ncalls;
+    ngx_str_t                  limits;        /* ARGV[10]; "": trusted */
+    ngx_msec_t                 bucket_at;     /* the frames' token bucket */
+    ngx_uint_t                 bucket;        /* thousandths of a frame */
+    ngx_uint_t                 limited;       /* refusals in a row */
     unsigned                   hello_sent:1;
     unsigned                   hello_pending:1;
     unsigned                   started:1;     /* the hello is out */
@@ -80,7 +84,9 @@ struct ngx_csq_chat_s {
  * Calls a library function for the socket with the API's arguments
  * (tenant key; now, actor, role, id, body, extra).  ref: the call is for
  * a client frame with this ref (may be empty), given to the function as
- * ARGV[9], so that its reply is the ack or error frame.  handler: called
+ * ARGV[9], so that its reply is the ack or error frame, with the socket's
+ * limits as ARGV[10] ("<rate> <burst> <max messages> <max bytes>", or
+ * empty for a trusted client).  handler: called
  * with the reply (NULL: nobody waits for it); fatal: Redis trouble closes
  * the socket (the client resumes), else a client's call gets an error
  * frame.  cursor: for the handler.

@@ -198,6 +198,28 @@ ngx_csq_chat_opened(ngx_http_request_t *r, void *data)
 
     chat->conf = clcf;
     chat->role = open->token->role;
+
+    /* the limits of its messages (none for a trusted client) */
+
+    chat->bucket = clcf->message_burst * 1000;
+    chat->bucket_at = ngx_current_msec;
+
+    if (clcf->trusted == NULL
+        || ngx_cidr_match(c->sockaddr, clcf->trusted) != NGX_OK)
+    {
+        chat->limits.data = ngx_pnalloc(c->pool, NGX_INT_T_LEN * 4 + 4);
+        if (chat->limits.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        chat->limits.len = ngx_sprintf(chat->limits.data, "%ui %ui %ui %uz",
+                                       clcf->message_rate,
+                                       clcf->message_burst,
+                                       clcf->max_messages,
+                                       clcf->max_log_bytes)
+                           - chat->limits.data;
+    }
+
     chat->subs = (ngx_csq_sub_t *) (chat + 1);
     chat->nsubs = n;
     ngx_queue_init(&chat->calls);

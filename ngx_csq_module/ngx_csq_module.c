@@ -47,6 +47,7 @@ static ngx_conf_post_handler_pt  ngx_csq_max_body_post =
 
 static char *ngx_csq_check_ws_size(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_csq_check_ws_ping(ngx_conf_t *cf, void *post, void *data);
+static char *ngx_csq_trusted(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 
 static ngx_conf_post_handler_pt  ngx_csq_ws_size_post =
     ngx_csq_check_ws_size;
@@ -117,6 +118,41 @@ static ngx_command_t  ngx_csq_commands[] = {
       ngx_conf_set_msec_slot,
       NGX_HTTP_LOC_CONF_OFFSET,
       offsetof(ngx_csq_loc_conf_t, presence_grace),
+      NULL },
+
+    { ngx_string("csq_message_rate"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_csq_loc_conf_t, message_rate),
+      NULL },
+
+    { ngx_string("csq_message_burst"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_csq_loc_conf_t, message_burst),
+      NULL },
+
+    { ngx_string("csq_conversation_max_messages"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_csq_loc_conf_t, max_messages),
+      NULL },
+
+    { ngx_string("csq_conversation_max_bytes"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_csq_loc_conf_t, max_log_bytes),
+      NULL },
+
+    { ngx_string("csq_trusted"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_1MORE,
+      ngx_csq_trusted,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("csq_token_ttl"),
@@ -280,6 +316,11 @@ ngx_csq_create_loc_conf(ngx_conf_t *cf)
     clcf->ws.send_queue = NGX_CONF_UNSET_SIZE;
     clcf->ws.ping = NGX_CONF_UNSET_MSEC;
     clcf->presence_grace = NGX_CONF_UNSET_MSEC;
+    clcf->message_rate = NGX_CONF_UNSET_UINT;
+    clcf->message_burst = NGX_CONF_UNSET_UINT;
+    clcf->max_messages = NGX_CONF_UNSET_UINT;
+    clcf->max_log_bytes = NGX_CONF_UNSET_SIZE;
+    clcf->trusted = NGX_CONF_UNSET_PTR;
 
     return clcf;
 }
@@ -301,6 +342,19 @@ ngx_csq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_msec_value(conf->ws.ping, prev->ws.ping, 30000);
     ngx_conf_merge_msec_value(conf->presence_grace, prev->presence_grace,
                               30000);
+    ngx_conf_merge_uint_value(conf->message_rate, prev->message_rate, 5);
+    ngx_conf_merge_uint_value(conf->message_burst, prev->message_burst, 30);
+    ngx_conf_merge_uint_value(conf->max_messages, prev->max_messages, 10000);
+    ngx_conf_merge_size_value(conf->max_log_bytes, prev->max_log_bytes,
+                              50 * 1024 * 1024);
+    ngx_conf_merge_ptr_value(conf->trusted, prev->trusted, NULL);
+
+    if (conf->message_rate == 0 || conf->message_burst == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "csq_message_rate and csq_message_burst must be "
+                           "at least 1");
+        return NGX_CONF_ERROR;
+    }
 
     /* a full queue must still take one whole message */
 
@@ -669,6 +723,52 @@ ngx_csq_check_ws_ping(ngx_conf_t *cf, void *post, void *data)
 
     if (*mp < 100) {
         return "must be at least 100ms";
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* csq_trusted <address or CIDR> ...: clients exempt from the limits */
+
+static char *
+ngx_csq_trusted(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_csq_loc_conf_t  *clcf = conf;
+
+    ngx_int_t     rc;
+    ngx_str_t    *value;
+    ngx_uint_t    i;
+    ngx_cidr_t   *cidr;
+
+    if (clcf->trusted == NGX_CONF_UNSET_PTR) {
+        clcf->trusted = ngx_array_create(cf->pool, 2, sizeof(ngx_cidr_t));
+        if (clcf->trusted == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        cidr = ngx_array_push(clcf->trusted);
+        if (cidr == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        rc = ngx_ptocidr(&value[i], cidr);
+
+        if (rc == NGX_ERROR) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "invalid address \"%V\"", &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        if (rc == NGX_DONE) {
+            ngx_conf_log_error(NGX_LOG_WARN, cf, 0,
+                               "low address bits of %V are meaningless",
+                               &value[i]);
+        }
     }
 
     return NGX_CONF_OK;

@@ -52,6 +52,11 @@ typedef struct {
     size_t              max_body;
     ngx_csq_ws_conf_t   ws;
     ngx_msec_t          presence_grace;
+    ngx_uint_t          message_rate;       /* per second, a socket's */
+    ngx_uint_t          message_burst;
+    ngx_uint_t          max_messages;       /* a conversation's log */
+    size_t              max_log_bytes;
+    ngx_array_t        *trusted;            /* of ngx_cidr_t: no limits */
     unsigned            handler:1;
 } ngx_csq_loc_conf_t;
 

@@ -22,7 +22,10 @@ use t::CsqWs;
 
 my @aof = (args => ['--appendonly', 'yes', '--appendfsync', 'always']);
 redis_start(@aof);
-my $port_a = api_nginx_start(workers => 2, log_level => 'info');
+# floods and read-backs of hundreds of messages: this client is trusted
+# past the message rate (t/052 tests the limits)
+my $port_a = api_nginx_start(workers => 2, log_level => 'info',
+                             http_config => "    csq_trusted 127.0.0.1;\n");
 my ($port_b, $prefix_b) = nginx_twin('resume-b');
 
 setup_tenant('acme', queues => { sales => {} },

@@ -12,13 +12,40 @@
 -- This is the hot path: it reads only the fields it needs.
 
 local r = redis.call('HMGET', key('c', ID), 'state', 'customer', 'agent',
-                     'bound', 'last_id')
+                     'bound', 'last_id', 'msgs', 'msg_bytes', 'rl_at',
+                     'rl_left')
 if not r[1] then return fail(404, 'not_found', 'no such conversation') end
 local c = { state = r[1], customer = r[2], agent = r[3] or nil,
             bound = r[4] or nil, last_id = r[5] or nil }
 local _, denied = side_of(c)
 if denied then return denied end
 if ended(c) then return fail(409, 'conflict', 'the conversation has ended') end
+
+-- the socket's limits (ARGV[10], none for a trusted client, R9.6): a
+-- conversation's log holds at most so many messages and bytes, and its
+-- customer, on however many sockets, sends at most rate a second (a
+-- token bucket of burst, in the conversation)
+local set = { msgs = (tonumber(r[6]) or 0) + 1,
+              msg_bytes = (tonumber(r[7]) or 0) + #ARGV[5] + #EXTRA }
+local rate, burst, max_msgs, max_bytes =
+    string.match(ARGV[10] or '', '^(%d+) (%d+) (%d+) (%d+)$')
+if rate then
+    if set.msgs > tonumber(max_msgs) or set.msg_bytes > tonumber(max_bytes)
+    then
+        return fail(409, 'conversation_full',
+                    'this conversation holds all it may: start a new one')
+    end
+    if ROLE == 'customer' then
+        burst = tonumber(burst)
+        local left = math.min(burst, (tonumber(r[9]) or burst)
+                              + (NOW - (tonumber(r[8]) or NOW))
+                                * tonumber(rate) / 1000)
+        if left < 1 then
+            return fail(429, 'rate_limited', 'too many messages: wait a moment')
+        end
+        set.rl_at, set.rl_left = NOW, left - 1
+    end
+end
 
 local b = { kind = 'text', text = EXTRA }
 if ARGV[5] ~= '' then
@@ -76,8 +103,9 @@ local spoke = ROLE == 'customer'
 if spoke then
     m.from = { role = 'customer', id = CUSTOMER }
     -- silence, for the automatic end, counts from the customer's last
-    -- word: the conversation's "heard" time (log_append), which the tick
-    -- reads before it ends one; the index of silences is left alone
+    -- word: the conversation's "heard" time, which the tick reads before
+    -- it ends one; the index of silences is left alone
+    set.heard = NOW
 else
     m.from = agent_card(ACTOR)
     m.from.role = 'agent'
@@ -88,7 +116,7 @@ local to = { c.agent or '' }
 if ROLE ~= 'customer' then
     to[2] = ACTOR
 end
-local id, frame = log_append(ID, m, to, c.last_id ~= nil, spoke)
+local id, frame = log_append(ID, m, to, c.last_id ~= nil, set)
 
 -- the robot answers what it serves (R4.1, R4.2), in this same call: a
 -- hand-off keyword moves it to human routing, else the keyword rules answer

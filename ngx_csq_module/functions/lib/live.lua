@@ -40,11 +40,11 @@ local function log_frame(cid, id, json)
 end
 
 -- appends msg to the conversation's log and wakes its customer and the
--- given agents; returns the entry id.  has_log: the caller knows the log
--- has entries already (the conversation's last_id), so it is not asked;
--- heard: the customer spoke, now (kept as the conversation's "heard");
--- also returns the entry as its client frame
-local function log_append(cid, msg, agents, has_log, heard)
+-- given agents; returns the entry id and the entry as its client frame.
+-- has_log: the caller knows the log has entries already (the
+-- conversation's last_id), so it is not asked; set: more fields of the
+-- conversation to set with its last_id (one HSET)
+local function log_append(cid, msg, agents, has_log, set)
     msg.at = NOW
     local json = cjson.encode(msg)
     local k = key('log', cid)
@@ -66,11 +66,12 @@ local function log_append(cid, msg, agents, has_log, heard)
             redis.call('PUBLISH', chan('a', aid), payload)
         end
     end
-    if heard then
-        redis.call('HSET', key('c', cid), 'last_id', id, 'heard', NOW)
-    else
-        redis.call('HSET', key('c', cid), 'last_id', id)
+    local args = { 'HSET', key('c', cid), 'last_id', id }
+    for k, v in pairs(set or {}) do
+        args[#args + 1] = k
+        args[#args + 1] = v
     end
+    redis.call(unpack(args))
     return id, frame
 end
 
