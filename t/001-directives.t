@@ -307,3 +307,45 @@ csq locations need "csq_redis" in the http block
 --- request
 GET /api/tenants/acme/agent/ws
 --- error_code: 401
+
+
+
+=== TEST 27: csq_message_rate: at least 1
+--- http_config
+    csq_redis 127.0.0.1:6379;
+    csq_message_rate 0;
+--- config
+--- must_die
+--- error_log
+csq_message_rate and csq_message_burst must be at least 1
+
+
+
+=== TEST 28: csq_trusted: not an address
+--- http_config
+    csq_redis 127.0.0.1:6379;
+    csq_trusted 127.0.0.1 nowhere;
+--- config
+--- must_die
+--- error_log
+invalid address "nowhere"
+
+
+
+=== TEST 29: the limit directives at every level
+--- http_config
+    csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    csq_secret 0123456789abcdef0123;
+    csq_message_rate 10;
+    csq_trusted 10.0.0.0/8 ::1;
+--- config
+    csq_message_burst 40;
+    location /api/ {
+        csq_conversation_max_messages 500;
+        csq_conversation_max_bytes 1m;
+        csq_trusted 192.168.0.1;
+        csq_api;
+    }
+--- request
+GET /api/tenants/acme/agent/ws
+--- error_code: 401
