@@ -196,6 +196,16 @@ ngx_csq_call_done(void *data, ngx_int_t rc, redisReply *reply)
 
     case NGX_CSQ_REDIS_OK:
 
+        if (ngx_csq_redis_full(reply)) {
+            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                          "csq: redis is full (maxmemory): %s", reply->str);
+
+            status = ngx_csq_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                        "redis_full",
+                                        "Redis is full, try again later");
+            break;
+        }
+
         if (reply->type == REDIS_REPLY_ERROR) {
             ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                           "csq: redis: function failed: %s", reply->str);

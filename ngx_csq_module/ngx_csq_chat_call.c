@@ -109,6 +109,7 @@ ngx_csq_chat_reply(void *data, ngx_int_t rc, redisReply *reply)
     ngx_csq_chat_call_t  *call = data;
 
     ngx_str_t        ref;
+    ngx_uint_t       full;
     ngx_csq_chat_t  *chat;
 
     chat = call->chat;
@@ -129,7 +130,13 @@ ngx_csq_chat_reply(void *data, ngx_int_t rc, redisReply *reply)
         goto done;
     }
 
-    if (rc == NGX_CSQ_REDIS_OK && reply->type == REDIS_REPLY_ERROR) {
+    full = rc == NGX_CSQ_REDIS_OK && ngx_csq_redis_full(reply);
+
+    if (full) {
+        ngx_log_error(NGX_LOG_WARN, chat->ws->connection->log, 0,
+                      "csq: redis is full (maxmemory): %s", reply->str);
+
+    } else if (rc == NGX_CSQ_REDIS_OK && reply->type == REDIS_REPLY_ERROR) {
         ngx_log_error(NGX_LOG_ERR, chat->ws->connection->log, 0,
                       "csq: redis: function failed: %s", reply->str);
     }
@@ -142,8 +149,10 @@ ngx_csq_chat_reply(void *data, ngx_int_t rc, redisReply *reply)
         ref.data = call->ref;
         ref.len = call->ref_len;
 
-        ngx_csq_chat_error(chat, &ref, rc == NGX_CSQ_REDIS_TIMEOUT
-                                       ? "redis_timeout" : "redis_error",
+        ngx_csq_chat_error(chat, &ref,
+                           full ? "redis_full"
+                           : rc == NGX_CSQ_REDIS_TIMEOUT ? "redis_timeout"
+                           : "redis_error",
                            "the message was not taken, send it again");
     }
 

@@ -1035,3 +1035,11 @@ ngx_csq_redis_fail_waiting(void)
         ngx_csq_redis_finish(cmd, NGX_CSQ_REDIS_DOWN, NULL);
     }
 }
+
+
+ngx_uint_t
+ngx_csq_redis_full(redisReply *reply)
+{
+    return reply->type == REDIS_REPLY_ERROR && reply->len >= 4
+           && ngx_strncmp(reply->str, "OOM ", 4) == 0;
+}

@@ -56,5 +56,8 @@ ngx_uint_t ngx_csq_redis_login(redisAsyncContext *ac, redisCallbackFn *fn);
 /* the caller lost interest (its request went away): never call back */
 void ngx_csq_redis_cancel(ngx_csq_redis_cmd_t *cmd);
 
+/* an error reply that says Redis is full (maxmemory, noeviction) */
+ngx_uint_t ngx_csq_redis_full(redisReply *reply);
+
 
 #endif /* _NGX_CSQ_REDIS_H_INCLUDED_ */
