@@ -29,6 +29,7 @@ static ngx_int_t ngx_csq_page_reply(ngx_http_request_t *r, void *data);
 static ngx_int_t ngx_csq_page_send(ngx_http_request_t *r,
     ngx_csq_page_file_t *a, ngx_str_t *ancestors);
 static void ngx_csq_page_type(ngx_str_t *name, ngx_str_t *type);
+static ngx_uint_t ngx_csq_page_html(ngx_csq_page_file_t *a);
 static ngx_uint_t ngx_csq_page_is(ngx_csq_page_file_t *a, char *name);
 
 
@@ -166,6 +167,14 @@ ngx_csq_page_reply(ngx_http_request_t *r, void *data)
 
 
 static ngx_uint_t
+ngx_csq_page_html(ngx_csq_page_file_t *a)
+{
+    return a->name.len > 5
+           && ngx_strncmp(a->name.data + a->name.len - 5, ".html", 5) == 0;
+}
+
+
+static ngx_uint_t
 ngx_csq_page_is(ngx_csq_page_file_t *a, char *name)
 {
     size_t  len;
@@ -181,7 +190,7 @@ ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_page_file_t *a,
     ngx_str_t *ancestors)
 {
     u_char     *p;
-    ngx_str_t   v;
+    ngx_str_t   v, none, img;
 
     if (ngx_csq_add_header(r, "ETag", &a->etag) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -197,7 +206,28 @@ ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_page_file_t *a,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (ancestors) {
+    /*
+     * every page has a CSP.  The workbench is never framed, and loads no
+     * image from another host (a customer's link would learn the agent's
+     * address: it shows a link instead); the chat page may be framed by
+     * the tenant's sites; a page of assets/ by nobody
+     */
+
+    if (ancestors || ngx_csq_page_html(a)) {
+        if (ngx_csq_page_is(a, "workbench.html")) {
+            ngx_str_set(&none, "'none'");
+            ancestors = &none;
+            ngx_str_set(&img, "'self' data:");
+
+        } else {
+            if (ancestors == NULL) {
+                ngx_str_set(&none, "'none'");
+                ancestors = &none;
+            }
+
+            ngx_str_set(&img, "* data:");
+        }
+
         p = ngx_pnalloc(r->pool, ancestors->len + 256);
         if (p == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -205,8 +235,8 @@ ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_page_file_t *a,
 
         v.data = p;
         v.len = ngx_sprintf(p, "default-src 'self'; connect-src 'self' ws: "
-                            "wss:; img-src * data:; frame-ancestors %V",
-                            ancestors)
+                            "wss:; img-src %V; frame-ancestors %V",
+                            &img, ancestors)
                 - p;
 
         if (ngx_csq_add_header(r, "Content-Security-Policy", &v)

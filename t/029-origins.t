@@ -108,6 +108,22 @@ like $hd->{'content-security-policy'} // '',
     qr{frame-ancestors 'self' https://shop\.example http://localhost:8081 http://\[::1\](;|$)},
     '... may be framed by the listed origins, as kept';
 
+# the workbench is never framed and loads no image from another host
+($st, $hd) = http_request(GET => '/api/tenants/acme/workbench');
+is $st, 200, 'the workbench';
+my $csp = $hd->{'content-security-policy'} // '';
+like $csp, qr{frame-ancestors 'none'(;|$)}, '... may not be framed, by anyone';
+like $csp, qr{img-src 'self' data:;}, '... and loads images of its own only';
+
+# every HTML has a CSP, the copies of assets/ too
+for my $page ('chat.html', 'workbench.html') {
+    ($st, $hd) = http_request(GET => "/api/assets/$page");
+    is $st, 200, "assets/$page";
+    like $hd->{'content-security-policy'} // '',
+        qr{default-src 'self';.*frame-ancestors 'none'},
+        "... has a CSP, framed by nobody";
+}
+
 nginx_stop();
 
 is valgrind_report(), '', 'valgrind: clean';

@@ -224,7 +224,11 @@ const csq = (() => {
       if (!mine) e.append(el('div', { class: 'who', text: m.from.name || { customer: 'Customer', bot: 'Assistant' }[role] || m.from.id || role }));
       const b = el('div', { class: 'body' });
       const u = safeUrl(m.url);
-      if (m.kind === 'image') {
+      // images: false (the workbench) shows a link, loads nothing: a
+      // customer's image host would learn the agent's address
+      if (m.kind === 'image' && this.o.images === false) {
+        b.append(u ? el('a', { href: u, ...NEW, class: 'imglink', text: m.name ? 'Image: ' + m.name : 'Image' }) : m.name || '');
+      } else if (m.kind === 'image') {
         const img = el('img', { src: u, alt: m.name || 'Image', loading: 'lazy' });
         b.append(u ? el('a', { href: u, ...NEW }, img) : m.name || '');
       } else if (m.kind === 'file') {
@@ -233,7 +237,7 @@ const csq = (() => {
       } else if (m.kind === 'card') {
         const img = safeUrl(m.image);
         b.classList.add('card');
-        if (img) b.append(el('img', { src: img, alt: '', loading: 'lazy' }));
+        if (img && this.o.images !== false) b.append(el('img', { src: img, alt: '', loading: 'lazy' }));
         b.append(el('strong', {}, u ? el('a', { href: u, ...NEW, text: m.title || u }) : m.title || ''));
         if (m.description) b.append(el('p', { text: m.description }));
       } else {

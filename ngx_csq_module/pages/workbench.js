@@ -257,6 +257,7 @@
     c.thread = new csq.Thread(box, {
       mine: (m) => m.from.role === 'agent' && m.from.id === me,
       system: sysText,
+      images: false,       // no customer image loads by itself (CSP too)
       scroller: () => (cur === c ? $('log') : null),
     });
     c.btn = el('button', { type: 'button', class: 'conv', onclick: () => open(c) });

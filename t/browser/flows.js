@@ -136,6 +136,23 @@ async function main() {
     await say(cust, 'chat-input', 'chat-send', 'I want the blue one');
     ok(await until(async () => /blue one/.test(await logText(agent, 'wb-log'))),
        "the agent gets the customer's message");
+
+    // a customer's image from another host: the workbench shows a link and
+    // loads nothing (that host would learn the agent's address)
+    await cust.evaluate((t) => new Promise((resolve) => {
+      const conv = JSON.parse(localStorage.getItem('csq:' + t + ':conv'));
+      const ws = new WebSocket(csq.wsUrl('chat/ws', { token: conv.token, conversation: conv.id }));
+      ws.onmessage = (e) => {
+        const f = JSON.parse(e.data);
+        if (f.type === 'hello') {
+          ws.send(JSON.stringify({ type: 'message', kind: 'image', url: 'https://images.example/cat.png', name: 'cat.png', ref: 'img1' }));
+        } else if (f.ref === 'img1') { ws.close(); resolve(); }
+      };
+    }), T);
+    ok(await until(async () => (await agent.$$('.imglink')).length > 0),
+       "R9.6 the customer's image is a link in the workbench");
+    ok((await agent.$$eval('[data-testid="wb-log"] img', (els) => els.filter((e) => /images\.example/.test(e.src)).length)) === 0,
+       '... which loads no image from its host');
     if (SHOTS) await agent.screenshot({ path: `${SHOTS}/workbench.png`, fullPage: true });
 
     // --- the customer reloads: the whole history is there (R1.1)
