@@ -6,7 +6,7 @@
 #   make test-valgrind   the same under valgrind
 #   make test-upstream TEST_NGINX_UPSTREAM=/path/to/test-nginx
 #                 the same under upstream Test::Nginx (openresty/test-nginx)
-#   make fuzz     libFuzzer on the WebSocket frame parser (t/fuzz/)
+#   make fuzz     libFuzzer on the frame and JSON parsers (t/fuzz/)
 #   make bench    the benchmarks of bench/
 #   make bench-relay   chat relay over WebSocket against nchan (bench/relay.sh)
 #   make bench-conns   idle customer sockets and memory each (bench/conns.sh)
@@ -136,20 +136,29 @@ bench-relay: deps-bench $(MODULE)
 bench-conns: deps-bench $(MODULE)
 	@bash bench/conns.sh
 
-# libFuzzer on the WebSocket frame parser: FUZZ_SECONDS (default 60)
+# libFuzzer on the WebSocket frame parser and on the JSON body parser:
+# FUZZ_SECONDS each (default 60)
 FUZZ_SECONDS ?= 60
 FUZZ_INCS    := $(addprefix -I$(NGX_TREE)/, src/core src/event \
-                src/event/modules src/os/unix objs) -Ingx_csq_module
+                src/event/modules src/os/unix src/http src/http/modules \
+                src/http/v2 src/http/v3 objs) -Ingx_csq_module
+FUZZ_CC      := clang -g -O1 -fsanitize=fuzzer,address,undefined $(FUZZ_INCS)
 
 fuzz: $(MODULE)
 	$(call install,clang)
-	@mkdir -p $(BUILD)/fuzz/corpus
-	@clang -g -O1 -fsanitize=fuzzer,address,undefined $(FUZZ_INCS) \
-	    ngx_csq_module/ngx_csq_ws_frame.c \
+	@mkdir -p $(BUILD)/fuzz/corpus $(BUILD)/fuzz/json-corpus
+	@$(FUZZ_CC) ngx_csq_module/ngx_csq_ws_frame.c \
 	    t/fuzz/ngx_csq_ws_fuzz.c -o $(BUILD)/fuzz/ws_fuzz
-	@$(BUILD)/fuzz/ws_fuzz -max_total_time=$(FUZZ_SECONDS) \
-	    -print_final_stats=1 $(BUILD)/fuzz/corpus 2>&1 \
-	    | grep -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|crash|Done'
+	@$(FUZZ_CC) ngx_csq_module/ngx_csq_json.c \
+	    t/fuzz/ngx_csq_json_fuzz.c -lyajl -o $(BUILD)/fuzz/json_fuzz
+	@printf '{"type":"message","text":"hi","ref":"r1"}' \
+	    > $(BUILD)/fuzz/json-corpus/seed
+	@for f in ws:corpus json:json-corpus; do \
+	    echo "$${f%%:*} parser:"; \
+	    $(BUILD)/fuzz/$${f%%:*}_fuzz -max_total_time=$(FUZZ_SECONDS) \
+	        -print_final_stats=1 $(BUILD)/fuzz/$${f#*:} 2>&1 \
+	    | grep -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|crash|Done'; \
+	done
 
 clean:
 	rm -rf $(BUILD) t/servroot*
