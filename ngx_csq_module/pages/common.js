@@ -167,7 +167,8 @@ const csq = (() => {
       const s = this.o.scroller ? this.o.scroller() : this.box;   // null: not shown now
       const near = s && s.scrollHeight - s.scrollTop - s.clientHeight < 80;
       let at = this.box.lastElementChild;
-      while (at && (at.classList.contains('local') || cmpId(at.dataset.id || '0-0', id) > 0)) at = at.previousElementSibling;
+      // (a pending one has no id: it goes last, not before everything)
+      while (id && at && (at.classList.contains('local') || cmpId(at.dataset.id || '0-0', id) > 0)) at = at.previousElementSibling;
       if (at) at.after(e); else this.box.prepend(e);
       if (s && (near || !id)) s.scrollTop = s.scrollHeight;
     }

@@ -338,6 +338,8 @@
   function readNow() {
     const c = cur, id = c && c.thread.lastId;
     if (!id || document.visibilityState !== 'visible' || cmpId(id, c.readSent) <= 0) return;
+    // no longer hers (transferred away, taken by another): no receipt
+    if (c.state === 'transferred' || c.state === 'gone') return;
     if (sock && sock.send({ type: 'read', conversation: c.id, id })) {
       c.readSent = id;
       if (cmpId(id, c.readId) > 0) c.readId = id;

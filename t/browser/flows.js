@@ -182,6 +182,20 @@ async function main() {
     ok(await cust.getByLabel('Your message').count() === 1,
        'the message box is labelled');
 
+    // a message written while the socket is down waits at the bottom of the
+    // thread, not above the welcome (it has no id yet)
+    const order = await cust.evaluate(() => {
+      const box = document.createElement('div');
+      const t = new csq.Thread(box, { mine: (m) => m.from.role === 'customer', system: () => '' });
+      t.add({ id: '5-0', kind: 'text', text: 'welcome', from: { role: 'bot' } });
+      t.add({ id: '7-0', kind: 'text', text: 'later', from: { role: 'bot' } });
+      t.pending('r1', { kind: 'text', text: 'offline', from: { role: 'customer' } });
+      t.add({ id: '6-0', kind: 'text', text: 'between', from: { role: 'bot' } });
+      return [...box.children].map((e) => e.querySelector('.body').textContent);
+    });
+    ok(order.join(',') === 'welcome,between,later,offline',
+       'a pending message stays last; entries go in id order', order.join(','));
+
     // --- the agent transfers to bob; bob ends it (R4.4, R4.5)
 
     await api('POST', 'agents/bob/status', { status: 'online' });
@@ -196,6 +210,12 @@ async function main() {
     ok(await until(async () => /Bob/.test(
          await cust.textContent('[data-testid="chat-status"]'))),
        'the customer now sees Bob', await cust.textContent('[data-testid="chat-status"]'));
+    // alice still has it open: she sends no read receipt for it any more
+    await say(cust, 'chat-input', 'chat-send', 'hello Bob');
+    await new Promise((r) => setTimeout(r, 1500));
+    ok(await agent.isHidden('[data-testid="wb-banner"]'),
+       'no "not your conversation" banner after the transfer',
+       await agent.textContent('[data-testid="wb-banner"]'));
 
     const bctx = await browser.newContext();
     const bob = await bctx.newPage();
