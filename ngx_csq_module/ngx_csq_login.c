@@ -27,6 +27,7 @@ typedef struct {
     ngx_str_t           agent;
     ngx_str_t           password;
     ngx_uint_t          role;       /* the role the login gives */
+    unsigned            known:1;    /* the agent exists */
 } ngx_csq_login_t;
 
 
@@ -35,6 +36,7 @@ static ngx_int_t ngx_csq_login_start(ngx_http_request_t *r,
 static ngx_int_t ngx_csq_login_bad_password(ngx_http_request_t *r,
     ngx_int_t rc);
 static ngx_int_t ngx_csq_login_found(ngx_http_request_t *r, void *data);
+static ngx_int_t ngx_csq_login_failed(ngx_http_request_t *r, void *data);
 static void ngx_csq_login_checked(ngx_http_request_t *r, ngx_int_t rc,
     ngx_str_t *hash);
 static void ngx_csq_login_hashed(ngx_http_request_t *r, ngx_int_t rc,
@@ -79,6 +81,10 @@ ngx_csq_login_body(ngx_http_request_t *r, ngx_csq_fcall_t *a,
     }
 
     lg->agent = v->value;
+
+    /* failures are counted per client address too (login_failed.lua) */
+
+    a->extra = r->connection->addr_text;
 
     return ngx_csq_call(r, a, ngx_csq_login_found);
 }
@@ -160,32 +166,58 @@ ngx_csq_login_bad_password(ngx_http_request_t *r, ngx_int_t rc)
 }
 
 
-/* { 200, "", role, stored password hash }: check it, then a token */
+/*
+ * { 200, "", role, stored password hash, known }: check it (an unknown
+ * agent's hash as well: the same work), then a token; or { 429, error,
+ * seconds }: failures locked the address or the agent for a while
+ */
 
 static ngx_int_t
 ngx_csq_login_found(ngx_http_request_t *r, void *data)
 {
     redisReply  *reply = data;
 
+    u_char           *p;
     ngx_int_t         rc;
-    ngx_str_t         json, role, stored;
+    ngx_str_t         json, role, stored, wait;
     ngx_csq_ctx_t    *ctx;
     ngx_csq_login_t  *lg;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
     lg = ctx->data;
 
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3
+        && reply->element[0]->type == REDIS_REPLY_INTEGER
+        && reply->element[0]->integer == NGX_HTTP_TOO_MANY_REQUESTS
+        && reply->element[2]->type == REDIS_REPLY_INTEGER)
+    {
+        p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+        if (p == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        wait.data = p;
+        wait.len = ngx_sprintf(p, "%L", reply->element[2]->integer) - p;
+
+        if (ngx_csq_add_header(r, "Retry-After", &wait) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
     rc = ngx_csq_call_expect(r, reply, NGX_HTTP_OK, &json);
     if (rc != NGX_DECLINED) {
         return rc;
     }
 
-    if (reply->elements != 4
+    if (reply->elements != 5
         || reply->element[2]->type != REDIS_REPLY_STRING
-        || reply->element[3]->type != REDIS_REPLY_STRING)
+        || reply->element[3]->type != REDIS_REPLY_STRING
+        || reply->element[4]->type != REDIS_REPLY_INTEGER)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
+
+    lg->known = (reply->element[4]->integer == 1);
 
     role.data = (u_char *) reply->element[2]->str;
     role.len = reply->element[2]->len;
@@ -209,6 +241,16 @@ ngx_csq_login_found(ngx_http_request_t *r, void *data)
 }
 
 
+/* the failure is counted: 401 */
+
+static ngx_int_t
+ngx_csq_login_failed(ngx_http_request_t *r, void *data)
+{
+    return ngx_csq_json_error(r, NGX_HTTP_UNAUTHORIZED, "bad_credentials",
+                              "unknown agent or wrong password");
+}
+
+
 /* the password is checked: a token, or 401 */
 
 static void
@@ -223,10 +265,16 @@ ngx_csq_login_checked(ngx_http_request_t *r, ngx_int_t rc, ngx_str_t *hash)
     ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
     lg = ctx->data;
 
-    if (rc != NGX_OK) {
-        ngx_http_finalize_request(r,
-            ngx_csq_json_error(r, NGX_HTTP_UNAUTHORIZED, "bad_credentials",
-                               "unknown agent or wrong password"));
+    if (rc != NGX_OK || !lg->known) {
+
+        /* counted first (login_failed.lua), then 401 */
+
+        lg->call->fn = NGX_CSQ_FN_LOGIN_FAILED;
+        lg->call->id = lg->agent;
+        ngx_str_null(&lg->call->body);
+
+        ngx_http_finalize_request(r, ngx_csq_call(r, lg->call,
+                                                  ngx_csq_login_failed));
         return;
     }
 
