@@ -186,6 +186,7 @@ ngx_csq_call_done(void *data, ngx_int_t rc, redisReply *reply)
     ngx_http_request_t *r = data;
 
     ngx_int_t            status;
+    ngx_uint_t           full;
     ngx_csq_ctx_t       *ctx;
     ngx_connection_t    *c;
 
@@ -196,23 +197,23 @@ ngx_csq_call_done(void *data, ngx_int_t rc, redisReply *reply)
 
     case NGX_CSQ_REDIS_OK:
 
-        if (ngx_csq_redis_full(reply)) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "csq: redis is full (maxmemory): %s", reply->str);
-
-            status = ngx_csq_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                        "redis_full",
-                                        "Redis is full, try again later");
-            break;
-        }
-
         if (reply->type == REDIS_REPLY_ERROR) {
-            ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                          "csq: redis: function failed: %s", reply->str);
+
+            /* full (maxmemory) is the operator's to see, not a failure */
+
+            full = ngx_csq_redis_full(reply);
+
+            ngx_log_error(full ? NGX_LOG_WARN : NGX_LOG_ERR,
+                          r->connection->log, 0,
+                          full ? "csq: redis is full (maxmemory): %s"
+                               : "csq: redis: function failed: %s",
+                          reply->str);
 
             status = ngx_csq_json_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                        "redis_error",
-                                        "Redis refused the call");
+                                        full ? "redis_full" : "redis_error",
+                                        full ? "Redis is full, try again "
+                                               "later"
+                                             : "Redis refused the call");
             break;
         }
 

@@ -15,17 +15,7 @@ use t::CsqWs;
 redis_start();
 api_nginx_start(http_config => "    csq_tick 200ms;\n");
 
-my $factor = $t::CsqUtil::TimeoutFactor;
 
-sub wait_for {
-    my ($what) = @_;
-    my $deadline = time + 5 * $factor;
-    while (time < $deadline) {
-        return 1 if $what->();
-        sleep 0.1;
-    }
-    return 0;
-}
 
 my $p = setup_tenant('acme',
     tenant => { auto_end_minutes => 5 },

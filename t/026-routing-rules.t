@@ -19,18 +19,8 @@ use t::CsqApi qw(:DEFAULT :routing);
 redis_start();
 api_nginx_start(http_config => "    csq_tick 200ms;\n");
 
-my $factor = $t::CsqUtil::TimeoutFactor;
 my $P = platform_token();
 
-sub wait_for {
-    my ($what) = @_;
-    my $deadline = time + 5 * $factor;
-    while (time < $deadline) {
-        return 1 if $what->();
-        sleep 0.1;
-    }
-    return 0;
-}
 
 # schedules: a slot open now (for some agents), and one never open today
 my @now = gmtime(time);

@@ -29,15 +29,6 @@ api_nginx_start(workers => 2, log_level => 'info',
                                . "    csq_presence_grace ${grace}ms;\n"
                                . "    csq_ws_ping ${ping}ms;\n");
 
-sub wait_for {
-    my ($what, $secs) = @_;
-    my $deadline = time + ($secs // 5) * $factor;
-    while (time < $deadline) {
-        return 1 if $what->();
-        sleep 0.05;
-    }
-    return 0;
-}
 
 setup_tenant('acme', queues => { sales => {}, vip => {} },
              agents => {

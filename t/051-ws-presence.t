@@ -17,7 +17,6 @@ use t::CsqUtil;
 use t::CsqApi qw(:DEFAULT :routing);
 use t::CsqWs;
 
-my $factor = $t::CsqUtil::TimeoutFactor;
 
 redis_start();
 api_nginx_start(workers => 1, log_level => 'info', nginx => { master => 1 },
@@ -32,15 +31,6 @@ sub path {
          . "&conversation=$c->{id}";
 }
 
-sub wait_for {
-    my ($what, $secs) = @_;
-    my $deadline = time + ($secs // 6) * $factor;
-    while (time < $deadline) {
-        return 1 if $what->();
-        sleep 0.1;
-    }
-    return 0;
-}
 
 # --- closed after the hello was sent, before it was answered: Redis
 # holds the hello (a paused write) while the client resets the socket

@@ -54,7 +54,7 @@ our @EXPORT = qw(
     nginx_worker_pids nginx_error_log nginx_error_log_size valgrind_report
     nginx_twin nginx_twin_stop
     http_get http_request http_error
-    free_port expand_env
+    free_port expand_env wait_for
 );
 
 our $RepoRoot     = Cwd::cwd();
@@ -507,6 +507,18 @@ sub nginx_reload {
             my %now = map { $_ => 1 } nginx_worker_pids();
             return 1 unless grep { $now{$_} } @old;
         }
+        Time::HiRes::sleep(0.05);
+    }
+    return 0;
+}
+
+# polls $what until it returns true, for $secs seconds (default 5, times
+# the timeout factor): 1, or 0 when it never did
+sub wait_for {
+    my ($what, $secs) = @_;
+    my $deadline = Time::HiRes::time() + ($secs // 5) * $TimeoutFactor;
+    while (Time::HiRes::time() < $deadline) {
+        return 1 if $what->();
         Time::HiRes::sleep(0.05);
     }
     return 0;
