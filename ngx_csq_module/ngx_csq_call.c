@@ -186,7 +186,7 @@ ngx_csq_call_done(void *data, ngx_int_t rc, redisReply *reply)
     ngx_http_request_t *r = data;
 
     ngx_int_t            status;
-    ngx_uint_t           full;
+    ngx_uint_t           full, level;
     ngx_csq_ctx_t       *ctx;
     ngx_connection_t    *c;
 
@@ -202,9 +202,9 @@ ngx_csq_call_done(void *data, ngx_int_t rc, redisReply *reply)
             /* full (maxmemory) is the operator's to see, not a failure */
 
             full = ngx_csq_redis_full(reply);
+            level = full ? NGX_LOG_WARN : NGX_LOG_ERR;
 
-            ngx_log_error(full ? NGX_LOG_WARN : NGX_LOG_ERR,
-                          r->connection->log, 0,
+            ngx_log_error(level, r->connection->log, 0,
                           full ? "csq: redis is full (maxmemory): %s"
                                : "csq: redis: function failed: %s",
                           reply->str);
