@@ -25,12 +25,13 @@ if ended(c) then return fail(409, 'conflict', 'the conversation has ended') end
 -- conversation's log holds at most so many messages and bytes, and its
 -- customer, on however many sockets, sends at most rate a second (a
 -- token bucket of burst, in the conversation)
-local set = { msgs = (tonumber(r[6]) or 0) + 1,
-              msg_bytes = (tonumber(r[7]) or 0) + #ARGV[5] + #EXTRA }
+local msgs = (tonumber(r[6]) or 0) + 1
+local msg_bytes = (tonumber(r[7]) or 0) + #ARGV[5] + #EXTRA
+local rl_at, rl_left = r[8] or 0, r[9] or 0
 local rate, burst, max_msgs, max_bytes =
     string.match(ARGV[10] or '', '^(%d+) (%d+) (%d+) (%d+)$')
 if rate then
-    if set.msgs > tonumber(max_msgs) or set.msg_bytes > tonumber(max_bytes)
+    if msgs > tonumber(max_msgs) or msg_bytes > tonumber(max_bytes)
     then
         return fail(409, 'conversation_full',
                     'this conversation holds all it may: start a new one')
@@ -43,7 +44,7 @@ if rate then
         if left < 1 then
             return fail(429, 'rate_limited', 'too many messages: wait a moment')
         end
-        set.rl_at, set.rl_left = NOW, left - 1
+        rl_at, rl_left = NOW, left - 1
     end
 end
 
@@ -105,7 +106,6 @@ if spoke then
     -- silence, for the automatic end, counts from the customer's last
     -- word: the conversation's "heard" time, which the tick reads before
     -- it ends one; the index of silences is left alone
-    set.heard = NOW
 else
     m.from = agent_card(ACTOR)
     m.from.role = 'agent'
@@ -116,7 +116,17 @@ local to = { c.agent or '' }
 if ROLE ~= 'customer' then
     to[2] = ACTOR
 end
-local id, frame = log_append(ID, m, to, c.last_id ~= nil, set)
+-- the counts (and for a customer when it spoke and its bucket) go with
+-- the log's last id, in one HSET
+local id, frame
+if spoke then
+    id, frame = log_append(ID, m, to, c.last_id ~= nil, 'msgs', msgs,
+                           'msg_bytes', msg_bytes, 'heard', NOW,
+                           'rl_at', rl_at, 'rl_left', rl_left)
+else
+    id, frame = log_append(ID, m, to, c.last_id ~= nil, 'msgs', msgs,
+                           'msg_bytes', msg_bytes)
+end
 
 -- the robot answers what it serves (R4.1, R4.2), in this same call: a
 -- hand-off keyword moves it to human routing, else the keyword rules answer

@@ -42,9 +42,9 @@ end
 -- appends msg to the conversation's log and wakes its customer and the
 -- given agents; returns the entry id and the entry as its client frame.
 -- has_log: the caller knows the log has entries already (the
--- conversation's last_id), so it is not asked; set: more fields of the
--- conversation to set with its last_id (one HSET)
-local function log_append(cid, msg, agents, has_log, set)
+-- conversation's last_id), so it is not asked; ...: more fields and
+-- values of the conversation to set with its last_id (one HSET)
+local function log_append(cid, msg, agents, has_log, ...)
     msg.at = NOW
     local json = cjson.encode(msg)
     local k = key('log', cid)
@@ -66,12 +66,7 @@ local function log_append(cid, msg, agents, has_log, set)
             redis.call('PUBLISH', chan('a', aid), payload)
         end
     end
-    local args = { 'HSET', key('c', cid), 'last_id', id }
-    for k, v in pairs(set or {}) do
-        args[#args + 1] = k
-        args[#args + 1] = v
-    end
-    redis.call(unpack(args))
+    redis.call('HSET', key('c', cid), 'last_id', id, ...)
     return id, frame
 end
 
