@@ -110,7 +110,7 @@ my $v1 = t::CsqApi::csq_token('acme', 'visitor-one', 'customer', 86400);
  "POST /api/tenants/acme/entry\n{\"ch\":\"spring\"}",
  "POST /api/tenants/acme/conversations\n{\"customer\":\"visitor-one\",\"link\":\"spring\"}",
  "GET /api/tenants/acme/links/spring",
- "GET /api/tenants/acme/visitors?q=one",
+ "GET /api/tenants/acme/visitors?q=visitor-o",
  "GET /api/tenants/acme/visitors?link=spring&limit=10")]
 --- error_code eval
 [201, 201, 201, 200, 200, 200, 201, 200, 200, 200]

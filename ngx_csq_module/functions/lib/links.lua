@@ -10,6 +10,9 @@
 --                              expiring after two days
 -- csq:{t}:visitor:<id>         visits, first, last, last_channel
 -- csq:{t}:visitors             visitor ids by last visit
+-- csq:{t}:visitors:ids         visitor ids in id order (score 0): a search
+--                              by the start of an id reads only matches
+-- csq:{t}:link:<id>:recent     its visitors by their last visit through it
 
 local LINKS_MAX = 10000
 
@@ -57,7 +60,9 @@ local function record_visit(vid, id)
     redis.call('HINCRBY', vk, 'visits', 1)
     redis.call('HSET', vk, 'id', vid, 'last', NOW, 'last_channel', id)
     redis.call('ZADD', key('visitors'), NOW, vid)
+    redis.call('ZADD', key('visitors', 'ids'), 0, vid)
     if id ~= '' then
+        redis.call('ZADD', key('link', id, 'recent'), NOW, vid)
         local dk = key('link', id, 'day', tostring(today_number()))
         redis.call('HINCRBY', key('link', id), 'visits', 1)
         redis.call('SADD', key('link', id, 'visitors'), vid)
