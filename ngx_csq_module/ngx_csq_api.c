@@ -74,6 +74,10 @@ static char *ngx_csq_api_arrays(ngx_http_request_t *r, ngx_csq_json_t *body,
 static ngx_int_t ngx_csq_api_csv(ngx_http_request_t *r, void *data);
 static ngx_int_t ngx_csq_api_page(ngx_http_request_t *r,
     ngx_csq_fcall_t *a);
+static ngx_int_t ngx_csq_api_tenant_del(ngx_http_request_t *r,
+    ngx_csq_fcall_t *a);
+static ngx_int_t ngx_csq_api_tenant_batch(ngx_http_request_t *r,
+    void *data);
 static ngx_int_t ngx_csq_api_customer_ws(ngx_http_request_t *r,
     ngx_csq_fcall_t *a);
 static ngx_int_t ngx_csq_api_agent_ws(ngx_http_request_t *r,
@@ -104,7 +108,8 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
       NGX_CSQ_FN_TENANT_GET, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_DELETE, "tenants/:t", NGX_CSQ_ROLE_PLATFORM,
-      NGX_CSQ_FN_TENANT_DEL, NGX_CSQ_API_REGISTRY, NULL, NULL, NULL, NULL },
+      NGX_CSQ_FN_TENANT_DEL, NGX_CSQ_API_REGISTRY, ngx_csq_api_tenant_del,
+      NULL, NULL, NULL },
 
     { NGX_HTTP_PUT, "tenants/:t/rules", NGX_CSQ_ROLE_ADMIN,
       NGX_CSQ_FN_RULES_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL,
@@ -468,6 +473,58 @@ ngx_csq_api_not_allowed(ngx_http_request_t *r, ngx_uint_t allowed)
     return ngx_csq_json_error(r, NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
                               "this path does not take this method");
 }
+
+/*
+ * DELETE tenants/<t>: batch after batch of its keys (tenant_del.lua), one
+ * call each, until the walk is done; Redis serves others in between
+ */
+
+static ngx_int_t
+ngx_csq_api_tenant_del(ngx_http_request_t *r, ngx_csq_fcall_t *a)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    ngx_str_null(&a->extra);
+
+    return ngx_csq_call(r, a, ngx_csq_api_tenant_batch);
+}
+
+
+static ngx_int_t
+ngx_csq_api_tenant_batch(ngx_http_request_t *r, void *data)
+{
+    redisReply  *reply = data;
+
+    ngx_csq_ctx_t      *ctx;
+    ngx_csq_api_ctx_t  *actx;
+
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3
+        && reply->element[2]->type == REDIS_REPLY_STRING
+        && !(reply->element[2]->len == 1 && reply->element[2]->str[0] == '0'))
+    {
+        ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+        actx = ctx->data;
+
+        actx->call.extra.len = reply->element[2]->len;
+        actx->call.extra.data = ngx_pnalloc(r->pool, actx->call.extra.len);
+        if (actx->call.extra.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(actx->call.extra.data, reply->element[2]->str,
+                   actx->call.extra.len);
+
+        return ngx_csq_call(r, &actx->call, ngx_csq_api_tenant_batch);
+    }
+
+    return ngx_csq_call_reply(r, reply);
+}
+
 
 static ngx_int_t
 ngx_csq_api_segment(ngx_str_t *seg, ngx_str_t *out)
