@@ -66,4 +66,32 @@ ok wait_for(sub { conv('acme', $k->{id})->{state} eq 'abandoned' }),
 is redis_cmd('HLEN', "csq:{acme}:c:$k->{id}:socks"), 0,
     '... and its socket lease is gone';
 
+# --- an anonymous arrival is there for a socket: none within the
+# tenant's connect_grace_seconds, and it lets go of its place or its agent
+# (R9.6); a tenant's own system (a token) keeps its arrivals
+
+my $P = platform_token();
+setup_tenant('solo', tenant => { connect_grace_seconds => 1 },
+             queues => { q => {} },
+             agents => { al => { queues => ['q'], capacity => 1 } },
+             fallback => 'q');
+my $a1 = arrive_ok('solo', customer => 'anon1');
+is agent_of($a1), 'al', 'an anonymous arrival takes al';
+my $a2 = arrive_ok('solo', customer => 'anon2');
+is $a2->{state}, 'queued', 'the next one waits';
+my ($s, $kept) = api(POST => 'tenants/solo/conversations',
+                     { customer => 'crm1' }, token => $P);
+is $s, 201, 'an arrival from the tenant\'s own system (a token)';
+ok wait_for(sub { conv('solo', $a1->{id})->{state} eq 'ended' }),
+    'R9.6 with no socket within the grace the served one ends';
+is conv('solo', $a1->{id})->{end_reason}, 'no_socket', '... reason no_socket';
+ok wait_for(sub { conv('solo', $a2->{id})->{state} ne 'queued' }),
+    '... and the waiting one lets go';
+like conv('solo', $a2->{id})->{state}, qr/^(abandoned|ended)$/,
+    '... abandoned (or ended, had al taken it meanwhile)';
+sleep 1;
+isnt conv('solo', $kept->{id})->{state}, 'abandoned',
+    'the token holder\'s arrival is kept';
+isnt conv('solo', $kept->{id})->{state}, 'ended', '... not ended either';
+
 done_testing();

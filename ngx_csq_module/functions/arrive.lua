@@ -111,6 +111,16 @@ redis.call('HSET', key('cust', b.customer), 'id', b.customer,
            'last_seen', NOW, 'last_channel', c.channel)
 redis.call('ZADD', key('activity'), NOW, cid)
 event('arrived', { conversation = cid, customer = b.customer, queue = qid })
+
+-- an anonymous arrival (the chat page, the widget) comes for a socket:
+-- with none within the tenant's connect_grace_seconds (60) the tick lets
+-- it go (abandoned while it waits, ended while served), so that arrivals
+-- alone hold no agent and no place for good (R9.6); the arrivals of the
+-- tenant's own systems (with an agent's or a platform token) are kept
+if (ROLES[ROLE] or 0) < ROLES.agent then
+    redis.call('ZADD', key('presence'),
+               NOW + num(t.connect_grace_seconds, 60) * 1000, 'c:' .. cid)
+end
 if link then
     redis.call('HINCRBY', key('link', b.link), 'customers', 1)
 end

@@ -21,5 +21,6 @@ return reply(200, {
     utc_offset_minutes = tonumber(t.utc_offset_minutes or 0),
     origins = arr(cjson.decode(t.origins or '[]')),
     require_login = t.require_login == '1',
+    connect_grace_seconds = tonumber(t.connect_grace_seconds or 60),
     queues = arr(queues),
     agents = arr(agents) })

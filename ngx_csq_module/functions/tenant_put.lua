@@ -1,6 +1,7 @@
 -- flags: none
 -- PUT tenants/<t>: create or update a tenant (platform)
 -- body: { name, return_hours, default_capacity, suspended_text,
+--         connect_grace_seconds (an anonymous arrival's first socket),
 --         auto_end_minutes }
 -- KEYS[2]: csq:tenants, the registry the workers' tick reads
 
@@ -13,7 +14,8 @@ local f, err = fields(b, {
     { 'suspended_text', 'string', 2000 },
     { 'auto_end_minutes', 'int', 0, 7 * 24 * 60 },
     { 'utc_offset_minutes', 'int', -14 * 60, 14 * 60 },
-    { 'avatar', 'string', 2000 }, { 'require_login', 'bool' } })
+    { 'avatar', 'string', 2000 }, { 'require_login', 'bool' },
+    { 'connect_grace_seconds', 'int', 1, 86400 } })
 if err then return err end
 
 -- the chat page's bottom bar (R1.1): [{ label, url }]
@@ -70,5 +72,6 @@ return reply(created and 201 or 200, {
     utc_offset_minutes = tonumber(t.utc_offset_minutes or 0),
     origins = arr(cjson.decode(t.origins or '[]')),
     require_login = t.require_login == '1',
+    connect_grace_seconds = tonumber(t.connect_grace_seconds or 60),
     avatar = t.avatar or '',
     faq_links = arr(cjson.decode(t.faq_links or '[]')) })

@@ -76,6 +76,14 @@ for _, who in ipairs(redis.call('ZRANGEBYSCORE', key('presence'), '-inf', NOW,
         local c = hash(key('c', id))
         if c and (c.state == 'queued' or c.state == 'new') then
             abandon(id, c)
+        elseif c and (c.state == 'active' or c.state == 'bot')
+               and c.connected ~= '1' then
+            -- an anonymous arrival whose customer never connected
+            local from = end_conversation(id, c, 'no_socket')
+            ended_n = ended_n + 1
+            if from then
+                assigned = assigned + pull(from)
+            end
         end
     end
 end

@@ -25,6 +25,7 @@ if ROLE == 'customer' then
     -- worker dies, the tick finds the lease run out
     if type(b.sock) == 'string' and b.sock ~= '' then
         local lease = NOW + (tonumber(b.lease) or 60000)
+        redis.call('HSET', key('c', ID), 'connected', '1')
         redis.call('HSET', key('c', ID, 'socks'), b.sock, lease)
         redis.call('ZADD', key('presence'), lease, 'c:' .. ID)
     end
