@@ -62,8 +62,6 @@ typedef struct {
 
 static ngx_int_t ngx_csq_api_match(ngx_http_request_t *r,
     ngx_csq_api_ctx_t *actx, ngx_uint_t *allowed);
-static ngx_int_t ngx_csq_api_not_allowed(ngx_http_request_t *r,
-    ngx_uint_t allowed);
 static ngx_int_t ngx_csq_api_segment(ngx_str_t *seg, ngx_str_t *out);
 static ngx_int_t ngx_csq_api_auth(ngx_http_request_t *r,
     ngx_csq_api_ctx_t *actx, char **message);
@@ -277,7 +275,7 @@ ngx_csq_api_handler(ngx_http_request_t *r)
         }
 
         if (allowed) {
-            return ngx_csq_api_not_allowed(r, allowed);
+            return ngx_csq_json_not_allowed(r, allowed);
         }
 
         return ngx_csq_json_error(r, NGX_HTTP_NOT_FOUND, "not_found",
@@ -427,52 +425,6 @@ ngx_csq_api_match(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
 
 /* an id in a path: 1-64 of A-Z a-z 0-9 _ - . */
 
-
-/* 405 with Allow: the methods the path takes */
-
-static ngx_int_t
-ngx_csq_api_not_allowed(ngx_http_request_t *r, ngx_uint_t allowed)
-{
-    u_char      *p;
-    ngx_str_t    allow;
-    ngx_uint_t   i;
-
-    static struct {
-        ngx_uint_t   method;
-        char        *name;
-    } methods[] = {
-        { NGX_HTTP_GET, "GET" }, { NGX_HTTP_HEAD, "HEAD" },
-        { NGX_HTTP_POST, "POST" }, { NGX_HTTP_PUT, "PUT" },
-        { NGX_HTTP_DELETE, "DELETE" }
-    };
-
-    allow.data = ngx_pnalloc(r->pool, sizeof("GET, HEAD, POST, PUT, DELETE"));
-    if (allow.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    p = allow.data;
-
-    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
-        if (allowed & methods[i].method) {
-            if (p != allow.data) {
-                *p++ = ',';
-                *p++ = ' ';
-            }
-
-            p = ngx_cpymem(p, methods[i].name, ngx_strlen(methods[i].name));
-        }
-    }
-
-    allow.len = p - allow.data;
-
-    if (ngx_csq_add_header(r, "Allow", &allow) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_csq_json_error(r, NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
-                              "this path does not take this method");
-}
 
 /*
  * DELETE tenants/<t>: batch after batch of its keys (tenant_del.lua), one

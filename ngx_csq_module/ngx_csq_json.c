@@ -706,3 +706,50 @@ ngx_csq_json_error(ngx_http_request_t *r, ngx_uint_t status, char *code,
 
     return ngx_csq_json_send(r, status, g);
 }
+
+
+/* 405 with Allow: the methods (NGX_HTTP_GET | ...) the path takes */
+
+ngx_int_t
+ngx_csq_json_not_allowed(ngx_http_request_t *r, ngx_uint_t allowed)
+{
+    u_char      *p;
+    ngx_str_t    allow;
+    ngx_uint_t   i;
+
+    static struct {
+        ngx_uint_t   method;
+        char        *name;
+    } methods[] = {
+        { NGX_HTTP_GET, "GET" }, { NGX_HTTP_HEAD, "HEAD" },
+        { NGX_HTTP_POST, "POST" }, { NGX_HTTP_PUT, "PUT" },
+        { NGX_HTTP_DELETE, "DELETE" }
+    };
+
+    allow.data = ngx_pnalloc(r->pool, sizeof("GET, HEAD, POST, PUT, DELETE"));
+    if (allow.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = allow.data;
+
+    for (i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        if (allowed & methods[i].method) {
+            if (p != allow.data) {
+                *p++ = ',';
+                *p++ = ' ';
+            }
+
+            p = ngx_cpymem(p, methods[i].name, ngx_strlen(methods[i].name));
+        }
+    }
+
+    allow.len = p - allow.data;
+
+    if (ngx_csq_add_header(r, "Allow", &allow) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_csq_json_error(r, NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
+                              "this path does not take this method");
+}

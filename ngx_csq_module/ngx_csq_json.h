@@ -73,6 +73,10 @@ void ngx_csq_json_gen_members(yajl_gen g, ngx_csq_json_t *obj);
 /* the body already read, as one string in the request pool */
 ngx_int_t ngx_csq_json_body_text(ngx_http_request_t *r, ngx_str_t *text);
 
+/* 405 method_not_allowed, with Allow: the methods (a mask) it takes */
+ngx_int_t ngx_csq_json_not_allowed(ngx_http_request_t *r,
+    ngx_uint_t allowed);
+
 /* sends a JSON text made elsewhere (by a Redis script) */
 ngx_int_t ngx_csq_json_send_text(ngx_http_request_t *r, ngx_uint_t status,
     ngx_str_t *json);

@@ -36,7 +36,6 @@ ngx_int_t
 ngx_csq_status_handler(ngx_http_request_t *r)
 {
     ngx_int_t          rc;
-    ngx_str_t          allow = ngx_string("GET, HEAD, POST");
 
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
         rc = ngx_http_discard_request_body(r);
@@ -56,12 +55,8 @@ ngx_csq_status_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    if (ngx_csq_add_header(r, "Allow", &allow) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    return ngx_csq_json_error(r, NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
-                              "use GET, HEAD or POST");
+    return ngx_csq_json_not_allowed(r,
+                                    NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST);
 }
 
 

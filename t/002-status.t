@@ -163,7 +163,7 @@ DELETE /csq/status
 Allow: GET, HEAD, POST
 Content-Type: application/json
 --- response_body chomp
-{"error":{"code":"method_not_allowed","message":"use GET, HEAD or POST"}}
+{"error":{"code":"method_not_allowed","message":"this path does not take this method"}}
 --- no_error_log
 [warn]
 [error]
