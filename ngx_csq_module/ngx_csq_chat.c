@@ -206,17 +206,20 @@ ngx_csq_chat_message(ngx_csq_ws_t *ws, u_char *data, size_t len)
         goto done;
     }
 
-    /* the call's cursor: the one it reads into, or the one it may move */
+    /*
+     * the call's cursor: the one it reads into, or the one a message's
+     * ack may move (ngx_csq_chat_sent)
+     */
 
     i = (ngx_uint_t) -1;
 
-    if (!f->log) {
+    if (f->answer == ngx_csq_chat_sent) {
         cur = ngx_csq_chat_cursor(chat, conv.data, conv.len, 0);
         if (cur) {
             i = cur - (ngx_csq_cursor_t *) chat->cursors.elts;
         }
 
-    } else {
+    } else if (f->log) {
         cur = ngx_csq_chat_cursor(chat, conv.data, conv.len, 1);
         if (cur == NULL) {
             ngx_csq_chat_error(chat, &ref, "internal", "out of memory");
