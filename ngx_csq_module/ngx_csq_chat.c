@@ -43,6 +43,7 @@ typedef struct {
 static ngx_int_t ngx_csq_chat_ref(ngx_csq_chat_t *chat, ngx_csq_json_t *root,
     ngx_str_t *ref);
 static ngx_int_t ngx_csq_chat_allow(ngx_csq_chat_t *chat);
+static void ngx_csq_chat_presence(ngx_csq_chat_t *chat, char *what);
 static ngx_int_t ngx_csq_chat_text_args(ngx_csq_chat_t *chat,
     ngx_pool_t *pool, ngx_csq_json_t *root, ngx_str_t *body,
     ngx_str_t *extra);
@@ -398,31 +399,11 @@ ngx_csq_chat_ref(ngx_csq_chat_t *chat, ngx_csq_json_t *root, ngx_str_t *ref)
 void
 ngx_csq_chat_ping(ngx_csq_ws_t *ws)
 {
-    u_char            *p;
-    ngx_str_t          body, id, op;
-    ngx_csq_chat_t    *chat = ws->data;
-    ngx_csq_cursor_t  *cur;
-    u_char             buf[256];
+    ngx_csq_chat_t  *chat = ws->data;
 
-    if (!chat->started) {
-        return;
+    if (chat->started) {
+        ngx_csq_chat_presence(chat, "renew");
     }
-
-    ngx_str_set(&op, "renew");
-
-    p = ngx_sprintf(buf, "{\"sock\":\"%V\",\"lease\":%M}", &chat->sock,
-                    chat->conf->ws.ping * 3);
-    body.data = buf;
-    body.len = p - buf;
-    ngx_str_null(&id);
-
-    if (chat->role == NGX_CSQ_ROLE_CUSTOMER) {
-        cur = chat->cursors.elts;
-        id = cur->conversation;
-    }
-
-    (void) ngx_csq_chat_call(chat, NGX_CSQ_FN_WS_PRESENCE, &id, &body,
-                             &op, NULL, NULL, 0, 0);
 }
 
 
@@ -431,12 +412,8 @@ ngx_csq_chat_ping(ngx_csq_ws_t *ws)
 void
 ngx_csq_chat_close(ngx_csq_ws_t *ws)
 {
-    u_char               *p;
-    ngx_str_t             body, id, op;
-    ngx_uint_t            i;
-    ngx_csq_chat_t       *chat = ws->data;
-    ngx_csq_cursor_t     *cur;
-    u_char                buf[256];
+    ngx_uint_t       i;
+    ngx_csq_chat_t  *chat = ws->data;
 
     chat->closed = 1;
 
@@ -456,19 +433,39 @@ ngx_csq_chat_close(ngx_csq_ws_t *ws)
      * lease runs out by itself)
      */
 
+    ngx_csq_chat_presence(chat, "close");
+}
+
+
+/*
+ * The socket's presence (ws_presence.lua): "renew" its lease (three ping
+ * intervals) or "close" it (the grace starts); a customer's is kept
+ * under its conversation, an agent's under the agent
+ */
+
+static void
+ngx_csq_chat_presence(ngx_csq_chat_t *chat, char *what)
+{
+    u_char            *p;
+    ngx_str_t          body, id, op;
+    ngx_csq_cursor_t  *cur;
+    u_char             buf[256];
+
+    op.data = (u_char *) what;
+    op.len = ngx_strlen(what);
+
+    p = ngx_sprintf(buf, "{\"sock\":\"%V\",\"lease\":%M,\"grace\":%M}",
+                    &chat->sock, chat->conf->ws.ping * 3,
+                    chat->conf->presence_grace);
+    body.data = buf;
+    body.len = p - buf;
+
     ngx_str_null(&id);
 
     if (chat->role == NGX_CSQ_ROLE_CUSTOMER) {
         cur = chat->cursors.elts;
         id = cur->conversation;
     }
-
-    p = ngx_sprintf(buf, "{\"sock\":\"%V\",\"grace\":%M}", &chat->sock,
-                    chat->conf->presence_grace);
-    body.data = buf;
-    body.len = p - buf;
-
-    ngx_str_set(&op, "close");
 
     (void) ngx_csq_chat_call(chat, NGX_CSQ_FN_WS_PRESENCE, &id, &body,
                              &op, NULL, NULL, 0, 0);
