@@ -8,7 +8,8 @@ const http = require('http');
 const WebSocket = require('ws');
 
 // base64url("tenant|agent|role|expires") "." base64url(HMAC-SHA256), as
-// ngx_csq_auth.c checks it (t/CsqApi.pm csq_token)
+// ngx_csq_auth.c checks it (t/CsqApi.pm csq_token): a platform token (of
+// generation 0) or a customer's; agents log in (R9.5)
 function token(secret, tenant, agent, role, ttl = 3 * 3600) {
     const payload = [tenant, agent || '', role,
                      Math.floor(Date.now() / 1000) + ttl].join('|');

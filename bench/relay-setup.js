@@ -31,8 +31,11 @@ async function main() {
         if (!c.agent) {
             throw new Error('not assigned: ' + JSON.stringify(c));
         }
-        console.log(c.id, c.customer_token, c.agent.id,
-                    token(secret, TENANT, c.agent.id, 'agent'));
+        // an agent's token names a login session (R9.5)
+        const login = await api(base, 'POST', `tenants/${TENANT}/login`,
+                                { agent: c.agent.id,
+                                  password: 'password1' });
+        console.log(c.id, c.customer_token, c.agent.id, login.token);
     }
 }
 

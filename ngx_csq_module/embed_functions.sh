@@ -8,6 +8,9 @@
 # of one function, registered as csq_<version>_<name>.  Each such file
 # says on a line of its own "-- flags: <flags>", the function's Redis flags
 # (no-writes, allow-oom) or "none"; a file without one fails the build.
+# A line "-- session: own" says the function checks the caller's session
+# itself (R9.5), where it must; every other function's call is refused
+# before it runs when the session has ended.
 #
 # <version> is the first 16 hex digits of the SHA1 of the library's text:
 # a build's functions have names of their own, so two builds of the module
@@ -68,8 +71,10 @@ body() {
     for f in $fns; do
         name=$(basename "$f" .lua)
         fl=$(flags "$f") || exit 1
+        own=false
+        grep -q '^-- session: own$' "$f" && own=true
         echo
-        echo "register('$name', $fl, function()"
+        echo "register('$name', $fl, $own, function()"
         cat "$f"
         echo "end)"
     done

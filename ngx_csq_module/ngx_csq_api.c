@@ -148,6 +148,17 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
     { NGX_HTTP_DELETE, "tenants/:t/agents/:id", NGX_CSQ_ROLE_ADMIN,
       NGX_CSQ_FN_AGENT_DEL, 0, NULL, NULL, NULL, NULL },
 
+    /* R9.5: this device's session, all of the caller's, an agent's */
+
+    { NGX_HTTP_POST, "tenants/:t/logout", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_LOGOUT, 0, NULL, NULL, "one", NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/logout-all", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_LOGOUT, 0, NULL, NULL, "all", NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/agents/:id/logout", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_FN_LOGOUT, NGX_CSQ_API_SELF, NULL, NULL, "all", NULL },
+
     { NGX_HTTP_GET, "tenants/:t/agents", NGX_CSQ_ROLE_SUPERVISOR,
       NGX_CSQ_FN_TEAM, 0, NULL, NULL, NULL, NULL },
 
@@ -307,7 +318,7 @@ ngx_csq_api_handler(ngx_http_request_t *r)
         actx->call.id = r->args;
     }
 
-    if (route->flags & NGX_CSQ_API_CSV) {
+    if (route->arg && route->handler == NULL) {
         actx->call.extra.data = (u_char *) route->arg;
         actx->call.extra.len = ngx_strlen(route->arg);
     }
@@ -509,9 +520,22 @@ ngx_csq_api_auth(ngx_http_request_t *r, ngx_csq_api_ctx_t *actx,
     rc = ngx_csq_token_check(r, &cmcf->secret, tk,
                              actx->route->flags & NGX_CSQ_API_WS);
 
+    /*
+     * R9.5: a platform token holds while its generation is the configured
+     * one (none written: 0); the library checks the others' sessions
+     */
+
+    if (rc == NGX_OK && tk->role == NGX_CSQ_ROLE_PLATFORM
+        && (tk->session.len ? ngx_atoi(tk->session.data, tk->session.len)
+                            : 0)
+           != cmcf->platform_generation)
+    {
+        rc = NGX_ERROR;
+    }
+
     if (rc == NGX_ERROR) {
         tk->role = NGX_CSQ_ROLE_NONE;
-        *message = "the token is invalid or expired";
+        *message = "the token is invalid, expired or revoked";
         return NGX_HTTP_UNAUTHORIZED;
     }
 

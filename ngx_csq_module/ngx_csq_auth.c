@@ -6,7 +6,9 @@
  * csq_secret) and PBKDF2-SHA256 salted password hashes, with OpenSSL.
  *
  * A token is base64url(payload) "." base64url(HMAC-SHA256(secret, payload))
- * with payload "<tenant>|<agent>|<role>|<expires, unix seconds>".
+ * with payload "<tenant>|<agent>|<role>|<expires, unix seconds>", then
+ * "|<session>" when it has one (an agent's login, the platform's
+ * generation).
  * A stored password is "pbkdf2-sha256$<iterations>$<salt>$<hash>", salt and
  * hash in base64url.
  */
@@ -98,15 +100,20 @@ ngx_csq_token_make(ngx_pool_t *pool, ngx_str_t *secret, ngx_csq_token_t *tk,
     ngx_str_t   payload, src, dst;
 
     payload.data = ngx_pnalloc(pool, tk->tenant.len + tk->agent.len
-                                     + 16 + NGX_TIME_T_LEN);
+                                     + tk->session.len + 17
+                                     + NGX_TIME_T_LEN);
     if (payload.data == NULL) {
         return NGX_ERROR;
     }
 
-    payload.len = ngx_sprintf(payload.data, "%V|%V|%s|%T", &tk->tenant,
-                              &tk->agent, ngx_csq_role_name(tk->role),
-                              tk->expires)
-                  - payload.data;
+    p = ngx_sprintf(payload.data, "%V|%V|%s|%T", &tk->tenant, &tk->agent,
+                    ngx_csq_role_name(tk->role), tk->expires);
+
+    if (tk->session.len) {
+        p = ngx_sprintf(p, "|%V", &tk->session);
+    }
+
+    payload.len = p - payload.data;
 
     ngx_csq_hmac(secret, payload.data, payload.len, md);
 
@@ -181,7 +188,7 @@ ngx_int_t
 ngx_csq_token_parse(ngx_pool_t *pool, ngx_str_t *secret, ngx_str_t *token,
     ngx_csq_token_t *tk)
 {
-    u_char           *p, *dot, *last, *f[4], md[EVP_MAX_MD_SIZE];
+    u_char           *p, *dot, *last, *f[6], md[EVP_MAX_MD_SIZE];
     u_char            sig[64], buf[NGX_CSQ_TOKEN_MAX];
     ngx_int_t         n;
     ngx_str_t         v, src, payload, role;
@@ -225,30 +232,32 @@ ngx_csq_token_parse(ngx_pool_t *pool, ngx_str_t *secret, ngx_str_t *token,
         return NGX_ERROR;
     }
 
-    /* the signature holds: split "tenant|agent|role|expires" */
+    /* the signature holds: split "tenant|agent|role|expires[|session]" */
 
     p = payload.data;
     last = payload.data + payload.len;
 
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 5 && p <= last; i++) {
         f[i] = p;
         p = ngx_strlchr(p, last, '|');
 
         if (p == NULL) {
-            if (i != 3) {
-                return NGX_ERROR;
-            }
-
             p = last;
         }
 
         p++;
     }
 
+    if (i < 4 || p <= last) {
+        return NGX_ERROR;
+    }
+
+    f[i] = last + 1;
+
     role.data = f[2];
     role.len = f[3] - 1 - f[2];
 
-    n = ngx_atotm(f[3], last - f[3]);
+    n = ngx_atotm(f[3], f[4] - 1 - f[3]);
 
     if (n == NGX_ERROR || n < ngx_time()) {
         return NGX_ERROR;
@@ -271,9 +280,66 @@ ngx_csq_token_parse(ngx_pool_t *pool, ngx_str_t *secret, ngx_str_t *token,
     tk->agent.data = f[1];
     tk->agent.data = ngx_pstrdup(pool, &tk->agent);
 
-    if (tk->tenant.data == NULL || tk->agent.data == NULL) {
+    ngx_str_null(&tk->session);
+
+    if (i == 5) {
+        tk->session.len = last - f[4];
+        tk->session.data = f[4];
+        tk->session.data = ngx_pstrdup(pool, &tk->session);
+    }
+
+    if (tk->tenant.data == NULL || tk->agent.data == NULL
+        || (i == 5 && tk->session.data == NULL))
+    {
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_csq_session_new(u_char *buf)
+{
+    u_char     rnd[16];
+    ngx_str_t  src, dst;
+
+    if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+        return NGX_ERROR;
+    }
+
+    src.data = rnd;
+    src.len = sizeof(rnd);
+    dst.data = buf;
+
+    ngx_encode_base64url(&dst, &src);
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_csq_token_role(ngx_pool_t *pool, ngx_csq_token_t *tk, ngx_str_t *out)
+{
+    char  *name;
+
+    name = ngx_csq_role_name(tk->role);
+
+    if (tk->role < NGX_CSQ_ROLE_AGENT || tk->role > NGX_CSQ_ROLE_ADMIN
+        || tk->session.len == 0)
+    {
+        out->data = (u_char *) name;
+        out->len = ngx_strlen(name);
+        return NGX_OK;
+    }
+
+    out->data = ngx_pnalloc(pool, ngx_strlen(name) + 1 + tk->session.len);
+    if (out->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    out->len = ngx_sprintf(out->data, "%s %V", name, &tk->session)
+               - out->data;
 
     return NGX_OK;
 }

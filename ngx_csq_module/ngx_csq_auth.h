@@ -25,12 +25,21 @@
 #define NGX_CSQ_TOKEN_TTL         (12 * 60 * 60)
 
 
+/*
+ * session (R9.5): an agent's, supervisor's or admin's login session, which
+ * the Redis library checks on every call; the platform's generation
+ * (csq_platform_generation); empty for a customer
+ */
 struct ngx_csq_token_s {
     ngx_str_t    tenant;       /* "*" for the platform role */
     ngx_str_t    agent;
     ngx_uint_t   role;
     time_t       expires;
+    ngx_str_t    session;
 };
+
+/* base64url of 16 random bytes */
+#define NGX_CSQ_SESSION_LEN       22
 
 
 ngx_int_t ngx_csq_token_make(ngx_pool_t *pool, ngx_str_t *secret,
@@ -39,6 +48,16 @@ ngx_int_t ngx_csq_token_check(ngx_http_request_t *r, ngx_str_t *secret,
     ngx_csq_token_t *tk, ngx_uint_t ws);
 ngx_int_t ngx_csq_token_parse(ngx_pool_t *pool, ngx_str_t *secret,
     ngx_str_t *token, ngx_csq_token_t *tk);
+
+/* a new session id into buf, NGX_CSQ_SESSION_LEN bytes */
+ngx_int_t ngx_csq_session_new(u_char *buf);
+
+/*
+ * The role a function of the library is called with: the role's name,
+ * and " <session>" for an agent's, supervisor's or admin's token
+ */
+ngx_int_t ngx_csq_token_role(ngx_pool_t *pool, ngx_csq_token_t *tk,
+    ngx_str_t *out);
 
 /* R1.5: customer ids signed by the tenant's site */
 #define NGX_CSQ_IDENTITY_KEY_LEN  64

@@ -53,8 +53,11 @@ ngx_csq_call(ngx_http_request_t *r, ngx_csq_fcall_t *a,
     v[0].len = ngx_sprintf(p, "%T%03M", tp->sec, tp->msec) - p;
 
     v[1] = a->token.agent;
-    v[2].data = (u_char *) ngx_csq_role_name(a->token.role);
-    v[2].len = ngx_strlen(v[2].data);
+
+    if (ngx_csq_token_role(r->pool, &a->token, &v[2]) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     v[3] = a->id;
     v[4] = a->body;
     v[5] = a->extra;

@@ -44,6 +44,8 @@ static ngx_int_t ngx_csq_chat_ref(ngx_csq_chat_t *chat, ngx_csq_json_t *root,
     ngx_str_t *ref);
 static ngx_int_t ngx_csq_chat_allow(ngx_csq_chat_t *chat);
 static void ngx_csq_chat_presence(ngx_csq_chat_t *chat, char *what);
+static void ngx_csq_chat_renewed(ngx_csq_chat_call_t *call,
+    ngx_int_t status, redisReply *reply);
 static ngx_int_t ngx_csq_chat_text_args(ngx_csq_chat_t *chat,
     ngx_pool_t *pool, ngx_csq_json_t *root, ngx_str_t *body,
     ngx_str_t *extra);
@@ -467,6 +469,21 @@ ngx_csq_chat_presence(ngx_csq_chat_t *chat, char *what)
         id = cur->conversation;
     }
 
+    /*
+     * a renewal's reply is waited for: an ended session's 401 closes the
+     * socket (ngx_csq_chat_call.c); a closing socket's calls are gone
+     */
+
     (void) ngx_csq_chat_call(chat, NGX_CSQ_FN_WS_PRESENCE, &id, &body,
-                             &op, NULL, NULL, 0, 0);
+                             &op, NULL,
+                             chat->closed ? NULL : ngx_csq_chat_renewed,
+                             0, 0);
+}
+
+
+static void
+ngx_csq_chat_renewed(ngx_csq_chat_call_t *call, ngx_int_t status,
+    redisReply *reply)
+{
+    /* nothing more to do */
 }

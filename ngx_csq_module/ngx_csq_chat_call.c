@@ -38,8 +38,7 @@ ngx_csq_chat_call(ngx_csq_chat_t *chat, ngx_uint_t fn, ngx_str_t *id,
     argv[1].data = now;
     argv[1].len = ngx_sprintf(now, "%T%03M", tp->sec, tp->msec) - now;
     argv[2] = chat->actor;
-    argv[3].data = (u_char *) ngx_csq_role_name(chat->role);
-    argv[3].len = ngx_strlen(argv[3].data);
+    argv[3] = chat->role_arg;
     argv[4] = *id;
     argv[5] = *body;
 
@@ -125,6 +124,13 @@ ngx_csq_chat_reply(void *data, ngx_int_t rc, redisReply *reply)
         if (call->handler) {
             call->handler(call, (ngx_int_t) reply->element[0]->integer,
                           reply);
+        }
+
+        if (reply->element[0]->integer == NGX_HTTP_UNAUTHORIZED
+            && chat->session.len)
+        {
+            /* R9.5: the agent's session ended (its error frame is out) */
+            ngx_csq_ws_close(chat->ws, NGX_CSQ_WS_POLICY, "session ended");
         }
 
         goto done;

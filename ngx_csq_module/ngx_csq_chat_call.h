@@ -60,6 +60,8 @@ struct ngx_csq_chat_s {
     ngx_str_t                  key;           /* csq:{t}:tenant */
     ngx_str_t                  actor;
     ngx_uint_t                 role;
+    ngx_str_t                  role_arg;      /* ARGV[3]: with the session */
+    ngx_str_t                  session;       /* an agent's, else empty */
     ngx_str_t                  sock;          /* this socket's id */
     ngx_csq_sub_t             *subs;
     ngx_uint_t                 nsubs;

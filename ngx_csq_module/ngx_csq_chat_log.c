@@ -305,7 +305,8 @@ ngx_csq_chat_history(ngx_csq_chat_call_t *call, ngx_int_t status,
 /*
  * A channel message: "E\n<frame>" passes straight on; "L <conversation>
  * <id>\n<frame>" is a log entry, sent unless already sent or while the
- * conversation is being read back (then it is read back again after).
+ * conversation is being read back (then it is read back again after);
+ * "R <session>" (or "*") on an agent's channel: its session ended.
  */
 
 void
@@ -325,6 +326,22 @@ ngx_csq_chat_live(ngx_csq_sub_t *sub, u_char *data, size_t len)
     if (data[0] == 'E' && data[1] == '\n') {
         if (chat->started) {
             (void) ngx_csq_ws_send(chat->ws, data + 2, len - 2);
+        }
+
+        return;
+    }
+
+    if (data[0] == 'R' && data[1] == ' ') {
+
+        /* R9.5: "R <session>" or "R *" ends an agent's sessions */
+
+        if (chat->session.len
+            && ((len == 3 && data[2] == '*')
+                || (len - 2 == chat->session.len
+                    && ngx_strncmp(data + 2, chat->session.data,
+                                   chat->session.len) == 0)))
+        {
+            ngx_csq_ws_close(chat->ws, NGX_CSQ_WS_POLICY, "session ended");
         }
 
         return;

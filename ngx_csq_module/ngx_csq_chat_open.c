@@ -199,6 +199,20 @@ ngx_csq_chat_opened(ngx_http_request_t *r, void *data)
     chat->conf = clcf;
     chat->role = open->token->role;
 
+    /* R9.5: the session each call names, and which "R" ends the socket */
+
+    if (ngx_csq_token_role(c->pool, open->token, &chat->role_arg) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    len = ngx_strlen(ngx_csq_role_name(chat->role)) + 1;
+
+    if (chat->role_arg.len > len) {
+        chat->session.data = chat->role_arg.data + len;
+        chat->session.len = chat->role_arg.len - len;
+    }
+
     /* the limits of its messages (none for a trusted client) */
 
     chat->bucket = clcf->message_burst * 1000;

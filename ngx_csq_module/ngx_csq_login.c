@@ -26,6 +26,9 @@ typedef struct {
     ngx_csq_fcall_t    *call;
     ngx_str_t           agent;
     ngx_str_t           password;
+    ngx_str_t           stored;     /* the hash it is checked against */
+    ngx_str_t           session;    /* the new session (R9.5) */
+    time_t              expires;    /* the session's and the token's */
     ngx_uint_t          role;       /* the role the login gives */
     unsigned            known:1;    /* the agent exists */
 } ngx_csq_login_t;
@@ -39,6 +42,7 @@ static ngx_int_t ngx_csq_login_found(ngx_http_request_t *r, void *data);
 static ngx_int_t ngx_csq_login_failed(ngx_http_request_t *r, void *data);
 static void ngx_csq_login_checked(ngx_http_request_t *r, ngx_int_t rc,
     ngx_str_t *hash);
+static ngx_int_t ngx_csq_login_opened(ngx_http_request_t *r, void *data);
 static void ngx_csq_login_hashed(ngx_http_request_t *r, ngx_int_t rc,
     ngx_str_t *hash);
 static ngx_int_t ngx_csq_login_signed(ngx_http_request_t *r,
@@ -236,6 +240,8 @@ ngx_csq_login_found(ngx_http_request_t *r, void *data)
 
     ngx_memcpy(stored.data, reply->element[3]->str, stored.len);
 
+    lg->stored = stored;
+
     return ngx_csq_password_job(r, &lg->password, &stored,
                                 ngx_csq_login_checked);
 }
@@ -251,16 +257,17 @@ ngx_csq_login_failed(ngx_http_request_t *r, void *data)
 }
 
 
-/* the password is checked: a token, or 401 */
+/* the password is checked: a session (session_open.lua), or 401 */
 
 static void
 ngx_csq_login_checked(ngx_http_request_t *r, ngx_int_t rc, ngx_str_t *hash)
 {
-    yajl_gen          g;
-    ngx_str_t         token;
-    ngx_csq_ctx_t    *ctx;
-    ngx_csq_token_t   tk;
-    ngx_csq_login_t  *lg;
+    u_char               *p;
+    uint64_t              ends;
+    ngx_time_t           *tp;
+    ngx_csq_ctx_t        *ctx;
+    ngx_csq_login_t      *lg;
+    ngx_csq_main_conf_t  *cmcf;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
     lg = ctx->data;
@@ -278,17 +285,86 @@ ngx_csq_login_checked(ngx_http_request_t *r, ngx_int_t rc, ngx_str_t *hash)
         return;
     }
 
+    /* R9.5: the token names a new session: "<session> <expires, ms>" */
+
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
+
+    p = ngx_pnalloc(r->pool, NGX_CSQ_SESSION_LEN + 1 + NGX_INT64_LEN);
+    if (p == NULL || ngx_csq_session_new(p) != NGX_OK) {
+        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
+        return;
+    }
+
+    /* to the millisecond: a newer session ends later, the oldest goes */
+
+    tp = ngx_timeofday();
+    ends = (uint64_t) tp->sec * 1000 + tp->msec + cmcf->token_ttl;
+    lg->expires = (time_t) (ends / 1000);
+
+    lg->session.data = p;
+    lg->session.len = NGX_CSQ_SESSION_LEN;
+
+    lg->call->fn = NGX_CSQ_FN_SESSION_OPEN;
+    lg->call->id = lg->agent;
+    lg->call->body = lg->stored;
+    lg->call->extra.data = p;
+    lg->call->extra.len = ngx_sprintf(p + NGX_CSQ_SESSION_LEN, " %uL", ends)
+                          - p;
+
+    ngx_http_finalize_request(r, ngx_csq_call(r, lg->call,
+                                              ngx_csq_login_opened));
+}
+
+
+/* { 200, "", role }: the session is open, the token names it */
+
+static ngx_int_t
+ngx_csq_login_opened(ngx_http_request_t *r, void *data)
+{
+    redisReply  *reply = data;
+
+    yajl_gen              g;
+    ngx_int_t             rc;
+    ngx_str_t             json, token, role;
+    ngx_csq_ctx_t        *ctx;
+    ngx_csq_token_t       tk;
+    ngx_csq_login_t      *lg;
+    ngx_csq_main_conf_t  *cmcf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    lg = ctx->data;
+    cmcf = ngx_http_get_module_main_conf(r, ngx_http_csq_module);
+
+    rc = ngx_csq_call_expect(r, reply, NGX_HTTP_OK, &json);
+    if (rc != NGX_DECLINED) {
+        return rc;
+    }
+
+    if (reply->elements != 3
+        || reply->element[2]->type != REDIS_REPLY_STRING)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    role.data = (u_char *) reply->element[2]->str;
+    role.len = reply->element[2]->len;
+
+    tk.tenant = lg->call->tenant;
     tk.agent = lg->agent;
-    tk.role = lg->role;
+    tk.role = ngx_csq_role_parse(&role);
+    tk.expires = lg->expires;
+    tk.session = lg->session;
+
+    if (tk.role < NGX_CSQ_ROLE_AGENT || tk.role > NGX_CSQ_ROLE_ADMIN) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
 
     g = ngx_csq_json_gen(r);
 
     if (g == NULL
-        || ngx_csq_login_token(r, &lg->call->tenant, &tk, 0, &token)
-           != NGX_OK)
+        || ngx_csq_token_make(r->pool, &cmcf->secret, &tk, &token) != NGX_OK)
     {
-        ngx_http_finalize_request(r, NGX_HTTP_INTERNAL_SERVER_ERROR);
-        return;
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     yajl_gen_map_open(g);
@@ -304,7 +380,7 @@ ngx_csq_login_checked(ngx_http_request_t *r, ngx_int_t rc, ngx_str_t *hash)
     (void) yajl_gen_integer(g, tk.expires);
     yajl_gen_map_close(g);
 
-    ngx_http_finalize_request(r, ngx_csq_json_send(r, NGX_HTTP_OK, g));
+    return ngx_csq_json_send(r, NGX_HTTP_OK, g);
 }
 
 
@@ -572,6 +648,7 @@ ngx_csq_login_send_token(ngx_http_request_t *r, ngx_int_t status,
 
     tk.agent = *id;
     tk.role = NGX_CSQ_ROLE_CUSTOMER;
+    ngx_str_null(&tk.session);
 
     if (ngx_csq_json_parse_text(r->pool, json, &root) != NGX_OK
         || root->type != NGX_CSQ_JSON_OBJECT

@@ -162,6 +162,13 @@ static ngx_command_t  ngx_csq_commands[] = {
       offsetof(ngx_csq_main_conf_t, token_ttl),
       NULL },
 
+    { ngx_string("csq_platform_generation"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_csq_main_conf_t, platform_generation),
+      NULL },
+
     { ngx_string("csq_tick"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_msec_slot,
@@ -249,6 +256,7 @@ ngx_csq_create_main_conf(ngx_conf_t *cf)
     cmcf->redis_pool = NGX_CONF_UNSET_UINT;
     cmcf->redis_timeout = NGX_CONF_UNSET_MSEC;
     cmcf->token_ttl = NGX_CONF_UNSET_MSEC;
+    cmcf->platform_generation = NGX_CONF_UNSET;
     cmcf->tick = NGX_CONF_UNSET_MSEC;
 
     return cmcf;
@@ -264,6 +272,7 @@ ngx_csq_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(cmcf->redis_timeout, 2000);
     ngx_conf_init_msec_value(cmcf->token_ttl, NGX_CSQ_TOKEN_TTL * 1000);
     ngx_conf_init_msec_value(cmcf->tick, 1000);
+    ngx_conf_init_value(cmcf->platform_generation, 0);
 
     if (cmcf->token_ttl < 60 * 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

@@ -39,6 +39,7 @@ typedef struct {
 
     ngx_str_t    secret;
     ngx_msec_t   token_ttl;
+    ngx_int_t    platform_generation;   /* R9.5: platform tokens' */
     ngx_array_t *page_files;        /* csq_pages_root: the pages' files */
     ngx_msec_t   tick;
 

@@ -1,8 +1,10 @@
 # issue #10 §4: an operator's first step on a fresh install.  The token
 # command (conf-examples/token.sh) signs a platform token with the secret
-# the nginx configuration names (csq_secret or csq_secret_file), and
-# nginx takes it: the first tenant can be made.  Another secret's token,
-# an expired one, and a role below platform are refused.
+# the nginx configuration names (csq_secret or csq_secret_file), of the
+# platform generation it names (csq_platform_generation, R9.5), and nginx
+# takes it: the first tenant can be made.  Another secret's token, an
+# expired one, one of another generation and a role that logs in are
+# refused.
 
 use strict;
 use warnings;
@@ -19,7 +21,7 @@ print $fh "file-secret-0123456789ab\n";     # a trailing newline, as editors
 close $fh;
 
 redis_start();
-nginx_start(log_level => 'info', http_config => <<"_EOC_",
+nginx_start(log_level => 'info', master => 1, http_config => <<"_EOC_",
     csq_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;
     csq_secret_file $secret_file;
 _EOC_
@@ -50,14 +52,24 @@ is $s, 401, "another secret's token is refused";
            token => token('-c', $conf, '-e', '-10'));
 is $s, 401, 'an expired token is refused';
 
-($s) = api(PUT => 'tenants/third', {},
-           token => token('-c', $conf, '-t', 'first', '-a', 'al', '-r',
-                          'admin'));
-is $s, 403, "a tenant admin's token may not make tenants";
+system("bash conf-examples/token.sh -c $conf -t first -a al -r admin"
+       . " >/dev/null 2>&1");
+isnt $? >> 8, 0, 'an admin\'s token is refused by the command: admins log in';
+
+# R9.5: the platform's generation
+ok nginx_reload(http_config => <<"_EOC_"),
+    csq_redis 127.0.0.1:\$TEST_NGINX_REDIS_PORT;
+    csq_secret_file $secret_file;
+    csq_platform_generation 7;
+_EOC_
+   'reload with csq_platform_generation 7';
+($s) = api(GET => 'tenants/first', undef, token => $tk);
+is $s, 401, "R9.5 the earlier generation's token is refused";
+($s) = api(GET => 'tenants/first', undef, token => token('-c', $conf));
+is $s, 200, '... the command makes one of the configured generation';
 ($s) = api(GET => 'tenants/first', undef,
-           token => token('-c', $conf, '-t', 'first', '-a', 'al', '-r',
-                          'admin'));
-is $s, 200, '... but reads its own tenant';
+           token => token('-f', $secret_file, '-g', 7));
+is $s, 200, '... or of the one given';
 
 system('bash conf-examples/token.sh -s x -r king >/dev/null 2>&1');
 isnt $? >> 8, 0, 'an unknown role is refused by the command';

@@ -49,8 +49,13 @@ for my $i (1 .. $AGENTS) {
     die "agent a$i: $s" unless $s == 201;
     api(POST => "tenants/load/agents/a$i/status",
         { status => $i % 10 ? 'online' : 'offline' }, token => $p);
+    # a session of each, as a login opens it (R9.5; without the hashing)
+    redis_cmd('ZADD', "csq:{load}:a:a$i:sessions", (time + 3600) * 1000,
+              'S1');
 }
 pass "$AGENTS agents in 4 queues";
+
+sub agent_token { return csq_token('load', $_[0], 'agent', 3600, undef, 'S1') }
 
 # --- parallel clients over both instances
 
@@ -96,7 +101,7 @@ for my $k (1 .. $CLIENTS) {
             $what = 'claim';
             my $a = 'a' . (1 + int rand $AGENTS);
             ($s, $j, $raw) = api(POST => "tenants/load/conversations/$mine[rand @mine]/claim",
-                                 undef, token => csq_token('load', $a, 'agent'),
+                                 undef, token => agent_token($a),
                                  port => $port);
         } else {
             $what = 'leave';

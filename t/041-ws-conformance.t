@@ -58,8 +58,14 @@ sub wsclose {
 sub agent_path {
     my ($tenant) = @_;
     $tenant //= 'acme';
-    return "/api/tenants/$tenant/agent/ws?token="
-           . t::CsqApi::csq_token($tenant, 'alice', 'agent');
+    return "/api/tenants/$tenant/agent/ws?token=" . agent_token($tenant);
+}
+
+# alice's token, of her session S1 (setup_acme opens it, R9.5)
+sub agent_token {
+    my ($tenant, $ttl, $secret) = @_;
+    return t::CsqApi::csq_token($tenant // 'acme', 'alice', 'agent',
+                                $ttl // 3600, $secret, 'S1');
 }
 
 # the handshake of alice's agent socket (extra headers may be given)
@@ -103,6 +109,8 @@ sub setup_acme {
               %t);
     redis_cmd('HSET', 'csq:{acme}:a:alice', 'id', 'alice', 'name', 'alice',
               'status', 'online', 'capacity', 2);
+    redis_cmd('ZADD', 'csq:{acme}:a:alice:sessions',
+              (time + 3600) * 1000, 'S1');
 }
 
 repeat_each(1);
@@ -1295,7 +1303,7 @@ main::setup_acme();
 --- request
 GET /api/tenants/acme/agent/ws
 --- more_headers eval
-"Authorization: Bearer " . t::CsqApi::csq_token('acme', 'alice', 'agent')
+"Authorization: Bearer " . ::agent_token()
 --- error_code: 426
 --- response_headers
 Sec-WebSocket-Version: 13
@@ -1447,8 +1455,7 @@ main::setup_acme();
 main::setup_acme();
 --- raw_request eval
 ::hs_with('/api/tenants/acme/agent/ws?token='
-         . t::CsqApi::csq_token('acme', 'alice', 'agent', 3600,
-                                'another secret of 20b'))
+         . ::agent_token('acme', 3600, 'another secret of 20b'))
 --- error_code: 401
 --- response_body_like eval
 ::json_error('unauthorized')
@@ -1472,7 +1479,24 @@ main::setup_acme();
 
 
 
-=== TEST 71: R5.1 handshake refused: an unknown tenant -> 404
+=== TEST 71: R5.1 handshake refused: an unknown tenant -> 404 (a customer's token; an agent's names a session the tenant does not have: 401, R9.5)
+--- http_config
+    csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    csq_secret 0123456789abcdef0123;
+--- config
+    location /api/ { csq_api; }
+--- init
+main::setup_acme();
+--- raw_request eval
+::hs_with('/api/tenants/nope/chat/ws?conversation=c1&token='
+          . t::CsqApi::csq_token('nope', 'u1', 'customer'))
+--- error_code: 404
+--- response_body_like eval
+::json_error('not_found')
+
+
+
+=== TEST 71b: R9.5 handshake refused: an agent's token of an unknown tenant -> 401 session_ended
 --- http_config
     csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
     csq_secret 0123456789abcdef0123;
@@ -1482,9 +1506,9 @@ main::setup_acme();
 main::setup_acme();
 --- raw_request eval
 ::hs_with(::agent_path('nope'))
---- error_code: 404
+--- error_code: 401
 --- response_body_like eval
-::json_error('not_found')
+::json_error('session_ended')
 
 
 

@@ -17,21 +17,23 @@ redis_start();
 api_nginx_start();
 
 my $p = setup_tenant('acme', queues => { sales => {} },
-                     agents => { alice => { queues => ['sales'] } },
+                     agents => { alice => { queues => ['sales'],
+                                            role => 'admin' },
+                                 bob => { queues => ['sales'] } },
                      fallback => 'sales');
-setup_tenant('other');
+setup_tenant('other', agents => { x => { role => 'admin' } });
 
 # the key: derived from csq_secret, shown to the tenant's admins only
-my $admin = csq_token('acme', 'alice', 'admin');
+my $admin = login_token('acme', 'alice');
 my ($s, $j) = api(GET => 'tenants/acme/identity', undef, token => $admin);
 is $s, 200, 'an admin reads the identity key';
 is $j->{identity_key}, hmac_sha256_hex('csq-identity|acme', $Secret),
    '... hex(HMAC-SHA256(csq_secret, "csq-identity|<tenant>"))';
 ($s) = api(GET => 'tenants/acme/identity', undef,
-           token => csq_token('acme', 'alice', 'agent'));
+           token => login_token('acme', 'bob'));
 is $s, 403, 'an agent may not';
 ($s) = api(GET => 'tenants/acme/identity', undef,
-           token => csq_token('other', 'x', 'admin'));
+           token => login_token('other', 'x'));
 is $s, 403, "another tenant's admin may not";
 my ($s2, $j2) = api(GET => 'tenants/other/identity', undef,
                     token => $p);

@@ -33,6 +33,14 @@ sub setup {
             'PUT /api/tenants/acme/queues/sales' . "\n" . '{}', @_);
 }
 
+# alice, a supervisor of acme with a session S1 (R9.5)
+sub supervisor {
+    t::CsqUtil::redis_cmd('HSET', 'csq:{acme}:a:alice', 'id', 'alice',
+                          'role', 'supervisor');
+    t::CsqUtil::redis_cmd('ZADD', 'csq:{acme}:a:alice:sessions',
+                          (time + 3600) * 1000, 'S1');
+}
+
 run_tests();
 
 __DATA__
@@ -147,8 +155,11 @@ my $v1 = t::CsqApi::csq_token('acme', 'v1', 'customer', 86400);
 
 
 === TEST 7: R9.1 links, visitors and keywords are for admins
+--- init
+main::supervisor();
 --- more_headers eval
-"Authorization: Bearer " . t::CsqApi::csq_token('acme', 'alice', 'supervisor')
+"Authorization: Bearer "
+. t::CsqApi::csq_token('acme', 'alice', 'supervisor', 3600, undef, 'S1')
 --- request eval
 ["GET /api/tenants/acme/links", "GET /api/tenants/acme/visitors",
  "GET /api/tenants/acme/links/export", "PUT /api/tenants/acme/keywords\n{}",

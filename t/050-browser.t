@@ -65,7 +65,8 @@ while (my $line = <$tap>) {
 close $tap;
 is $? >> 8, 0, 'the browser flows passed';
 
-for my $shot (qw(chat-waiting chat workbench supervisor widget)) {
+for my $shot (qw(chat-waiting chat workbench supervisor session-ended
+                  widget)) {
     ok -s "$shots/$shot.png", "screenshot $shot.png saved";
 }
 

@@ -28,8 +28,8 @@ use MIME::Base64 ();
 use Time::HiRes ();
 use t::CsqUtil;
 
-our @EXPORT = qw(api api_nginx_start csq_token platform_token $Secret
-                 login_token setup_tenant);
+our @EXPORT = qw(api api_nginx_start api_http_config csq_token
+                 platform_token $Secret login_token setup_tenant);
 
 our %EXPORT_TAGS = (
     routing => [qw(arrive arrive_ok agent_of conv agent_get load_of
@@ -49,19 +49,23 @@ sub _b64url {
     return $s;
 }
 
+# (a session, R9.5: an agent's comes from its login, so a token made here
+# for an agent, supervisor or admin is refused; the platform's is its
+# generation, none meaning 0)
 sub csq_token {
-    my ($tenant, $agent, $role, $ttl, $secret) = @_;
+    my ($tenant, $agent, $role, $ttl, $secret, $session) = @_;
     my $payload = join '|', $tenant, $agent // '', $role,
-                  time + ($ttl // 3600);
+                  time + ($ttl // 3600), defined $session ? ($session) : ();
     return _b64url($payload) . '.'
         . _b64url(Digest::SHA::hmac_sha256($payload, $secret // $Secret));
 }
 
 sub platform_token { return csq_token('*', '', 'platform') }
 
-# nginx with the API on /api/ (extra http-level lines may be given)
-sub api_nginx_start {
-    my (%o) = @_;
+# the http-level lines of api_nginx_start (and of a reload of it), with
+# extra ones
+sub api_http_config {
+    my ($extra) = @_;
     # valgrind slows a starting worker down: give its connects more time
     my $timeout = 2 * $t::CsqUtil::TimeoutFactor;
     my $http = <<"_EOC_";
@@ -69,10 +73,15 @@ sub api_nginx_start {
     csq_redis_timeout ${timeout}s;
     csq_secret $Secret;
 _EOC_
-    $http .= $o{http_config} if $o{http_config};
+    return $http . ($extra // '');
+}
+
+# nginx with the API on /api/ (extra http-level lines may be given)
+sub api_nginx_start {
+    my (%o) = @_;
     return nginx_start(workers => $o{workers} // 2,
                        log_level => $o{log_level} // 'debug',
-                       http_config => $http,
+                       http_config => api_http_config($o{http_config}),
                        conf => "location /api/ { csq_api; }\n"
                                . ($o{conf} // ''),
                        %{ $o{nginx} || {} });

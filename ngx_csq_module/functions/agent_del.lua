@@ -1,6 +1,6 @@
 -- flags: allow-oom
 -- DELETE tenants/<t>/agents/<id> (admin): only an agent with no active or
--- bound conversations goes
+-- bound conversations goes; its sessions end with it (R9.5)
 
 local a = agent(ID)
 if a == nil then return fail(404, 'not_found', 'no such agent') end
@@ -18,6 +18,7 @@ end
 redis.call('DEL', key('a', ID), key('a', ID, 'queues'), key('a', ID, 'convs'),
            key('a', ID, 'wait'))
 redis.call('SREM', key('agents'), ID)
+session_end(ID)
 
 event('agent_deleted', { agent = ID })
 

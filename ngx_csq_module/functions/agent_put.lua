@@ -2,6 +2,7 @@
 -- PUT tenants/<t>/agents/<id>: create or update an agent (admin)
 -- body: { name, avatar, role, capacity, weight, order, queues: [...] }
 -- ARGV[6]: the password hash nginx made of body.password, or ''
+-- A new password or a lower role ends every session of the agent (R9.5).
 
 local b, err = put_prologue()
 if err then return err end
@@ -34,6 +35,8 @@ if created and EXTRA == '' then
     return bad('password', 'is required for a new agent')
 end
 
+local was = not created and (redis.call('HGET', ak, 'role') or 'agent')
+
 if created then
     local t = hash(KEYS[1])
     redis.call('HSET', ak, 'id', ID, 'name', ID, 'avatar', '', 'role', 'agent',
@@ -47,6 +50,10 @@ if EXTRA ~= '' then
     f.password = EXTRA
 end
 hset_given(ak, f)
+
+if was and (EXTRA ~= '' or ROLES[f.role or was] < ROLES[was]) then
+    session_end(ID)
+end
 
 local a = agent(ID)
 

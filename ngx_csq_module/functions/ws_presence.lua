@@ -1,4 +1,5 @@
 -- flags: allow-oom
+-- session: own
 -- A socket's presence (R2.6).  ARGV[6]: 'renew' (the socket's lease, each
 -- ping interval) or 'close' (the socket is gone).  Body { sock, lease,
 -- grace }.  A socket that neither renews nor closes (its worker died)
@@ -7,6 +8,9 @@
 -- (the tick does), unless one comes back.
 -- Customer (ID: the conversation): with no socket left, a waiting
 -- customer is abandoned after the grace; a page reload comes back sooner.
+
+-- a socket of an ended session may still say it is gone, never renew
+if EXTRA ~= 'close' and not session_ok() then return session_ended() end
 
 local b = body() or {}
 local grace = tonumber(b.grace) or 30000

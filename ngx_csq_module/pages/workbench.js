@@ -73,7 +73,13 @@
     if (msg) ss.set(KS + ':msg', msg);
     location.reload();
   }
-  $('logout').addEventListener('click', () => logout());
+  // signing out ends the session on the server too (R9.5): its token and
+  // its sockets are no good after, whoever kept a copy
+  $('logout').addEventListener('click', async () => {
+    if (sock) sock.stop();
+    await api('POST', 'logout', undefined, session.token);
+    logout();
+  });
 
   // an API call with the session's token; a 401 ends the session
   async function call(method, path, body) {
@@ -108,7 +114,13 @@
     }
   }
 
-  function closed() {
+  function closed(e) {
+    // R9.5: the session was ended (signed out elsewhere, a new password,
+    // another role): no reconnecting with its token
+    if (e && e.code === 1008 && e.reason === 'session ended') {
+      logout('Your session was ended, please sign in again');
+      return false;
+    }
     outbox.down();
     banner('Reconnecting\u2026');
     // a refused handshake looks like any drop (1006): ask the API whether

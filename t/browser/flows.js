@@ -263,6 +263,34 @@ async function main() {
        '... assigns it to alice, who gets it live');
     if (SHOTS) await sam.screenshot({ path: `${SHOTS}/supervisor.png`, fullPage: true });
 
+    // --- sessions end on the server (R9.5): the supervisor's is ended by
+    // the platform, the workbench notices at once; alice signs out and her
+    // token is no good after
+
+    const t1 = Date.now();
+    await api('POST', 'agents/sam/logout');
+    ok(await until(async () => await sam.isVisible('[data-testid="login-agent"]')
+                               && /session was ended/.test(await sam.textContent('#login-error'))),
+       'R9.5 an ended session signs the workbench out, saying why',
+       await sam.textContent('body'));
+    ok(Date.now() - t1 < 3000, `... at once (${Date.now() - t1} ms)`);
+    if (SHOTS) await sam.screenshot({ path: `${SHOTS}/session-ended.png` });
+
+    const kept = await agent.evaluate(() => {
+      for (let i = 0; i < sessionStorage.length; i++) {
+        const v = sessionStorage.getItem(sessionStorage.key(i));
+        if (/"token"/.test(v || '')) return JSON.parse(v).token;
+      }
+      return null;
+    });
+    ok(kept, 'the workbench keeps its token in the session storage');
+    await agent.click('[data-testid="wb-logout"]');
+    ok(await until(async () => await agent.isVisible('[data-testid="login-agent"]')),
+       'signing out shows the login form');
+    const after = await fetch(`${BASE}/tenants/${T}/agents/alice`,
+                              { headers: { Authorization: `Bearer ${kept}` } });
+    ok(after.status === 401, `R9.5 ... and the token kept is refused (${after.status})`);
+
     // --- a deleted link: the page says so (R1.2)
 
     await api('PUT', 'links/gone', { name: 'Old campaign' });

@@ -9,7 +9,9 @@
 --   ARGV[1]  now, unix milliseconds (the caller's clock)
 --   ARGV[2]  acting agent id; a customer's id, with "/<conversation>"
 --            when its token is for one conversation ('' none)
---   ARGV[3]  acting role: none, customer, agent, supervisor, admin, platform
+--   ARGV[3]  acting role: none, customer, agent, supervisor, admin, platform;
+--            an agent's, supervisor's or admin's token adds " <session>"
+--            (R9.5: every call checks it, see session_ok())
 --   ARGV[4]  the id named in the path ('' for none)
 --   ARGV[5]  the request body, JSON ('' for none)
 --   ARGV[6]  extra argument computed by nginx (a password hash) or ''
@@ -29,6 +31,7 @@
 local KEYS, ARGV
 local T                     -- 'csq:{t}:', the prefix of the tenant's keys
 local TENANT, NOW, ACTOR, ROLE, ID, EXTRA
+local SESSION               -- the session of a staff token, else nil
 local ORIGIN                -- another site's page: its origin, else ''
 local REF                   -- a socket's client frame: its ref, else nil
 
@@ -98,7 +101,11 @@ local function begin(keys, args)
     TENANT = string.match(T, '^csq:{(.*)}:$')
     NOW = tonumber(args[1])
     ACTOR = args[2]
-    ROLE = args[3]
+    ROLE, SESSION = args[3] or '', nil
+    local sp = string.find(ROLE, ' ', 1, true)
+    if sp then
+        ROLE, SESSION = string.sub(ROLE, 1, sp - 1), string.sub(ROLE, sp + 1)
+    end
     ID = args[4]
     EXTRA = args[6]
     ORIGIN = foreign(args[7], args[8])
@@ -126,6 +133,26 @@ local function key(a, b, c, ...)
         return T .. a .. ':' .. b .. ':' .. c
     end
     return T .. table.concat({ a, b, c, ... }, ':')
+end
+
+-- R9.5: does the caller's token still hold?  An agent's, supervisor's or
+-- admin's token names a session its login opened (lib/sessions.lua): it
+-- holds while the session is there (a logout, a new password, a lower
+-- role or the agent's delete ends it) and the agent has at least the
+-- token's role.  Other callers have no session here (a platform token's
+-- generation is nginx's to check, customers hold one conversation).
+local function session_ok()
+    local need = ROLES[ROLE]
+    if need == nil or need < ROLES.agent or need == ROLES.platform then
+        return true
+    end
+    local ends = SESSION and redis.call('ZSCORE', key('a', ACTOR, 'sessions'),
+                                        SESSION)
+    if not ends or tonumber(ends) <= NOW then
+        return false
+    end
+    local role = redis.call('HGET', key('a', ACTOR), 'role')
+    return (ROLES[role or 'agent'] or 0) >= need
 end
 
 -- Redis' cjson writes an empty table as {}: arr() marks empty arrays
@@ -169,6 +196,13 @@ local function fail(status, code, message)
         json = frame_of('error', json)
     end
     return { status, json }
+end
+
+-- the answer to a call whose session has ended (R9.5)
+local function session_ended()
+    return fail(401, 'session_ended',
+                'this session has ended (signed out, a new password, '
+                .. 'another role or the agent removed): sign in again')
 end
 
 local function bad(field, why)
@@ -380,13 +414,18 @@ end
 
 -- one function of the library, csq_<VERSION>_<name>: the build's version
 -- in every name lets two builds' libraries live side by side in one Redis
--- (a rolling upgrade); flags as Redis takes them ('no-writes', 'allow-oom')
-local function register(name, flags, body)
+-- (a rolling upgrade); flags as Redis takes them ('no-writes', 'allow-oom');
+-- own: the function checks the caller's session itself, else an ended
+-- session is refused before it runs
+local function register(name, flags, own, body)
     redis.register_function({
         function_name = 'csq_' .. VERSION .. '_' .. name,
         flags = flags,
         callback = function(keys, args)
             begin(keys, args)
+            if not own and not session_ok() then
+                return session_ended()
+            end
             return body()
         end })
 end
