@@ -10,6 +10,8 @@
 #   make bench    the benchmarks of bench/
 #   make bench-relay   chat relay over WebSocket against nchan (bench/relay.sh)
 #   make bench-conns   idle customer sockets and memory each (bench/conns.sh)
+#   make bench-soak    Redis memory under anonymous visitors at the limits
+#                      for 10 minutes (bench/soak.sh)
 
 SHELL        := /bin/bash
 ROOT         := $(CURDIR)
@@ -40,7 +42,7 @@ SOURCES      := config $(wildcard ngx_csq_module/*.[ch]) \
 PROVE        := prove -I$(ROOT) -I$(ROOT)/t/runner -r
 
 .PHONY: all deps deps-run deps-test deps-bench run test test-valgrind \
-        test-upstream bench bench-relay bench-conns fuzz clean
+        test-upstream bench bench-relay bench-conns bench-soak fuzz clean
 
 all: $(MODULE)
 
@@ -135,6 +137,9 @@ bench-relay: deps-bench $(MODULE)
 
 bench-conns: deps-bench $(MODULE)
 	@bash bench/conns.sh
+
+bench-soak: deps-bench $(MODULE)
+	@bash bench/soak.sh
 
 # libFuzzer on the WebSocket frame parser and on the JSON body parser:
 # FUZZ_SECONDS each (default 60)

@@ -37,7 +37,8 @@ nginx_events="worker_connections 20000;"
 nginx_listen=reuseport
 
 bench_redis_start
-bench_csq_api
+# thousands of arrivals from one address
+bench_csq_api "csq_trusted 127.0.0.1;"
 base="http://127.0.0.1:$http_port"
 
 # the workers' user-space memory, kB: "<Private_Dirty> <Rss>"

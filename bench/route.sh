@@ -29,7 +29,7 @@ source "$(dirname "$0")/lib.sh"
 bench_install wrk redis-tools
 bench_node
 bench_redis_start
-bench_csq_api "csq_tick 0;"
+bench_csq_api "csq_tick 0; csq_trusted 127.0.0.1;"
 
 token=$(cd "$root/bench" && node -e '
     console.log(require("./csq.js").token(process.argv[1], "*", "", "platform"))' \

@@ -16,6 +16,8 @@
 
 
 static void ngx_csq_call_done(void *data, ngx_int_t rc, redisReply *reply);
+static ngx_int_t ngx_csq_call_retry_after(ngx_http_request_t *r,
+    redisReply *reply);
 
 
 ngx_int_t
@@ -159,11 +161,43 @@ ngx_csq_call_expect(ngx_http_request_t *r, void *reply, ngx_int_t status,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (got != status) {
-        return ngx_csq_call_send(r, got, json);
+    if (got == status) {
+        return NGX_DECLINED;
     }
 
-    return NGX_DECLINED;
+    /* { 429, error, seconds }: how long to wait (a login, an arrival) */
+
+    if (got == NGX_HTTP_TOO_MANY_REQUESTS
+        && ngx_csq_call_retry_after(r, reply) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_csq_call_send(r, got, json);
+}
+
+
+static ngx_int_t
+ngx_csq_call_retry_after(ngx_http_request_t *r, redisReply *reply)
+{
+    u_char     *p;
+    ngx_str_t   wait;
+
+    if (reply->elements < 3
+        || reply->element[2]->type != REDIS_REPLY_INTEGER)
+    {
+        return NGX_OK;
+    }
+
+    p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    wait.data = p;
+    wait.len = ngx_sprintf(p, "%L", reply->element[2]->integer) - p;
+
+    return ngx_csq_add_header(r, "Retry-After", &wait);
 }
 
 

@@ -62,7 +62,8 @@ ngx_int_t ngx_csq_call_result(ngx_http_request_t *r, redisReply *reply,
 /*
  * The reply's JSON when its status is the one the handler goes on with:
  * then NGX_DECLINED.  Any other status is sent as it is (a reply of
- * another shape is a 500), and what the handler is to return is returned.
+ * another shape is a 500; { 429, error, seconds } with Retry-After), and
+ * what the handler is to return is returned.
  */
 ngx_int_t ngx_csq_call_expect(ngx_http_request_t *r, void *reply,
     ngx_int_t status, ngx_str_t *json);

@@ -218,9 +218,7 @@ ngx_csq_chat_opened(ngx_http_request_t *r, void *data)
     chat->bucket = clcf->message_burst * 1000;
     chat->bucket_at = ngx_current_msec;
 
-    if (clcf->trusted == NULL
-        || ngx_cidr_match(c->sockaddr, clcf->trusted) != NGX_OK)
-    {
+    if (!ngx_csq_trusted(c, clcf)) {
         chat->limits.data = ngx_pnalloc(c->pool, NGX_INT_T_LEN * 4 + 4);
         if (chat->limits.data == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;

@@ -59,6 +59,14 @@ ngx_csq_get_ctx(ngx_http_request_t *r)
 }
 
 
+ngx_uint_t
+ngx_csq_trusted(ngx_connection_t *c, ngx_csq_loc_conf_t *clcf)
+{
+    return clcf->trusted != NULL
+           && ngx_cidr_match(c->sockaddr, clcf->trusted) == NGX_OK;
+}
+
+
 /* an id: 1-64 of A-Z a-z 0-9 _ - . */
 
 ngx_int_t

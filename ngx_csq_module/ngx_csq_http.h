@@ -34,6 +34,9 @@ ngx_csq_ctx_t *ngx_csq_get_ctx(ngx_http_request_t *r);
 /* NGX_OK when id is 1-64 of A-Z a-z 0-9 _ - . (NGX_CSQ_ID_MAX) */
 ngx_int_t ngx_csq_valid_id(ngx_str_t *id);
 
+/* 1 when the client's address is one of csq_trusted (no limits) */
+ngx_uint_t ngx_csq_trusted(ngx_connection_t *c, ngx_csq_loc_conf_t *clcf);
+
 /* the request's Origin and Host headers as sent ("" when absent) */
 void ngx_csq_request_origin(ngx_http_request_t *r, ngx_str_t *origin,
     ngx_str_t *host);

@@ -55,6 +55,8 @@ static ngx_int_t ngx_csq_login_send_token(ngx_http_request_t *r,
     time_t ttl);
 static ngx_int_t ngx_csq_login_token(ngx_http_request_t *r,
     ngx_str_t *tenant, ngx_csq_token_t *tk, time_t ttl, ngx_str_t *token);
+static ngx_int_t ngx_csq_login_client(ngx_http_request_t *r,
+    ngx_csq_fcall_t *a, ngx_uint_t verified, ngx_uint_t limit);
 static ngx_csq_login_t *ngx_csq_login_state(ngx_http_request_t *r,
     ngx_csq_fcall_t *a);
 
@@ -181,32 +183,13 @@ ngx_csq_login_found(ngx_http_request_t *r, void *data)
 {
     redisReply  *reply = data;
 
-    u_char           *p;
     ngx_int_t         rc;
-    ngx_str_t         json, role, stored, wait;
+    ngx_str_t         json, role, stored;
     ngx_csq_ctx_t    *ctx;
     ngx_csq_login_t  *lg;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
     lg = ctx->data;
-
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3
-        && reply->element[0]->type == REDIS_REPLY_INTEGER
-        && reply->element[0]->integer == NGX_HTTP_TOO_MANY_REQUESTS
-        && reply->element[2]->type == REDIS_REPLY_INTEGER)
-    {
-        p = ngx_pnalloc(r->pool, NGX_INT64_LEN);
-        if (p == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        wait.data = p;
-        wait.len = ngx_sprintf(p, "%L", reply->element[2]->integer) - p;
-
-        if (ngx_csq_add_header(r, "Retry-After", &wait) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-    }
 
     rc = ngx_csq_call_expect(r, reply, NGX_HTTP_OK, &json);
     if (rc != NGX_DECLINED) {
@@ -464,8 +447,9 @@ ngx_int_t
 ngx_csq_login_arrive(ngx_http_request_t *r, ngx_csq_fcall_t *a,
     ngx_csq_json_t *body)
 {
-    ngx_int_t  rc;
-    ngx_str_t  customer;
+    ngx_int_t            rc;
+    ngx_str_t            customer;
+    ngx_csq_loc_conf_t  *clcf;
 
     if (ngx_csq_login_state(r, a) == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -473,11 +457,20 @@ ngx_csq_login_arrive(ngx_http_request_t *r, ngx_csq_fcall_t *a,
 
     rc = ngx_csq_login_signed(r, a, body, &customer);
 
-    if (rc == NGX_OK) {
-        ngx_str_set(&a->extra, "verified");
-
-    } else if (rc == NGX_ABORT) {
+    if (rc == NGX_ABORT) {
         return ngx_csq_login_bad_identity(r);
+    }
+
+    /* the tenant's own systems (an agent's or a platform token): no limit */
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_csq_module);
+
+    if (ngx_csq_login_client(r, a, rc == NGX_OK,
+                             a->token.role >= NGX_CSQ_ROLE_AGENT
+                             ? 0 : clcf->arrival_limit)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     return ngx_csq_call(r, a, ngx_csq_login_arrived);
@@ -527,6 +520,7 @@ ngx_csq_login_entry(ngx_http_request_t *r, ngx_csq_fcall_t *a,
     ngx_int_t             rc;
     ngx_csq_json_t       *v;
     ngx_csq_token_t       tk;
+    ngx_csq_loc_conf_t   *clcf;
     ngx_csq_main_conf_t  *cmcf;
     u_char                rnd[10];
 
@@ -556,11 +550,16 @@ ngx_csq_login_entry(ngx_http_request_t *r, ngx_csq_fcall_t *a,
 
     rc = ngx_csq_login_signed(r, a, body, &a->token.agent);
 
-    if (rc == NGX_OK) {
-        ngx_str_set(&a->extra, "verified");
-
-    } else if (rc == NGX_ABORT) {
+    if (rc == NGX_ABORT) {
         return ngx_csq_login_bad_identity(r);
+    }
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_csq_module);
+
+    if (ngx_csq_login_client(r, a, rc == NGX_OK, clcf->entry_limit)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* a visitor seen before */
@@ -739,6 +738,42 @@ ngx_csq_login_token(ngx_http_request_t *r, ngx_str_t *tenant,
     tk->expires = ngx_time() + (ttl ? ttl : (time_t) cmcf->token_ttl / 1000);
 
     return ngx_csq_token_make(r->pool, &cmcf->secret, tk, token);
+}
+
+
+/*
+ * R1.5, R9.6: an arrival's or a page entry's EXTRA, "<verified|->
+ * <limit a minute, 0 none> <client address>" (client_extra() in
+ * common.lua); a trusted client (csq_trusted) has no limit
+ */
+
+static ngx_int_t
+ngx_csq_login_client(ngx_http_request_t *r, ngx_csq_fcall_t *a,
+    ngx_uint_t verified, ngx_uint_t limit)
+{
+    ngx_connection_t    *c;
+    ngx_csq_loc_conf_t  *clcf;
+
+    c = r->connection;
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_csq_module);
+
+    if (ngx_csq_trusted(c, clcf)) {
+        limit = 0;
+    }
+
+    a->extra.data = ngx_pnalloc(r->pool, sizeof("verified ") - 1
+                                         + NGX_INT_T_LEN + 1
+                                         + c->addr_text.len);
+    if (a->extra.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    a->extra.len = ngx_sprintf(a->extra.data, "%s %ui %V",
+                               verified ? "verified" : "-", limit,
+                               &c->addr_text)
+                   - a->extra.data;
+
+    return NGX_OK;
 }
 
 

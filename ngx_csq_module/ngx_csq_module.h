@@ -56,6 +56,8 @@ typedef struct {
     ngx_uint_t          message_rate;       /* per second, a socket's */
     ngx_uint_t          message_burst;
     ngx_uint_t          max_messages;       /* a conversation's log */
+    ngx_uint_t          arrival_limit;      /* a minute, an address's */
+    ngx_uint_t          entry_limit;        /* a minute, an address's */
     size_t              max_log_bytes;
     ngx_array_t        *trusted;            /* of ngx_cidr_t: no limits */
     unsigned            handler:1;

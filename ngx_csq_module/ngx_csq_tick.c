@@ -4,7 +4,8 @@
  *
  * The periodic tick: every csq_tick, the first worker of each nginx runs
  * tick.lua for every tenant of the registry (auto-end of silent
- * conversations, waiting conversations to agents with room).  The script
+ * conversations, waiting conversations to agents with room, presence,
+ * retention).  The function
  * is atomic and idempotent, so several nodes ticking at once do each
  * thing once.
  */
@@ -129,12 +130,15 @@ ngx_csq_tick_done(void *data, ngx_int_t rc, redisReply *reply)
         return;
     }
 
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 2
-        && (reply->element[0]->integer || reply->element[1]->integer))
+    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3
+        && (reply->element[0]->integer || reply->element[1]->integer
+            || reply->element[2]->integer))
     {
         ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
-                      "csq: tick: %L conversations ended, %L assigned",
+                      "csq: tick: %L conversations ended, %L assigned, "
+                      "%L past retention deleted",
                       reply->element[0]->integer,
-                      reply->element[1]->integer);
+                      reply->element[1]->integer,
+                      reply->element[2]->integer);
     }
 }

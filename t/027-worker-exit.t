@@ -72,7 +72,13 @@ is $ok, $rounds, "$rounds reloads with the thread pool busy";
 
 my $log = nginx_error_log($mark);
 my @died = $log =~ /(exited on signal \d+[^\n]*)/g;
-is scalar(@died), 0, 'no worker died on a signal' or diag join "\n", @died;
+is scalar(@died), 0, 'no worker died on a signal'
+    or diag join "\n", @died,
+       # what glibc or an assertion said, and the log around the death
+       grep({ /\S/ } split /\n/, slurp(nginx_prefix() . '/logs/stderr.log')
+                                // ''),
+       do { my @l = grep { !/\[debug\]/ } split /\n/, $log;
+            @l[($#l > 59 ? $#l - 59 : 0) .. $#l] };
 unlike $log, qr/libgcc_s/, 'no unwinder complaint';
 
 my $t = login_token('acme', 'alice');

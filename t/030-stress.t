@@ -24,7 +24,9 @@ my @QUEUES   = qw(q1 q2 q3 q4);
 
 redis_start();
 my $port_a = api_nginx_start(log_level => "info",
-                             http_config => "    csq_tick 300ms;\n");
+                             http_config => "    csq_tick 300ms;\n"
+                                            # thousands of arrivals
+                                            . "    csq_trusted 127.0.0.1;\n");
 
 # --- a second nginx on the same Redis: the same configuration, own port
 

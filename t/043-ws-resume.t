@@ -178,7 +178,11 @@ until ($id1 || $tries++ > 50) {
 ok $id1, 'the customer writes again after the Redis restart';
 @got = texts($agent, 1, 5);
 is $got[0] && $got[0]{id}, $id1,
-    'R5.1 the agent socket, opened before the restart, gets it live';
+    'R5.1 the agent socket, opened before the restart, gets it live'
+    or diag 'agent socket closed: ', $agent->{closed} ? $agent->close_code
+                                                     : 'no',
+            "\n", join "\n", grep { /\[(warn|error|crit|alert)\]|401|1008|session/ }
+                                 split /\n/, nginx_error_log();
 my $id2 = say_ok($agent, 'and back', conversation => $cid);
 ok $cust->wait_json(sub { ($_[0]{id} // '') eq ($id2 // '-') }, 5),
    '... and the customer socket too';

@@ -14,7 +14,8 @@ use t::CsqApi qw(:DEFAULT :routing);
 use t::CsqWs;
 
 redis_start();
-api_nginx_start(workers => 1, log_level => 'info');
+api_nginx_start(workers => 1, log_level => 'info',
+                http_config => "    csq_trusted 127.0.0.1;\n");   # 31 arrivals
 setup_tenant('acme', queues => { sales => {} }, fallback => 'sales');
 
 my @convs = map { arrive_ok('acme', customer => "u$_") } 1 .. 31;

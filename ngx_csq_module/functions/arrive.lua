@@ -1,7 +1,8 @@
 -- flags: none
 -- POST tenants/<t>/conversations: a customer arrives (R3.2, R3.3, R3.6)
 -- body: { customer, channel, queue, priority, language, product,
---         attributes: {...}, customer_hash }  (R1.5: ARGV[6] "verified")
+--         attributes: {...}, customer_hash }
+-- EXTRA: "<verified|-> <limit> <address>" (client_extra(): R1.5, R9.6)
 -- Returns the conversation: assigned to an agent, or waiting with its
 -- position and estimated wait.
 
@@ -40,38 +41,18 @@ end
 
 local t = hash(KEYS[1])
 if not origin_ok(t) then return origin_refused() end
+local verified, limit, addr = client_extra()
 
 -- R1.5: a tenant that requires login serves only customers its site
 -- signed in (nginx checked customer_hash and says 'verified')
 if (t.require_login == '1' or (link and link.require_login == '1'))
-   and EXTRA ~= 'verified' then
+   and not verified then
     return fail(401, 'login_required',
                 'sign the customer in: "customer_hash" is required')
 end
 
--- rules: the first whose every field matches names the queue (R3.2)
-if qid == nil then
-    local rules = cjson.decode(t.rules or '[]')
-    local facts = { channel = channel, language = language,
-                    product = product }
-    for k, v in pairs(attrs or {}) do
-        facts['attributes.' .. k] = v
-    end
-    for _, r in ipairs(rules) do
-        local ok = true
-        for f, v in pairs(r.match or {}) do
-            if facts[f] ~= v then
-                ok = false
-                break
-            end
-        end
-        if ok then
-            qid = r.queue
-            break
-        end
-    end
-    qid = qid or t.fallback_queue
-end
+qid = arrival_queue(t, qid, { channel = channel, language = language,
+                              product = product }, attrs)
 
 if qid == nil or qid == '' then
     return bad('queue', 'is required: no rule matched and there is no fallback queue')
@@ -96,7 +77,13 @@ if bound == nil and q.mode ~= 'noagent' and q.mode ~= 'robot'
     return fail(503, 'queue_full', 'the queue is full, try again later')
 end
 
+-- R9.6: an address makes at most csq_arrival_limit a minute
+local full = address_full('arrive', limit, addr)
+if full then return full end
+
 -- everything is checked: from here on the conversation exists
+
+address_count('arrive', limit, addr)
 
 local cid = 'c' .. redis.call('HINCRBY', KEYS[1], 'seq', 1)
 local c = { customer = b.customer, channel = channel, queue = qid,
@@ -105,10 +92,11 @@ local c = { customer = b.customer, channel = channel, queue = qid,
 redis.call('HSET', key('c', cid), 'id', cid, 'customer', c.customer,
            'channel', c.channel, 'queue', qid, 'priority', c.priority,
            'created', NOW, 'state', 'new',
-           'verified', EXTRA == 'verified' and '1' or '0',
+           'verified', verified and '1' or '0',
            'attributes', cjson.encode(attrs or {}))
 redis.call('HSET', key('cust', b.customer), 'id', b.customer,
            'last_seen', NOW, 'last_channel', c.channel)
+redis.call('ZADD', key('customers'), NOW, b.customer)   -- retention.lua
 redis.call('ZADD', key('activity'), NOW, cid)
 event('arrived', { conversation = cid, customer = b.customer, queue = qid })
 

@@ -22,5 +22,8 @@ return reply(200, {
     origins = arr(cjson.decode(t.origins or '[]')),
     require_login = t.require_login == '1',
     connect_grace_seconds = tonumber(t.connect_grace_seconds or 60),
+    retention_minutes = tonumber(t.retention_minutes or 129600),
+    visitor_retention_minutes = tonumber(t.visitor_retention_minutes
+                                         or 43200),
     queues = arr(queues),
     agents = arr(agents) })

@@ -2,7 +2,8 @@
 -- PUT tenants/<t>: create or update a tenant (platform)
 -- body: { name, return_hours, default_capacity, suspended_text,
 --         connect_grace_seconds (an anonymous arrival's first socket),
---         auto_end_minutes }
+--         auto_end_minutes, retention_minutes, visitor_retention_minutes
+--         (R9.6, retention.lua) }
 -- KEYS[2]: csq:tenants, the registry the workers' tick reads
 
 local b = body()
@@ -15,7 +16,9 @@ local f, err = fields(b, {
     { 'auto_end_minutes', 'int', 0, 7 * 24 * 60 },
     { 'utc_offset_minutes', 'int', -14 * 60, 14 * 60 },
     { 'avatar', 'string', 2000 }, { 'require_login', 'bool' },
-    { 'connect_grace_seconds', 'int', 1, 86400 } })
+    { 'connect_grace_seconds', 'int', 1, 86400 },
+    { 'retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
+    { 'visitor_retention_minutes', 'int', 1, 10 * 365 * 24 * 60 } })
 if err then return err end
 
 -- the chat page's bottom bar (R1.1): [{ label, url }]
@@ -73,5 +76,8 @@ return reply(created and 201 or 200, {
     origins = arr(cjson.decode(t.origins or '[]')),
     require_login = t.require_login == '1',
     connect_grace_seconds = tonumber(t.connect_grace_seconds or 60),
+    retention_minutes = tonumber(t.retention_minutes or 129600),
+    visitor_retention_minutes = tonumber(t.visitor_retention_minutes
+                                         or 43200),
     avatar = t.avatar or '',
     faq_links = arr(cjson.decode(t.faq_links or '[]')) })

@@ -10,10 +10,12 @@
 --    sockets closed longer than the grace ago, or their worker died) is
 --    set offline, remembering its status for when it comes back; a waiting
 --    customer whose sockets all closed longer than the grace ago is
---    abandoned.
--- Returns { ended, assigned }.
+--    abandoned, one talking to the robot ends (reason "left").
+--  - retention (R9.6): what is over and older than the tenant's
+--    retention goes, a bounded number a run (retention.lua).
+-- Returns { ended, assigned, swept }.
 
-if not tenant_exists() then return { 0, 0 } end
+if not tenant_exists() then return { 0, 0, 0 } end
 
 local t = hash(KEYS[1])
 local ended_n, assigned = 0, 0
@@ -84,6 +86,10 @@ for _, who in ipairs(redis.call('ZRANGEBYSCORE', key('presence'), '-inf', NOW,
             if from then
                 assigned = assigned + pull(from)
             end
+        elseif c and c.state == 'bot' then
+            -- gone from the robot: nobody holds a bot conversation open
+            end_conversation(id, c, 'left')
+            ended_n = ended_n + 1
         end
     end
 end
@@ -106,4 +112,4 @@ for _, qid in ipairs(redis.call('SMEMBERS', key('queues'))) do
     end
 end
 
-return { ended_n, assigned }
+return { ended_n, assigned, sweep(t) }

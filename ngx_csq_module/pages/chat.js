@@ -19,6 +19,7 @@
   const showTyping = csq.typingLine($('typing'));
 
   let visitor = null, conv = null;   // conv: {id, token, customer}
+  let opening = false;      // the first word's arrival is under way
   let fresh = false;        // made by this page load (not taken from storage)
   let sock = null;
   let hadHello = false, fails = 0;
@@ -74,7 +75,21 @@
     header(e.tenant || {});
     faq(e.faq_links);
     if (e.require_login && !customer) return fatal(SIGN_IN);
-    openConversation();
+    const c = ls.json(K + 'conv');
+    if (c && c.id && c.token && (!c.customer || c.customer === visitor.id)) {
+      conv = c;
+      input.disabled = false;
+      return connect();
+    }
+    // R9.6: a page view makes no conversation, the first word does; the
+    // welcome of the queue it will go to shows meanwhile
+    if (e.welcome) note(e.welcome);
+    input.disabled = false;
+  }
+
+  // a text of the desk's until the same text shows up in the log
+  function note(text) {
+    log.append(csq.el('div', { class: 'msg in note', 'data-testid': 'chat-note', text }));
   }
 
   function header(t) {
@@ -94,29 +109,25 @@
     nav.hidden = !nav.firstChild;
   }
 
+  // the visitor's first word: the conversation, then its socket (the
+  // word waits in the outbox until the socket's hello)
   async function openConversation() {
-    const c = ls.json(K + 'conv');
-    if (c && c.id && c.token && (!c.customer || c.customer === visitor.id)) {
-      conv = c;
-    } else {
-      const r = await api('POST', 'conversations', { customer: visitor.id, link: ch, customer_hash: customerHash });
-      if (r.status !== 201 && r.status !== 200) {
-        const code = errCode(r);
-        if (code === 'login_required' || code === 'bad_identity') return fatal(SIGN_IN);
-        if (code === 'queue_full') return banner('All agents are busy, please try later', openConversation);
-        return banner(errMsg(r), openConversation);
-      }
-      conv = { id: r.data.id, token: r.data.customer_token, customer: visitor.id };
-      ls.set(K + 'conv', JSON.stringify(conv));
-      ls.del(K + 'last');
-      fresh = true;
-      apply(r.data);
-      // the arrival's auto-reply, until the same text shows up in the log
-      if (r.data.auto_reply) {
-        log.append(csq.el('div', { class: 'msg in note', 'data-testid': 'chat-note', text: r.data.auto_reply }));
-      }
+    if (opening || conv) return;
+    opening = true;
+    const r = await api('POST', 'conversations', { customer: visitor.id, link: ch, customer_hash: customerHash });
+    opening = false;
+    if (r.status !== 201 && r.status !== 200) {
+      const code = errCode(r);
+      if (code === 'login_required' || code === 'bad_identity') return fatal(SIGN_IN);
+      if (code === 'queue_full') return banner('All agents are busy, please try later', openConversation);
+      return banner(errMsg(r), openConversation);
     }
-    input.disabled = false;
+    conv = { id: r.data.id, token: r.data.customer_token, customer: visitor.id };
+    ls.set(K + 'conv', JSON.stringify(conv));
+    ls.del(K + 'last');
+    fresh = true;
+    apply(r.data);
+    if (r.data.auto_reply) note(r.data.auto_reply);
     connect();
   }
 
@@ -262,11 +273,12 @@
   document.addEventListener('visibilitychange', markRead);
 
   function send(text) {
-    if (state === 'ended' || !conv) return false;
+    if (state === 'ended' || !visitor) return false;
     const ref = csq.ref('c');
     thread.pending(ref, { text, kind: 'text', from: { role: 'customer' }, at: Date.now() });
     outbox.add(ref, { type: 'message', text, ref }, thread, () => send(text));
     typer.stop();
+    if (!conv) openConversation();
     return true;
   }
 

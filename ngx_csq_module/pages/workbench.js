@@ -4,7 +4,7 @@
 'use strict';
 
 (() => {
-  const { tenant, api, errMsg, cmpId, el } = csq;
+  const { tenant, api, errCode, errMsg, cmpId, el } = csq;
   const enc = encodeURIComponent;
   const $ = (id) => document.getElementById(id);
   const ss = csq.storage('sessionStorage');
@@ -81,10 +81,14 @@
     logout();
   });
 
+  const ENDED = 'Your session was ended, please sign in again';
+
   // an API call with the session's token; a 401 ends the session
   async function call(method, path, body) {
     const r = await api(method, path, body, session.token);
-    if (r.status === 401) logout('Your session has expired, please sign in again');
+    if (r.status === 401) {
+      logout(errCode(r) === 'session_ended' ? ENDED : 'Your session has expired, please sign in again');
+    }
     return r;
   }
 
@@ -118,7 +122,7 @@
     // R9.5: the session was ended (signed out elsewhere, a new password,
     // another role): no reconnecting with its token
     if (e && e.code === 1008 && e.reason === 'session ended') {
-      logout('Your session was ended, please sign in again');
+      logout(ENDED);
       return false;
     }
     outbox.down();

@@ -90,10 +90,18 @@ async function main() {
     ok(Date.now() - t0 < 3000, `... soon after opening (${Date.now() - t0} ms)`);
     ok(/Demo Shop/.test(await cust.textContent('h1')), 'the header has the tenant name');
     ok(await cust.isVisible('[data-testid="chat-faq"]'), 'R1.1 the FAQ bar is shown');
+    const link0 = await api('GET', 'links/welcome');
+    ok(link0.json && link0.json.customers === 0,
+       'R9.6 opening the page made no conversation', JSON.stringify(link0.json));
 
     await say(cust, 'chat-input', 'chat-send', 'price');
     ok(await until(async () => /start at 9 EUR/.test(await logText(cust, 'chat-log'))),
        'R4.2 the robot answers a keyword');
+    const link1 = await api('GET', 'links/welcome');
+    ok(link1.json && link1.json.customers === 1,
+       'R9.6 ... the first word made one', JSON.stringify(link1.json));
+    ok((await texts(cust, '[data-testid="chat-log"] .msg')).filter((t) => /Demo Shop bot/.test(t)).length === 1,
+       '... and the welcome shows once', (await texts(cust, '[data-testid="chat-log"] .msg')).join('\n'));
     ok(await until(async () => (await cust.$$('[data-testid="msg-action"]')).length > 0),
        'R4.2 its interaction link is a button');
 

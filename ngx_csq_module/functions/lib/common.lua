@@ -397,6 +397,41 @@ local function hset_given(k, t)
     end
 end
 
+-- R9.6: an arrival's or a page entry's EXTRA, from nginx: "<verified|->
+-- <limit a minute, 0 none> <client address>" (verified: R1.5, the site
+-- signed the customer in); returns verified, limit, address
+local function client_extra()
+    local v, limit, addr = string.match(EXTRA or '', '^(%S+) (%d+) (.*)$')
+    return v == 'verified', tonumber(limit) or 0, addr or ''
+end
+
+-- R9.6: nil while address addr may do one more of kind this minute, else
+-- the 429 (seconds to wait as its r[3]); address_count() counts one.
+-- The count expires with its minute; a refusal writes nothing.
+local function address_full(kind, limit, addr)
+    if limit == 0 then
+        return nil
+    end
+    local k = key('rl', kind, addr)
+    if (tonumber(redis.call('GET', k)) or 0) < limit then
+        return nil
+    end
+    local r = fail(429, 'rate_limited',
+                   'too many from this address: try again later')
+    r[3] = math.max(1, math.ceil(redis.call('PTTL', k) / 1000))
+    return r
+end
+
+local function address_count(kind, limit, addr)
+    if limit == 0 then
+        return
+    end
+    local k = key('rl', kind, addr)
+    if redis.call('INCR', k) == 1 then
+        redis.call('PEXPIRE', k, 60000)
+    end
+end
+
 -- what a tenant's PUT of <id> needs first: the tenant, a valid id, a body
 local function put_prologue()
     if not tenant_exists() then

@@ -8,7 +8,8 @@
 -- csq:{t}:link:<id>:visitors   unique visitors, ever
 -- csq:{t}:link:<id>:day:<n>    unique visitors of day n (tenant's time),
 --                              expiring after two days
--- csq:{t}:visitor:<id>         visits, first, last, last_channel
+-- csq:{t}:visitor:<id>         visits, first, last, last_channel, and
+--                              l:<link> for each link it came through
 -- csq:{t}:visitors             visitor ids by last visit
 -- csq:{t}:visitors:ids         visitor ids in id order (score 0): a search
 --                              by the start of an id reads only matches
@@ -62,6 +63,7 @@ local function record_visit(vid, id)
     redis.call('ZADD', key('visitors'), NOW, vid)
     redis.call('ZADD', key('visitors', 'ids'), 0, vid)
     if id ~= '' then
+        redis.call('HSET', vk, 'l:' .. id, 1)       -- retention.lua
         redis.call('ZADD', key('link', id, 'recent'), NOW, vid)
         local dk = key('link', id, 'day', tostring(today_number()))
         redis.call('HINCRBY', key('link', id), 'visits', 1)

@@ -596,6 +596,7 @@ local function abandon(cid, c)
     redis.call('HSET', key('c', cid), 'state', 'abandoned', 'ended', NOW,
                'end_reason', 'abandoned')
     redis.call('ZADD', key('abandoned'), NOW, cid)
+    redis.call('ZADD', key('ended'), NOW, cid)      -- retention.lua
     c.state = 'abandoned'
     event('abandoned', { conversation = cid, customer = c.customer,
                          queue = c.queue or '' })
@@ -643,6 +644,7 @@ local function end_conversation(cid, c, reason)
                'end_reason', reason)
     unqueue(cid, c)
     redis.call('ZREM', key('activity'), cid)
+    redis.call('ZADD', key('ended'), NOW, cid)      -- retention.lua
 
     local from = release(cid, c)
 
@@ -679,4 +681,30 @@ end
 -- may the caller act on this conversation as its agent?
 local function own_or_supervisor(c)
     return ROLES[ROLE] >= ROLES.supervisor or c.agent == ACTOR
+end
+
+-- the queue of an arrival (R3.2): the one it names, else that of the
+-- first of the tenant's rules whose every field matches its facts
+-- (channel, language, product) and attributes, else the fallback queue;
+-- nil when none
+local function arrival_queue(t, qid, facts, attrs)
+    if qid ~= nil then
+        return qid
+    end
+    for k, v in pairs(attrs or {}) do
+        facts['attributes.' .. k] = v
+    end
+    for _, r in ipairs(cjson.decode(t.rules or '[]')) do
+        local ok = true
+        for f, v in pairs(r.match or {}) do
+            if facts[f] ~= v then
+                ok = false
+                break
+            end
+        end
+        if ok then
+            return r.queue
+        end
+    end
+    return t.fallback_queue
 end

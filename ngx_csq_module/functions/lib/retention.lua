@@ -1,0 +1,81 @@
+-- ngx_csq_module: retention (R9.6), a part of the Redis function library.
+-- What is over is kept for the tenant's retention, then the tick deletes
+-- it: a bounded number a run (SWEEP_MAX of each kind, the oldest first),
+-- so that no run holds Redis for long.  Each kind is a sweeper over an
+-- index ordered by time; a later index joins SWEEPERS the same way.
+--
+-- csq:{t}:ended      conversations that ended or were abandoned, by when
+--                    (retention_minutes, 90 days): the conversation, its
+--                    log and its sockets' leases; its callback entry
+-- csq:{t}:visitors   visitors by last visit (visitor_retention_minutes,
+--                    30 days): the visitor, its place in the search index
+--                    and among its links' visitors
+-- csq:{t}:customers  customers by last arrival (retention_minutes): the
+--                    records nobody owns (an owner or "private" keeps one)
+-- csq:{t}:events     the event stream, by its entries' time
+--                    (retention_minutes; also capped at 10,000 entries)
+--
+-- Nothing a live conversation needs is in these indexes: a conversation
+-- is in "ended" only once it is over.
+
+local SWEEP_MAX = 200
+local DAY_MINUTES = 24 * 60
+
+local SWEEPERS = {
+    { index = 'ended', field = 'retention_minutes',
+      default = 90 * DAY_MINUTES,
+      drop = function(cid)
+          redis.call('UNLINK', key('c', cid), key('log', cid),
+                     key('c', cid, 'socks'))
+          redis.call('ZREM', key('abandoned'), cid)
+      end },
+    { index = 'visitors', field = 'visitor_retention_minutes',
+      default = 30 * DAY_MINUTES,
+      drop = function(vid)
+          local vk = key('visitor', vid)
+          for f in pairs(hash(vk) or {}) do
+              local lid = string.match(f, '^l:(.+)$')
+              if lid then
+                  redis.call('SREM', key('link', lid, 'visitors'), vid)
+                  redis.call('ZREM', key('link', lid, 'recent'), vid)
+              end
+          end
+          redis.call('DEL', vk)
+          redis.call('ZREM', key('visitors', 'ids'), vid)
+      end },
+    { index = 'customers', field = 'retention_minutes',
+      default = 90 * DAY_MINUTES,
+      drop = function(id)
+          local c = redis.call('HMGET', key('cust', id), 'owner', 'private')
+          if (c[1] or '') == '' and c[2] ~= '1' then
+              redis.call('DEL', key('cust', id))
+          end
+      end },
+}
+
+-- the time before which a kind's entries go
+local function retained_since(t, field, default)
+    return NOW - num(t[field], default) * 60000
+end
+
+-- one bounded run over every kind; returns how many entries went
+local function sweep(t)
+    local n = 0
+    for _, s in ipairs(SWEEPERS) do
+        local k = key(s.index)
+        local ids = redis.call('ZRANGEBYSCORE', k, '-inf',
+                               '(' .. retained_since(t, s.field, s.default),
+                               'LIMIT', 0, SWEEP_MAX)
+        for _, id in ipairs(ids) do
+            s.drop(id)
+        end
+        if #ids > 0 then
+            redis.call('ZREM', k, unpack(ids))
+            n = n + #ids
+        end
+    end
+    n = n + redis.call('XTRIM', key('events'), 'MINID',
+                       retained_since(t, 'retention_minutes',
+                                      90 * DAY_MINUTES))
+    return n
+end
