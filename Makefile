@@ -12,6 +12,8 @@
 #   make bench-conns   idle customer sockets and memory each (bench/conns.sh)
 #   make bench-soak    Redis memory under anonymous visitors at the limits
 #                      for 10 minutes (bench/soak.sh)
+#   make drill    fault drills under chat load: kill -9 of a worker, reload,
+#                 Redis restart, pub/sub loss (bench/drill.sh; t/061 in short)
 
 SHELL        := /bin/bash
 ROOT         := $(CURDIR)
@@ -42,7 +44,8 @@ SOURCES      := config $(wildcard ngx_csq_module/*.[ch]) \
 PROVE        := prove -I$(ROOT) -I$(ROOT)/t/runner -r
 
 .PHONY: all deps deps-run deps-test deps-bench run test test-valgrind \
-        test-upstream bench bench-relay bench-conns bench-soak fuzz clean
+        test-upstream bench bench-relay bench-conns bench-soak drill fuzz \
+        clean
 
 all: $(MODULE)
 
@@ -75,6 +78,8 @@ deps-test: deps-run
 	    t/browser/node_modules/.csq-package-lock.json || \
 	    (cd t/browser && npm ci --no-audit --no-fund --loglevel=error && \
 	     cp package-lock.json node_modules/.csq-package-lock.json)
+	@[ -d bench/node_modules/ws ] || \
+	    (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 
 deps-bench: deps-run
 	$(call install,$(PKGS_BENCH))
@@ -140,6 +145,9 @@ bench-conns: deps-bench $(MODULE)
 
 bench-soak: deps-bench $(MODULE)
 	@bash bench/soak.sh
+
+drill: deps-bench $(MODULE)
+	@bash bench/drill.sh
 
 # libFuzzer on the WebSocket frame parser and on the JSON body parser:
 # FUZZ_SECONDS each (default 60)
