@@ -9,8 +9,8 @@
 // token>" (relay-setup.js).  Each pair is a customer socket and its
 // agent's socket; both send text messages (unique texts, each with a ref)
 // at the rate, half each.  A socket that closes comes back after 100-600
-// ms and resumes from the last id it got (a customer's after=, an agent's
-// sync frames), as the pages do.
+// ms and resumes from the last id it got: after=<id> on a customer's
+// handshake, after=<conversation>:<id> on an agent's.
 //
 // For each drill, in the middle of its load, this prints "FAULT <drill>"
 // and waits for a line on stdin: the driver does the fault (kills a
@@ -73,9 +73,7 @@ class Party {
         this.last = pair.baseline;     // the last id got
         this.got = new Map();          // id -> times
         this.order = 0;                // entries got out of order
-        this.asked = 0;                // again in a sync it asked for
         this.ready = false;
-        this.syncing = false;
         this.closes = 0;
         this.resumes = [];             // ms from a close to the next hello
         this.refs = 0;
@@ -86,15 +84,15 @@ class Party {
         const url = this.side === 'c'
             ? `${wsBase}/chat/ws?token=${this.token}&conversation=${this.cid}`
               + `&after=${this.last}`
-            : `${wsBase}/agent/ws?token=${this.token}`;
+            : `${wsBase}/agent/ws?token=${this.token}&after=`
+              + encodeURIComponent(`${this.cid}:${this.last}`);
         const ws = this.ws = new WebSocket(url, { perMessageDeflate: false });
         ws.on('message', (d) => this.frame(JSON.parse(d.toString())));
         ws.on('error', () => {});
         ws.on('close', () => {
             if (this.ws !== ws) return;
             this.ready = false;
-            this.syncing = false;
-            this.closes++;
+                this.closes++;
             this.closedAt = this.closedAt || Date.now();
             setTimeout(() => this.connect(), 100 + Math.random() * 500);
         });
@@ -108,44 +106,28 @@ class Party {
         return true;
     }
 
-    sync() {
-        this.syncing = this.send({ type: 'sync', conversation: this.cid,
-                                   after: this.last, limit: 500,
-                                   ref: 'sync' });
-    }
-
     frame(f) {
         if (f.type === 'hello') {
-            // a hello again on the same socket (Redis came back): the
-            // server reads back from the socket's own cursors itself
-            const again = this.ready;
+            // both sides resume from the handshake's after= (the server
+            // reads the log back from there, then goes on live); a hello
+            // again on the same socket (Redis came back) needs nothing
             this.ready = true;
             if (this.closedAt) {
                 this.resumes.push(Date.now() - this.closedAt);
                 this.closedAt = 0;
             }
-            if (this.side === 'a' && !again) this.sync();
+
         } else if (f.type === 'message') {
             if (f.conversation && f.conversation !== this.cid) return;
             if (cmp(f.id, this.pair.baseline) <= 0) return;
-            if (this.syncing && this.got.has(f.id)) {
-                // a sync the client asked for brings what the socket sent
-                // live while the sync was on its way: the client's to drop
-                this.asked++;
-                return;
-            }
             this.got.set(f.id, (this.got.get(f.id) || 0) + 1);
             if (cmp(f.id, this.last) > 0) this.last = f.id;
             else this.order++;
-        } else if (f.type === 'ack' && f.ref === 'sync') {
-            this.syncing = false;
-            if (f.more) this.sync();
         } else if (f.type === 'ack' && f.ref) {
             const text = this.pair.refs.get(f.ref);
             if (text) this.pair.acked.add(text);
             this.pair.refs.delete(f.ref);
         } else if (f.type === 'error' && f.ref) {
-            if (f.ref === 'sync') this.syncing = false;
             this.pair.refs.delete(f.ref);
             stats.errors[f.error.code] = (stats.errors[f.error.code] || 0) + 1;
         }
@@ -200,7 +182,7 @@ async function settle(maxMs) {
     let seen = -1, quiet = 0;
     while (Date.now() < end) {
         const total = parties.reduce((n, x) => n + x.got.size, 0);
-        const busy = parties.some((x) => !x.ready || x.syncing);
+        const busy = parties.some((x) => !x.ready);
         quiet = (total === seen && !busy) ? quiet + 250 : 0;
         seen = total;
         if (quiet >= 1500) return true;
@@ -211,7 +193,7 @@ async function settle(maxMs) {
 
 function verify() {
     const r = { acked: 0, lost: 0, twice: 0, missing: 0, again: 0,
-                order: 0, unacked: 0, asked: 0, bySide: { c: 0, a: 0 } };
+                order: 0, unacked: 0, bySide: { c: 0, a: 0 } };
     for (const p of pairs) {
         const log = logAfter(p.cid, p.baseline);
         const times = new Map();
@@ -233,7 +215,6 @@ function verify() {
                 }
             }
             r.order += party.order;
-            r.asked += party.asked;
         }
     }
     return r;
@@ -281,8 +262,7 @@ async function main() {
             + `unacknowledged ${r.unacked}, error frames `
             + `${JSON.stringify(stats.errors)}; deliveries: missing `
             + `${r.missing}, twice ${r.again} (customer ${r.bySide.c}, `
-            + `agent ${r.bySide.a}), out of order ${r.order}, again in a `
-            + `sync the agent asked for (its to drop) ${r.asked}; `
+            + `agent ${r.bySide.a}), out of order ${r.order}; `
             + `sockets closed ${closes}, back in p50 ${pct(resumes, 0.5)} ms,`
             + ` max ${pct(resumes, 1)} ms; fault ${took} ms (${answer})`
             + (settled ? '' : '; did NOT settle'));

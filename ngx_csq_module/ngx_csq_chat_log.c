@@ -18,7 +18,6 @@
 
 
 #define NGX_CSQ_CHAT_HISTORY     "100"
-#define NGX_CSQ_CHAT_CURSORS_MAX 1000   /* conversations a socket follows */
 
 
 static void ngx_csq_chat_hello(ngx_csq_chat_t *chat);

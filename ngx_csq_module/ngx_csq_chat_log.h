@@ -17,6 +17,9 @@
 ngx_int_t ngx_csq_chat_parse_id(u_char *p, size_t len, uint64_t *ms,
     uint64_t *seq);
 
+/* conversations a socket follows at most */
+#define NGX_CSQ_CHAT_CURSORS_MAX  1000
+
 /* the cursor of a conversation (made when create and room allow) */
 ngx_csq_cursor_t *ngx_csq_chat_cursor(ngx_csq_chat_t *chat,
     u_char *conversation, size_t len, ngx_uint_t create);

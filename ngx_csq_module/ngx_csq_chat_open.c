@@ -31,6 +31,8 @@ typedef struct {
 
 static ngx_int_t ngx_csq_chat_arg(ngx_http_request_t *r, char *name,
     ngx_str_t *value, ngx_uint_t id);
+static ngx_int_t ngx_csq_chat_afters(ngx_http_request_t *r,
+    ngx_str_t *value, ngx_csq_chat_t *chat);
 static ngx_int_t ngx_csq_chat_opened(ngx_http_request_t *r, void *data);
 
 
@@ -97,9 +99,15 @@ ngx_csq_chat_handler(ngx_http_request_t *r, ngx_str_t *tenant,
                                   "conversation id");
     }
 
-    if (ngx_csq_chat_arg(r, "after", &open->after, 0) != NGX_OK) {
+    if (customer
+        ? ngx_csq_chat_arg(r, "after", &open->after, 0) != NGX_OK
+        : ngx_csq_chat_afters(r, &open->after, NULL) != NGX_OK)
+    {
         return ngx_csq_json_error(r, NGX_HTTP_BAD_REQUEST, "invalid_field",
-                                  "\"after\" must be a message id");
+                                  customer
+                                  ? "\"after\" must be a message id"
+                                  : "\"after\" must be <conversation>:<id>"
+                                    ",... (at most 1000)");
     }
 
     /* the page's Origin goes with it, for the tenant's list (R1.3) */
@@ -136,6 +144,82 @@ ngx_csq_chat_arg(ngx_http_request_t *r, char *name, ngx_str_t *value,
     }
 
     return ngx_csq_valid_id(value) == NGX_OK ? NGX_OK : NGX_ERROR;
+}
+
+
+/*
+ * An agent's after=<conversation>:<id>,... (R5.1): where each of its
+ * conversations resumes.  Without chat, it is read from the query (URL
+ * escapes undone) into value and checked; with chat, value makes the
+ * socket's cursors, read back from after its hello as a customer's is.
+ */
+
+static ngx_int_t
+ngx_csq_chat_afters(ngx_http_request_t *r, ngx_str_t *value,
+    ngx_csq_chat_t *chat)
+{
+    u_char            *p, *last, *end, *colon, *dst;
+    uint64_t           ms, seq;
+    ngx_str_t          raw, cid;
+    ngx_uint_t         n;
+    ngx_csq_cursor_t  *cur;
+
+    if (chat == NULL) {
+        if (ngx_http_arg(r, (u_char *) "after", 5, &raw) != NGX_OK
+            || raw.len == 0)
+        {
+            ngx_str_null(value);
+            return NGX_OK;
+        }
+
+        dst = ngx_pnalloc(r->pool, raw.len);
+        if (dst == NULL) {
+            return NGX_ERROR;
+        }
+
+        value->data = dst;
+        p = raw.data;
+        ngx_unescape_uri(&dst, &p, raw.len, 0);
+        value->len = dst - value->data;
+    }
+
+    p = value->data;
+    last = value->data + value->len;
+
+    for (n = 0; p < last; n++) {
+        end = ngx_strlchr(p, last, ',');
+        if (end == NULL) {
+            end = last;
+        }
+
+        colon = ngx_strlchr(p, end, ':');
+
+        cid.data = p;
+        cid.len = colon ? (size_t) (colon - p) : 0;
+
+        if (n >= NGX_CSQ_CHAT_CURSORS_MAX || colon == NULL
+            || ngx_csq_valid_id(&cid) != NGX_OK
+            || ngx_csq_chat_parse_id(colon + 1, end - colon - 1, &ms, &seq)
+               != NGX_OK)
+        {
+            return NGX_ERROR;
+        }
+
+        if (chat) {
+            cur = ngx_csq_chat_cursor(chat, cid.data, cid.len, 1);
+            if (cur == NULL) {
+                return NGX_ERROR;
+            }
+
+            cur->ms = ms;
+            cur->seq = seq;
+            chat->resync = 1;       /* read back once the hello is out */
+        }
+
+        p = end + 1;
+    }
+
+    return NGX_OK;
 }
 
 
@@ -262,6 +346,11 @@ ngx_csq_chat_opened(ngx_http_request_t *r, void *data)
             (void) ngx_csq_chat_parse_id(open->after.data, open->after.len,
                                          &cur->ms, &cur->seq);
         }
+
+    } else if (open->after.len
+               && ngx_csq_chat_afters(r, &open->after, chat) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ws = ngx_csq_ws_accept(r, &clcf->ws);

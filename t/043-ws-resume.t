@@ -120,11 +120,28 @@ is_deeply [map { $_->{id} } @got], \@cmissed,
 ok $synced && $synced->{type} eq 'ack' && !$synced->{more},
     '... and the sync is acknowledged, nothing more left';
 
+# --- an agent drops and resumes: after=<conversation>:<id>,... on its
+# handshake (URL escapes allowed), read back in order before live ones
+
+$agent->drop;
+my @amissed = map { say_ok($cust, "agent away $_") } 1 .. 4;
+ok 4 == grep({ defined } @amissed), 'the customer writes four meanwhile';
+ok !ws_open("$apath&after=$cid:nonsense", port => $port_b)
+   && ws_error() =~ /^400 /, 'a bad after= of an agent: 400';
+$agent = open_hello("$apath&after=c999%3A1-0%2C$cid%3A$cmissed[-1]",
+                    $port_b);
+ok $agent, 'the agent comes back with after=<conversation>:<id>,...';
+my $alive = say_ok($cust, 'agent back');
+@got = texts($agent, 5);
+is_deeply [map { $_->{id} } @got], [@amissed, $alive],
+    'R5.1 resume: exactly the missed messages, in order, then live ones';
+is scalar(texts($agent, undef, 0.5)), 0, '... and no duplicate';
+
 # --- a customer that missed more than one read-back holds (100): the
 #     hello brings the first 100 and says "more"; the socket reads the
 #     rest back by itself, in order, nothing twice
 
-my $seen_last = $cmissed[-1];       # its own messages came back to it
+my $seen_last = $alive;             # its own messages came back to it
 $cust->drop;
 my @many = map { say_ok($agent, "many $_", conversation => $cid) } 1 .. 150;
 ok 150 == grep({ defined } @many), '150 messages while the customer is away';
