@@ -13,7 +13,9 @@
 #   make bench-soak    Redis memory under anonymous visitors at the limits
 #                      for 10 minutes (bench/soak.sh)
 #   make drill    fault drills under chat load: kill -9 of a worker, reload,
-#                 Redis restart, pub/sub loss (bench/drill.sh; t/061 in short)
+#                 Redis restart, pub/sub loss (bench/drill.sh), and a
+#                 reconnect storm of 10,000 sockets (bench/storm.sh); t/061
+#                 runs both in short
 
 SHELL        := /bin/bash
 ROOT         := $(CURDIR)
@@ -148,6 +150,7 @@ bench-soak: deps-bench $(MODULE)
 
 drill: deps-bench $(MODULE)
 	@bash bench/drill.sh
+	@bash bench/storm.sh
 
 # libFuzzer on the WebSocket frame parser and on the JSON body parser:
 # FUZZ_SECONDS each (default 60)
