@@ -12,6 +12,8 @@
 #   make bench-conns   idle customer sockets and memory each (bench/conns.sh)
 #   make bench-soak    Redis memory under anonymous visitors at the limits
 #                      for 10 minutes (bench/soak.sh)
+#   make bench-overload   the relay at twice the most it takes for 60 s,
+#                 then back to normal (bench/overload.sh)
 #   make drill    fault drills under chat load: kill -9 of a worker, reload,
 #                 Redis restart, pub/sub loss (bench/drill.sh), and a
 #                 reconnect storm of 10,000 sockets (bench/storm.sh); t/061
@@ -46,7 +48,8 @@ SOURCES      := config $(wildcard ngx_csq_module/*.[ch]) \
 PROVE        := prove -I$(ROOT) -I$(ROOT)/t/runner -r
 
 .PHONY: all deps deps-run deps-test deps-bench run test test-valgrind \
-        test-upstream bench bench-relay bench-conns bench-soak drill fuzz \
+        test-upstream bench bench-relay bench-conns bench-soak \
+        bench-overload drill fuzz \
         clean
 
 all: $(MODULE)
@@ -147,6 +150,9 @@ bench-conns: deps-bench $(MODULE)
 
 bench-soak: deps-bench $(MODULE)
 	@bash bench/soak.sh
+
+bench-overload: deps-bench $(MODULE)
+	@bash bench/overload.sh
 
 drill: deps-bench $(MODULE)
 	@bash bench/drill.sh

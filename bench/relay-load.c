@@ -20,7 +20,13 @@
  *   RESULT <load> <target/s> <delivered/s> <p50 ms> <p99 ms> <sent> <lost>
  *          <errors> <nginx cpu%> <redis cpu%> <client cpu%> <rest%> <dup>
  * (lost: sent and never delivered; dup: delivered more than once, by the
- * message's sequence number)
+ * message's sequence number), then "SLOW <load> <worst latency of each
+ * second, ms ...>".  A fraction above 1 is an overload: its senders do not
+ * wait for acks (open loop), only for their socket (a sender whose
+ * unwritten frames pass OBUF_MAX skips its turn: "HELD <load> <skipped>"),
+ * and after it the client waits up to a minute for the backlog: "DRAIN
+ * <load> <ms from the end of sending to the last delivery>".
+ * "<fraction>@<seconds>" gives a run its own length.
  * (100 = one core; rest: the machine's other busy time).  NGINX_PIDS and
  * REDIS_PIDS (env) say whose CPU to count; RELAY_DEBUG=1 adds p90, p99.9,
  * max and the worst latency of each 100 ms on stderr.
@@ -49,6 +55,7 @@
 #define DRAIN_MS   5000       /* how long a run waits for what is in flight */
 #define RBUF       (256 * 1024)
 #define MAXCONN    20000
+#define OBUF_MAX   (1024 * 1024)  /* an overloading sender's own backlog */
 
 enum { CSQ, NCHAN };
 
@@ -72,7 +79,8 @@ static conn_t    conns[MAXCONN];
 static pair_t   *pairs;
 
 /* the current run */
-static int       sending, rate_mode;
+static int       sending, rate_mode, open_loop;
+static long      held;
 static double    t0, from, to;
 static long      sent, delivered, in_window, errors, dups;
 static uint8_t  *seen;               /* a bit per message, by its number */
@@ -408,6 +416,10 @@ ws_open(const char *path, const char *extra)
         die("connect: %s", strerror(errno));
     }
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (getenv("RELAY_SNDBUF")) {     /* a client's own send buffer */
+        int  sz = atoi(getenv("RELAY_SNDBUF"));
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+    }
 
     n = snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\n"
                  "Host: 127.0.0.1:%d\r\nUpgrade: websocket\r\n"
@@ -597,13 +609,13 @@ run(const char *load, double seconds, double rate)
 {
     struct epoll_event  evs[256];
     double              t, end, due, ng0, rd0, me0, busy0, wall = 1;
-    double              ng = 0, rd = 0, me = 0, rest = 0, got;
+    double              ng = 0, rd = 0, me = 0, rest = 0, got, stopped = 0;
     int                 i, n, k, next = 0, timeout;
 
     t0 = now_ms();
     from = t0 + WARMUP_MS;
     to = from + seconds * 1000;
-    sent = delivered = in_window = errors = nlat = dups = 0;
+    sent = delivered = in_window = errors = nlat = dups = held = 0;
     if (seen) memset(seen, 0, seen_bits / 8);
     nslow = (long) (seconds * 10) + 1;
     slow = calloc(nslow, sizeof(double));
@@ -634,7 +646,9 @@ run(const char *load, double seconds, double rate)
             rd = cpu_of("REDIS_PIDS") - rd0;
             me = cpu_self() - me0;
             rest = cpu_busy() - busy0 - ng - rd - me;
-            end = t + DRAIN_MS;
+            /* an overload's backlog may take longer: how long is told */
+            end = t + (open_loop ? 12 * DRAIN_MS : DRAIN_MS);
+            stopped = t;
         }
         if (!sending && (delivered >= sent || t >= end)) break;
 
@@ -644,7 +658,10 @@ run(const char *load, double seconds, double rate)
             for (k = 0; due >= 1 && k < npairs; k++) {
                 pair_t *p = &pairs[next];
                 next = (next + 1) % npairs;
-                if (conns[p->tx].inflight < INFLIGHT) {
+                if (open_loop && conns[p->tx].olen > OBUF_MAX) {
+                    held++;               /* TCP pushes back: not now */
+                    due--;
+                } else if (open_loop || conns[p->tx].inflight < INFLIGHT) {
                     send_message(p);
                     due--;
                     k = -1;
@@ -670,6 +687,20 @@ run(const char *load, double seconds, double rate)
            load, rate, got, pct(50), pct(99), sent, sent - delivered, errors,
            ng * 100 / wall, rd * 100 / wall, me * 100 / wall,
            (rest > 0 ? rest : 0) * 100 / wall, dups);
+    fflush(stdout);
+    printf("SLOW %s", load);
+    for (i = 0; i < nslow; i += 10) {
+        double  w = 0;
+        for (k = i; k < i + 10 && k < nslow; k++) {
+            if (slow[k] > w) w = slow[k];
+        }
+        printf(" %.0f", w);
+    }
+    printf("\n");
+    if (open_loop) {
+        printf("HELD %s %ld\nDRAIN %s %.0f\n", load, held, load,
+               now_ms() - stopped);
+    }
     fflush(stdout);
     if (errors) fprintf(stderr, "%ld errors, last: %s\n", errors, last_error);
     if (getenv("RELAY_DEBUG")) {
@@ -719,7 +750,9 @@ main(int argc, char **argv)
         if (f <= 0) continue;
         usleep(500000);
         snprintf(load, sizeof(load), "%s", s);
-        run(load, seconds, max * f);
+        open_loop = f > 1;
+        run(load, strchr(s, '@') ? atof(strchr(s, '@') + 1) : seconds,
+            max * f);
     }
     return 0;
 }
