@@ -9,8 +9,6 @@
 use strict;
 use warnings;
 
-use IO::Socket::INET;
-use JSON::PP ();
 use Test::More;
 use Time::HiRes qw(sleep time);
 use t::CsqUtil;
@@ -22,24 +20,12 @@ setup_tenant('acme', queues => { q => {} },
              agents => { alice => { queues => ['q'] },
                          bob => { queues => ['q'] } });
 
-my $Json = JSON::PP->new;
 
 # a login from a loopback address of our choice: (status, json, headers)
 sub login_from {
     my ($from, $agent, $password) = @_;
-    my $body = $Json->encode({ agent => $agent, password => $password });
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                  PeerPort => nginx_port(),
-                                  LocalAddr => $from, Proto => 'tcp')
-        or die "connect from $from: $!\n";
-    print $s "POST /api/tenants/acme/login HTTP/1.1\r\nHost: localhost\r\n"
-           . "Content-Type: application/json\r\nConnection: close\r\n"
-           . "Content-Length: " . length($body) . "\r\n\r\n$body";
-    my $raw = join '', <$s>;
-    my ($head, $text) = split /\r\n\r\n/, $raw, 2;
-    my ($status) = $head =~ m{^HTTP/1\.1 (\d+)};
-    my %h = map { /^([^:]+):\s*(.*)$/ ? (lc $1, $2) : () } split /\r\n/, $head;
-    return ($status, eval { $Json->decode($text) }, \%h);
+    return post_from($from, '/api/tenants/acme/login',
+                     { agent => $agent, password => $password });
 }
 
 # --- an address: 5 failures, then it waits

@@ -10,8 +10,6 @@
 use strict;
 use warnings;
 
-use IO::Socket::INET;
-use JSON::PP ();
 use Test::More;
 use t::CsqUtil;
 use t::CsqApi qw(:DEFAULT :routing);
@@ -35,27 +33,7 @@ setup_tenant('acme', queues => { sales => {} },
              fallback => 'sales');
 setup_tenant('globex', queues => { q => {} }, fallback => 'q');
 
-my $Json = JSON::PP->new;
 my $p = platform_token();
-
-# a POST from a loopback address of our choice: (status, json, headers)
-sub post_from {
-    my ($from, $path, $body, $token) = @_;
-    my $text = $Json->encode($body);
-    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
-                                  PeerPort => nginx_port(),
-                                  LocalAddr => $from, Proto => 'tcp')
-        or die "connect from $from: $!\n";
-    print $s "POST $path HTTP/1.1\r\nHost: localhost\r\n"
-           . "Content-Type: application/json\r\nConnection: close\r\n"
-           . ($token ? "Authorization: Bearer $token\r\n" : '')
-           . "Content-Length: " . length($text) . "\r\n\r\n$text";
-    my $raw = join '', <$s>;
-    my ($head, $out) = split /\r\n\r\n/, $raw, 2;
-    my ($status) = $head =~ m{^HTTP/1\.1 (\d+)};
-    my %h = map { /^([^:]+):\s*(.*)$/ ? (lc $1, $2) : () } split /\r\n/, $head;
-    return ($status, eval { $Json->decode($out) }, \%h);
-}
 
 sub arrive_from {
     my ($from, $prefix, $n, $tenant, $token) = @_;

@@ -22,6 +22,7 @@ use strict;
 use warnings;
 
 use Exporter 'import';
+use IO::Socket::INET ();
 use Digest::SHA ();
 use JSON::PP ();
 use MIME::Base64 ();
@@ -29,7 +30,7 @@ use Time::HiRes ();
 use t::CsqUtil;
 
 our @EXPORT = qw(api api_nginx_start api_http_config csq_token
-                 platform_token $Secret login_token setup_tenant);
+                 platform_token $Secret login_token setup_tenant post_from);
 
 our %EXPORT_TAGS = (
     routing => [qw(arrive arrive_ok agent_of conv agent_get load_of
@@ -100,6 +101,27 @@ sub api {
                                                  $raw, %h);
     my $json = eval { $Json->decode($resp) } if defined $resp && length $resp;
     return ($status // 0, $json, $resp);
+}
+
+# a POST of $body (a hash, sent as JSON) to $path from a loopback address
+# of our choice ($from, e.g. 127.0.0.2), with a bearer token if given:
+# (status, decoded JSON, headers by lower-case name)
+sub post_from {
+    my ($from, $path, $body, $token) = @_;
+    my $text = $Json->encode($body);
+    my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
+                                  PeerPort => nginx_port(),
+                                  LocalAddr => $from, Proto => 'tcp')
+        or die "connect from $from: $!\n";
+    print $s "POST $path HTTP/1.1\r\nHost: localhost\r\n"
+           . "Content-Type: application/json\r\nConnection: close\r\n"
+           . ($token ? "Authorization: Bearer $token\r\n" : '')
+           . "Content-Length: " . length($text) . "\r\n\r\n$text";
+    my $raw = join '', <$s>;
+    my ($head, $out) = split /\r\n\r\n/, $raw, 2;
+    my ($status) = $head =~ m{^HTTP/1\.1 (\d+)};
+    my %h = map { /^([^:]+):\s*(.*)$/ ? (lc $1, $2) : () } split /\r\n/, $head;
+    return ($status, eval { $Json->decode($out) }, \%h);
 }
 
 sub login_token {
