@@ -19,13 +19,16 @@
  * run prints
  *   RESULT <load> <target/s> <delivered/s> <p50 ms> <p99 ms> <sent> <lost>
  *          <errors> <nginx cpu%> <redis cpu%> <client cpu%> <rest%> <dup>
- * (lost: sent and never delivered; dup: delivered more than once, by the
+ * (lost: csq's acknowledged messages never delivered, by the ref each
+ * carries (a refusal or a failed write is an error, not lost); nchan's
+ * sent and never delivered; dup: delivered more than once, by the
  * message's sequence number), then "SLOW <load> <worst latency of each
  * second, ms ...>".  A fraction above 1 is an overload: its senders do not
  * wait for acks (open loop), only for their socket (a sender whose
  * unwritten frames pass OBUF_MAX skips its turn: "HELD <load> <skipped>"),
  * and after it the client waits up to a minute for the backlog: "DRAIN
- * <load> <ms from the end of sending to the last delivery>".
+ * <load> <ms from the end of sending to the last delivery>", "ACKED
+ * <load> <the sends the server took>" and "REFUSED <load> <error frames>".
  * "<fraction>@<seconds>" gives a run its own length.
  * (100 = one core; rest: the machine's other busy time).  NGINX_PIDS and
  * REDIS_PIDS (env) say whose CPU to count; RELAY_DEBUG=1 adds p90, p99.9,
@@ -44,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -84,7 +88,10 @@ static long      held;
 static double    t0, from, to;
 static long      sent, delivered, in_window, errors, dups;
 static uint8_t  *seen;               /* a bit per message, by its number */
+static uint8_t  *acked;              /* the same: its ack came */
 static long      seen_bits;
+static long      nacked, pending;    /* acked, and acked not delivered */
+static long      refused;            /* error frames */
 static double   *lat, *slow;
 static long      nlat, caplat, nslow;
 static char      last_error[200];
@@ -180,7 +187,7 @@ send_message(pair_t *p)
     sent++;
     n = snprintf(msg, sizeof(msg), "{\"type\":\"message\",\"text\":\"b %ld "
                  "%.3f xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\","
-                 "\"ref\":\"r\"}", sent, now_ms());
+                 "\"ref\":\"%ld\"}", sent, now_ms(), sent);
     ws_send(c, 0x1, msg, n);
 }
 
@@ -195,6 +202,45 @@ ack(conn_t *c)
 }
 
 
+/* room in the bitmaps for message number seq */
+static void
+grow(long seq)
+{
+    long  bits = seen_bits ? seen_bits : 1 << 20;
+
+    if (seq < seen_bits) {
+        return;
+    }
+
+    while (bits <= seq) bits *= 2;
+    seen = realloc(seen, bits / 8);
+    acked = realloc(acked, bits / 8);
+    memset(seen + seen_bits / 8, 0, (bits - seen_bits) / 8);
+    memset(acked + seen_bits / 8, 0, (bits - seen_bits) / 8);
+    seen_bits = bits;
+}
+
+
+/* the ack of message number seq (its ref) */
+static void
+acked_one(const char *s)
+{
+    const char  *p = strstr(s, "\"ref\":\"");
+    long         seq;
+
+    if (p == NULL) return;
+    seq = strtol(p + 7, NULL, 10);
+    if (seq <= 0) return;
+    grow(seq);
+    if (acked[seq >> 3] & (1 << (seq & 7))) return;
+    acked[seq >> 3] |= 1 << (seq & 7);
+    nacked++;
+    if (!(seen[seq >> 3] & (1 << (seq & 7)))) {
+        pending++;
+    }
+}
+
+
 static void
 deliver(const char *text)
 {
@@ -204,14 +250,7 @@ deliver(const char *text)
     seq = strtol(text, NULL, 10);
     at = strtod(strchr(text, ' ') + 1, NULL);     /* "<seq> <ms> ..." */
 
-    if (seq >= seen_bits) {
-        long  bits = seen_bits ? seen_bits : 1 << 20;
-
-        while (bits <= seq) bits *= 2;
-        seen = realloc(seen, bits / 8);
-        memset(seen + seen_bits / 8, 0, (bits - seen_bits) / 8);
-        seen_bits = bits;
-    }
+    grow(seq);
 
     if (seq >= 0 && (seen[seq >> 3] & (1 << (seq & 7)))) {
         dups++;
@@ -220,6 +259,9 @@ deliver(const char *text)
 
     if (seq >= 0) {
         seen[seq >> 3] |= 1 << (seq & 7);
+        if (acked[seq >> 3] & (1 << (seq & 7))) {
+            pending--;
+        }
     }
 
     delivered++;
@@ -256,10 +298,12 @@ on_text(conn_t *c, char *s, size_t len)
             ack(c);               /* the channel's info */
 
         } else if (strncmp(s, "{\"type\":\"ack\"", 13) == 0) {
+            acked_one(s);
             ack(c);
 
         } else if (strncmp(s, "{\"type\":\"error\"", 15) == 0) {
             errors++;
+            refused++;
             snprintf(last_error, sizeof(last_error), "%.190s", s);
             ack(c);
         }
@@ -616,7 +660,9 @@ run(const char *load, double seconds, double rate)
     from = t0 + WARMUP_MS;
     to = from + seconds * 1000;
     sent = delivered = in_window = errors = nlat = dups = held = 0;
+    nacked = pending = refused = 0;
     if (seen) memset(seen, 0, seen_bits / 8);
+    if (acked) memset(acked, 0, seen_bits / 8);
     nslow = (long) (seconds * 10) + 1;
     slow = calloc(nslow, sizeof(double));
     rate_mode = rate > 0;
@@ -650,7 +696,12 @@ run(const char *load, double seconds, double rate)
             end = t + (open_loop ? 12 * DRAIN_MS : DRAIN_MS);
             stopped = t;
         }
-        if (!sending && (delivered >= sent || t >= end)) break;
+        /* an overload's refused sends never come: its acked ones must */
+        if (!sending
+            && ((open_loop ? pending == 0 : delivered >= sent) || t >= end))
+        {
+            break;
+        }
 
         /* what is due by now, round the senders that have room */
         if (sending && rate_mode) {
@@ -684,7 +735,8 @@ run(const char *load, double seconds, double rate)
     got = in_window / seconds;
     printf("RESULT %s %.0f %.0f %.2f %.2f %ld %ld %ld %.0f %.0f %.0f %.0f "
            "%ld\n",
-           load, rate, got, pct(50), pct(99), sent, sent - delivered, errors,
+           load, rate, got, pct(50), pct(99), sent,
+           target == CSQ ? pending : sent - delivered, errors,
            ng * 100 / wall, rd * 100 / wall, me * 100 / wall,
            (rest > 0 ? rest : 0) * 100 / wall, dups);
     fflush(stdout);
@@ -698,8 +750,9 @@ run(const char *load, double seconds, double rate)
     }
     printf("\n");
     if (open_loop) {
-        printf("HELD %s %ld\nDRAIN %s %.0f\n", load, held, load,
-               now_ms() - stopped);
+        printf("HELD %s %ld\nDRAIN %s %.0f\nACKED %s %ld\nREFUSED %s %ld\n",
+               load, held, load, now_ms() - stopped, load, nacked, load,
+               refused);
     }
     fflush(stdout);
     if (errors) fprintf(stderr, "%ld errors, last: %s\n", errors, last_error);
@@ -725,6 +778,7 @@ main(int argc, char **argv)
         die("usage: relay-load csq|nchan <port> <plan|pairs> <seconds> "
             "<fractions>");
     }
+    signal(SIGPIPE, SIG_IGN);     /* a closed socket is counted, not fatal */
     target = strncmp(argv[1], "nchan", 5) == 0 ? NCHAN : CSQ;
     port = atoi(argv[2]);
     seconds = atof(argv[4]);

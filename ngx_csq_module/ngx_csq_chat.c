@@ -175,6 +175,19 @@ ngx_csq_chat_message(ngx_csq_ws_t *ws, u_char *data, size_t len)
         goto done;
     }
 
+    /*
+     * R9.6: a worker whose deliveries fall behind takes no new message
+     * until they catch up: a clear refusal instead of a queue that grows
+     */
+
+    if (f->fn == NGX_CSQ_FN_WS_SEND
+        && ngx_csq_chat_behind(chat->conf->relay_lag_max))
+    {
+        ngx_csq_chat_error(chat, &ref, "overloaded",
+                           "the help desk is busy: send again in a moment");
+        goto done;
+    }
+
     /* a customer's socket is about its one conversation */
 
     v = ngx_csq_json_get(root, "conversation");

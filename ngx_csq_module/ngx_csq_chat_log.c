@@ -20,6 +20,18 @@
 #define NGX_CSQ_CHAT_HISTORY     "100"
 
 
+/*
+ * R9.6: the worker's relay lag, the clock against the time in the ids of
+ * the log entries pub/sub brings (Redis' clock); the least of this minute
+ * and the last is its base (skew between the clocks, the usual latency)
+ */
+static int64_t      ngx_csq_chat_lag_base[2] = { INT64_MAX, INT64_MAX };
+static ngx_msec_t   ngx_csq_chat_lag_minute;
+static int64_t      ngx_csq_chat_lag_last;
+static ngx_msec_t   ngx_csq_chat_lag_at;
+
+
+static void ngx_csq_chat_lag(uint64_t ms);
 static void ngx_csq_chat_hello(ngx_csq_chat_t *chat);
 static void ngx_csq_chat_greeted(ngx_csq_chat_call_t *call,
     ngx_int_t status, redisReply *reply);
@@ -360,6 +372,8 @@ ngx_csq_chat_live(ngx_csq_sub_t *sub, u_char *data, size_t len)
         return;
     }
 
+    ngx_csq_chat_lag(ms);
+
     p = nl + 1;
 
     cur = ngx_csq_chat_cursor(chat, conv, id - conv,
@@ -570,4 +584,51 @@ size_t
 ngx_csq_chat_budget(ngx_csq_chat_t *chat)
 {
     return ngx_max(ngx_csq_ws_room(chat->ws) / 2, 1);
+}
+
+
+/* a log entry of Redis' time ms came through pub/sub now */
+
+static void
+ngx_csq_chat_lag(uint64_t ms)
+{
+    int64_t      lag;
+    ngx_msec_t   minute;
+    ngx_time_t  *tp;
+
+    tp = ngx_timeofday();
+    lag = (int64_t) tp->sec * 1000 + (int64_t) tp->msec - (int64_t) ms;
+
+    minute = ngx_current_msec / 60000;
+
+    if (minute != ngx_csq_chat_lag_minute) {
+        ngx_csq_chat_lag_base[1] = (minute == ngx_csq_chat_lag_minute + 1)
+                                   ? ngx_csq_chat_lag_base[0] : INT64_MAX;
+        ngx_csq_chat_lag_base[0] = INT64_MAX;
+        ngx_csq_chat_lag_minute = minute;
+    }
+
+    if (lag < ngx_csq_chat_lag_base[0]) {
+        ngx_csq_chat_lag_base[0] = lag;
+    }
+
+    ngx_csq_chat_lag_last = lag;
+    ngx_csq_chat_lag_at = ngx_current_msec;
+}
+
+
+ngx_uint_t
+ngx_csq_chat_behind(ngx_msec_t max)
+{
+    int64_t  base;
+
+    /* a lag of more than a second ago says nothing of now */
+
+    if (max == 0 || ngx_current_msec - ngx_csq_chat_lag_at > 1000) {
+        return 0;
+    }
+
+    base = ngx_min(ngx_csq_chat_lag_base[0], ngx_csq_chat_lag_base[1]);
+
+    return ngx_csq_chat_lag_last - base > (int64_t) max;
 }

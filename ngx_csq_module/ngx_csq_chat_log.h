@@ -39,6 +39,12 @@ void ngx_csq_chat_drained(ngx_csq_ws_t *ws);
 /* how many bytes of log a read-back may bring now */
 size_t ngx_csq_chat_budget(ngx_csq_chat_t *chat);
 
+/*
+ * R9.6: 1 when what pub/sub brings this worker lags more than max ms
+ * behind its usual (the relay cannot keep up: new messages are refused)
+ */
+ngx_uint_t ngx_csq_chat_behind(ngx_msec_t max);
+
 /* a client's sync answered: the entries, then the ack */
 void ngx_csq_chat_history(ngx_csq_chat_call_t *call, ngx_int_t status,
     redisReply *reply);

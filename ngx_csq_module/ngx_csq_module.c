@@ -148,6 +148,13 @@ static ngx_command_t  ngx_csq_commands[] = {
       offsetof(ngx_csq_loc_conf_t, entry_limit),
       NULL },
 
+    { ngx_string("csq_relay_lag_max"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_csq_loc_conf_t, relay_lag_max),
+      NULL },
+
     { ngx_string("csq_conversation_max_messages"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_num_slot,
@@ -344,6 +351,7 @@ ngx_csq_create_loc_conf(ngx_conf_t *cf)
     clcf->max_messages = NGX_CONF_UNSET_UINT;
     clcf->arrival_limit = NGX_CONF_UNSET_UINT;
     clcf->entry_limit = NGX_CONF_UNSET_UINT;
+    clcf->relay_lag_max = NGX_CONF_UNSET_MSEC;
     clcf->max_log_bytes = NGX_CONF_UNSET_SIZE;
     clcf->trusted = NGX_CONF_UNSET_PTR;
 
@@ -372,6 +380,7 @@ ngx_csq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->max_messages, prev->max_messages, 10000);
     ngx_conf_merge_uint_value(conf->arrival_limit, prev->arrival_limit, 30);
     ngx_conf_merge_uint_value(conf->entry_limit, prev->entry_limit, 300);
+    ngx_conf_merge_msec_value(conf->relay_lag_max, prev->relay_lag_max, 1000);
     ngx_conf_merge_size_value(conf->max_log_bytes, prev->max_log_bytes,
                               50 * 1024 * 1024);
     ngx_conf_merge_ptr_value(conf->trusted, prev->trusted, NULL);

@@ -58,6 +58,7 @@ typedef struct {
     ngx_uint_t          max_messages;       /* a conversation's log */
     ngx_uint_t          arrival_limit;      /* a minute, an address's */
     ngx_uint_t          entry_limit;        /* a minute, an address's */
+    ngx_msec_t          relay_lag_max;      /* then messages are refused */
     size_t              max_log_bytes;
     ngx_array_t        *trusted;            /* of ngx_cidr_t: no limits */
     unsigned            handler:1;
