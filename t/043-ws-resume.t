@@ -158,12 +158,12 @@ texts($agent, undef, 0.5);          # the agent's own 150, back to it
 
 $agent->drain(0.3);
 texts($cust, undef, 0.3);
-my $mark = @{ $agent->{seen} };
+my $seen_mark = @{ $agent->{seen} };
 redis_cmd('CLIENT', 'KILL', 'TYPE', 'pubsub');
 $agent->send_json({ type => 'message', conversation => $cid,
                     text => 'own entry', ref => 'own1' });
 my @frames = $agent->drain(2);
-@frames = @frames[$mark .. $#frames];
+@frames = @frames[$seen_mark .. $#frames];
 @{ $agent->{pending} } = ();
 my ($ack_at) = grep { ($frames[$_]{ref} // '') eq 'own1'
                       && $frames[$_]{type} eq 'ack' } 0 .. $#frames;
