@@ -20,16 +20,10 @@ my $P = setup_tenant('acme', queues => { sales => {} },
                      fallback => 'sales');
 
 my $c = arrive_ok('acme', customer => 'u1');
-my $ws = ws_open("/api/tenants/acme/chat/ws?token=$c->{customer_token}"
-                 . "&conversation=$c->{id}");
-ok $ws && $ws->wait_json(sub { $_[0]{type} eq 'hello' }), 'a customer socket';
+my $ws = customer_socket('acme', $c);
+ok $ws, 'a customer socket';
 
-sub say {
-    my ($text) = @_;
-    $ws->send_json({ type => 'message', text => $text, ref => $text });
-    return $ws->wait_json(sub { ($_[0]{ref} // '') eq $text
-                                && $_[0]{type} =~ /^(ack|error)$/ });
-}
+sub say { return $ws->say($_[0], text => $_[0]) }
 
 my @acked = map { say("before $_")->{id} } 1 .. 3;
 is scalar(grep { defined } @acked), 3, 'three messages acknowledged';

@@ -23,16 +23,10 @@ setup_tenant('acme', queues => { sales => {} },
              agents => { alice => { queues => ['sales'] } },
              fallback => 'sales');
 my $c = arrive_ok('acme', customer => 'u1');
-my $ws = ws_open("/api/tenants/acme/chat/ws?token=$c->{customer_token}"
-                 . "&conversation=$c->{id}");
-ok $ws && $ws->wait_json(sub { $_[0]{type} eq 'hello' }), 'a customer socket';
+my $ws = customer_socket('acme', $c);
+ok $ws, 'a customer socket';
 
-sub say {
-    my ($ref) = @_;
-    $ws->send_json({ type => 'message', text => "m $ref", ref => $ref });
-    return $ws->wait_json(sub { ($_[0]{ref} // '') eq $ref
-                                && $_[0]{type} =~ /^(ack|error)$/ });
-}
+sub say { return $ws->say($_[0]) }
 
 # entries of now come through: the usual lag
 for my $i (1 .. 3) {

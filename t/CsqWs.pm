@@ -26,7 +26,7 @@ use Protocol::WebSocket::Frame;
 use Time::HiRes ();
 use t::CsqUtil;
 
-our @EXPORT = qw(ws_open ws_error ws_handshake_request);
+our @EXPORT = qw(ws_open ws_error ws_handshake_request customer_socket);
 
 my $Json = JSON::PP->new->canonical->allow_nonref;
 my $Error;
@@ -115,6 +115,28 @@ sub _fill {
 
 # the next frame as (opcode, payload), or () on timeout/EOF; pings are
 # answered on the way
+# the customer socket of an arrival's reply $c in $tenant, once its hello
+# came (undef if not)
+sub customer_socket {
+    my ($tenant, $c, %o) = @_;
+    my $ws = ws_open("/api/tenants/$tenant/chat/ws?token=$c->{customer_token}"
+                     . "&conversation=$c->{id}", %o) or return undef;
+    return $ws->wait_json(sub { $_[0]{type} eq 'hello' }) ? $ws : undef;
+}
+
+# a text message with ref $ref (text "m <ref>" unless given, conversation
+# for an agent's): its ack or error frame (undef: none came)
+sub say {
+    my ($self, $ref, %o) = @_;
+    $self->send_json({ type => 'message', text => $o{text} // "m $ref",
+                       ref => $ref,
+                       ($o{conversation} ? (conversation => $o{conversation})
+                                         : ()) });
+    return $self->wait_json(sub { ($_[0]{ref} // '') eq $ref
+                                  && $_[0]{type} =~ /^(ack|error)$/ },
+                            $o{timeout});
+}
+
 sub next_frame {
     my ($self, $timeout) = @_;
     my $deadline = Time::HiRes::time()
