@@ -158,6 +158,7 @@ ngx_csq_chat_reply(void *data, ngx_int_t rc, redisReply *reply)
         ngx_csq_chat_error(chat, &ref,
                            full ? "redis_full"
                            : rc == NGX_CSQ_REDIS_TIMEOUT ? "redis_timeout"
+                           : rc == NGX_CSQ_REDIS_DOWN ? "redis_unavailable"
                            : "redis_error",
                            "the message was not taken, send it again");
     }

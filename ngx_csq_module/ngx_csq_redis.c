@@ -815,6 +815,17 @@ ngx_csq_redis_reply(redisAsyncContext *ac, void *r, void *privdata)
         }
     }
 
+    /* Redis still loading its data (a restart): not there yet */
+
+    if (reply->type == REDIS_REPLY_ERROR
+        && ngx_strncmp(reply->str, "LOADING", 7) == 0)
+    {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, ngx_csq_redis_pool.log, 0,
+                       "csq: redis: %s", reply->str);
+        ngx_csq_redis_finish(cmd, NGX_CSQ_REDIS_DOWN, NULL);
+        return;
+    }
+
     ngx_csq_redis_finish(cmd, NGX_CSQ_REDIS_OK, reply);
 }
 
