@@ -106,7 +106,7 @@
     $('me').textContent = me;
     const exp = expiresAt(session.expires), left = exp - Date.now();
     if (exp && left < 2 ** 31) setTimeout(() => logout('Your session has expired, please sign in again'), Math.max(0, left));
-    sock = new csq.Sock(() => csq.wsUrl('agent/ws', { token: session.token }), { frame, close: closed });
+    sock = new csq.Sock(connectUrl, { frame, close: closed });
     sock.start();
     addEventListener('online', () => sock.now());
     document.addEventListener('visibilitychange', () => { if (cur) draw(cur); markRead(); });
@@ -116,6 +116,26 @@
       refreshSup();
       setInterval(refreshSup, 15000);
     }
+  }
+
+  // R5.1: a reconnect names where each conversation shown stops
+  // (after=<conversation>:<id>,...; a few KB of URL at most): the server
+  // reads those back in order before live messages, so they need no sync
+  // of the page's own; the others are synced after the hello
+  let resumed = new Set();
+  function connectUrl() {
+    const after = [];
+    let len = 0;
+    resumed = new Set();
+    for (const c of convs.values()) {
+      const item = c.thread.lastId && c.id + ':' + c.thread.lastId;
+      if (item && len + item.length < 4000) {
+        after.push(item);
+        len += item.length + 1;
+        resumed.add(c.id);
+      }
+    }
+    return csq.wsUrl('agent/ws', { token: session.token, after: after.join(',') || undefined });
   }
 
   function closed(e) {
@@ -187,6 +207,7 @@
     for (const v of (h.conversations || []).concat(h.waiting || [])) {
       listed.add(v.id);
       const c = upsert(v);
+      if (resumed.has(c.id)) continue;     // read back by the server
       if (again && c.thread.lastId) sync(c, c.thread.lastId);
       else catchUp(c);
     }

@@ -116,6 +116,18 @@ async function main() {
     // --- an agent logs in and takes it (R10)
 
     const actx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // the workbench's sockets, for the test to drop one and see the next
+    await actx.addInitScript(() => {
+      const W = window.WebSocket;
+      window.__sockets = [];
+      window.WebSocket = function (url, p) {
+        const ws = new W(url, p);
+        window.__sockets.push(ws);
+        return ws;
+      };
+      window.WebSocket.prototype = W.prototype;
+      Object.assign(window.WebSocket, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+    });
     const agent = await actx.newPage();
     agent.on('pageerror', (e) => errors.push(String(e)));
     await login(agent, 'alice', 'alice-demo-pass');
@@ -185,6 +197,20 @@ async function main() {
       ok(await until(async () => /still there/.test(await logText(cust, 'chat-log')), 15000),
          'R1.1 after a drop the page reconnects by itself and gets what followed');
     }
+
+    // --- the workbench's socket drops (the page's own side): it comes back
+    // with after=<conversation>:<id> and gets what was said meanwhile, once
+    // and in order, read back by the server (R5.1)
+
+    const n0 = await agent.evaluate(() => window.__sockets.length);
+    await agent.evaluate(() => window.__sockets[window.__sockets.length - 1].close(4000));
+    await say(cust, 'chat-input', 'chat-send', 'Said while your socket was down');
+    ok(await until(async () => /while your socket was down/.test(await logText(agent, 'wb-log'))),
+       'R5.1 the workbench, reconnected, gets what was said meanwhile');
+    const url = await agent.evaluate((n) => (window.__sockets[n] || {}).url || '', n0);
+    ok(/[?&]after=c\d+(%3A|:)\d+-\d+/.test(url), '... resuming from its conversation\'s last id', url);
+    const wids = await agent.$$eval('[data-testid="wb-log"] [data-testid="msg"]', (els) => els.map((e) => e.dataset.id));
+    ok(wids.length > 0 && new Set(wids).size === wids.length, '... and shows no message twice', wids.join(' '));
 
     // the labels of the page (accessibility): the input is found by its label
     ok(await cust.getByLabel('Your message').count() === 1,
