@@ -29,7 +29,6 @@ typedef struct {
     ngx_str_t           stored;     /* the hash it is checked against */
     ngx_str_t           session;    /* the new session (R9.5) */
     time_t              expires;    /* the session's and the token's */
-    ngx_uint_t          role;       /* the role the login gives */
     unsigned            known:1;    /* the agent exists */
 } ngx_csq_login_t;
 
@@ -185,6 +184,7 @@ ngx_csq_login_found(ngx_http_request_t *r, void *data)
 
     ngx_int_t         rc;
     ngx_str_t         json, role, stored;
+    ngx_uint_t        n;
     ngx_csq_ctx_t    *ctx;
     ngx_csq_login_t  *lg;
 
@@ -209,9 +209,11 @@ ngx_csq_login_found(ngx_http_request_t *r, void *data)
     role.data = (u_char *) reply->element[2]->str;
     role.len = reply->element[2]->len;
 
-    lg->role = ngx_csq_role_parse(&role);
+    /* a broken record (the token's role comes with its session) */
 
-    if (lg->role == NGX_CSQ_ROLE_NONE || lg->role == NGX_CSQ_ROLE_PLATFORM) {
+    n = ngx_csq_role_parse(&role);
+
+    if (n == NGX_CSQ_ROLE_NONE || n == NGX_CSQ_ROLE_PLATFORM) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
