@@ -67,7 +67,12 @@
     begin();
   });
 
+  // the first reason to sign out stands: a call cut short by the reload
+  // (its 401 without a body) must not replace it
+  let leaving = false;
   function logout(msg) {
+    if (leaving) return;
+    leaving = true;
     if (sock) sock.stop();
     ss.del(KS);
     if (msg) ss.set(KS + ':msg', msg);
