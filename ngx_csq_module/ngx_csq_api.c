@@ -26,10 +26,11 @@
 #define NGX_CSQ_API_BODY       0x01    /* takes a JSON body */
 #define NGX_CSQ_API_SELF       0x02    /* an agent may act on its own id */
 #define NGX_CSQ_API_REGISTRY   0x04    /* KEYS[2] is the tenant registry */
-#define NGX_CSQ_API_QUERY      0x08    /* the id is the query string */
+#define NGX_CSQ_API_QUERY      0x08    /* the query string is the body */
 #define NGX_CSQ_API_CSV        0x10    /* answers CSV (EXTRA "csv") */
 #define NGX_CSQ_API_CLOSE      0x20    /* a refusal ends the connection */
 #define NGX_CSQ_API_WS         0x40    /* a socket: ?token= on handshakes */
+#define NGX_CSQ_API_BATCH      0x80    /* called again while r[3] says so */
 
 
 /* answers a route instead of the function call (after the auth check) */
@@ -74,8 +75,8 @@ static ngx_int_t ngx_csq_api_page(ngx_http_request_t *r,
     ngx_csq_fcall_t *a);
 static ngx_int_t ngx_csq_api_tenant_del(ngx_http_request_t *r,
     ngx_csq_fcall_t *a);
-static ngx_int_t ngx_csq_api_tenant_batch(ngx_http_request_t *r,
-    void *data);
+static ngx_csq_reply_pt ngx_csq_api_reply(ngx_csq_route_t *route);
+static ngx_int_t ngx_csq_api_batch(ngx_http_request_t *r, void *data);
 static ngx_int_t ngx_csq_api_customer_ws(ngx_http_request_t *r,
     ngx_csq_fcall_t *a);
 static ngx_int_t ngx_csq_api_agent_ws(ngx_http_request_t *r,
@@ -94,6 +95,11 @@ static char  *ngx_csq_arrays_queue[] = { "welcome_slots", "handoff_keywords",
                                          "schedule.slots", NULL };
 static char  *ngx_csq_arrays_agent[] = { "queues", NULL };
 static char  *ngx_csq_arrays_rules[] = { "rules", NULL };
+static char  *ngx_csq_arrays_customer[] = { "tags", NULL };
+static char  *ngx_csq_arrays_batch[] = { "customers", "add_tags",
+                                         "remove_tags", NULL };
+static char  *ngx_csq_arrays_fields[] = { "fields", NULL };
+static char  *ngx_csq_arrays_groups[] = { "groups", NULL };
 
 
 static ngx_csq_route_t  ngx_csq_routes[] = {
@@ -135,8 +141,64 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_FN_AGENT_CONVS,
       NGX_CSQ_API_SELF, NULL, NULL, NULL, NULL },
 
-    { NGX_HTTP_PUT, "tenants/:t/customers/:id", NGX_CSQ_ROLE_SUPERVISOR,
-      NGX_CSQ_FN_CUSTOMER_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+    /* the customer library (R6.1-R6.3): its words before its ids */
+
+    { NGX_HTTP_GET, "tenants/:t/customers", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CUSTOMERS, NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/customers/export", NGX_CSQ_ROLE_SUPERVISOR,
+      NGX_CSQ_FN_CUSTOMERS, NGX_CSQ_API_QUERY|NGX_CSQ_API_CSV, NULL, NULL,
+      "csv", NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/customers/batch", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CUSTOMERS_BATCH, NGX_CSQ_API_BODY, NULL, NULL, NULL,
+      ngx_csq_arrays_batch },
+
+    { NGX_HTTP_POST, "tenants/:t/customers/import", NGX_CSQ_ROLE_SUPERVISOR,
+      NGX_CSQ_FN_CUSTOMERS_IMPORT, NGX_CSQ_API_BODY|NGX_CSQ_API_BATCH, NULL,
+      NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/customers/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CUSTOMER_GET, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/customers/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CUSTOMER_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL,
+      ngx_csq_arrays_customer },
+
+    { NGX_HTTP_POST, "tenants/:t/customers/:id/merge", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CUSTOMER_MERGE, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/customers/:id/notes", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CUSTOMER_NOTE, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/customer-fields", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_FN_CUSTOMER_FIELDS_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL,
+      ngx_csq_arrays_fields },
+
+    { NGX_HTTP_GET, "tenants/:t/customer-fields", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CUSTOMER_FIELDS_GET, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/favorites", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_FAVORITES, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/favorites/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_FAVORITE_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_DELETE, "tenants/:t/favorites/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_FAVORITE_DEL, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/favorite-groups", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_FAVORITE_GROUPS, NGX_CSQ_API_BODY, NULL, NULL, NULL,
+      ngx_csq_arrays_groups },
+
+    { NGX_HTTP_GET, "tenants/:t/blacklist", NGX_CSQ_ROLE_SUPERVISOR,
+      NGX_CSQ_FN_BLACKLIST, NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/blacklist/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_BLACKLIST_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_DELETE, "tenants/:t/blacklist/:id", NGX_CSQ_ROLE_SUPERVISOR,
+      NGX_CSQ_FN_BLACKLIST_DEL, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/login", NGX_CSQ_ROLE_NONE,
       NGX_CSQ_FN_LOGIN, NGX_CSQ_API_BODY, NULL, ngx_csq_login_body, NULL,
@@ -315,7 +377,7 @@ ngx_csq_api_handler(ngx_http_request_t *r)
     actx->call.registry = (route->flags & NGX_CSQ_API_REGISTRY) ? 1 : 0;
 
     if (route->flags & NGX_CSQ_API_QUERY) {
-        actx->call.id = r->args;
+        actx->call.body = r->args;
     }
 
     if (route->arg && route->handler == NULL) {
@@ -336,8 +398,24 @@ ngx_csq_api_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    return ngx_csq_call(r, &actx->call, (route->flags & NGX_CSQ_API_CSV)
-                                        ? ngx_csq_api_csv : NULL);
+    return ngx_csq_call(r, &actx->call, ngx_csq_api_reply(route));
+}
+
+
+/* what answers a route's reply: CSV, the next batch, or the reply itself */
+
+static ngx_csq_reply_pt
+ngx_csq_api_reply(ngx_csq_route_t *route)
+{
+    if (route->flags & NGX_CSQ_API_CSV) {
+        return ngx_csq_api_csv;
+    }
+
+    if (route->flags & NGX_CSQ_API_BATCH) {
+        return ngx_csq_api_batch;
+    }
+
+    return NULL;
 }
 
 
@@ -454,12 +532,18 @@ ngx_csq_api_tenant_del(ngx_http_request_t *r, ngx_csq_fcall_t *a)
 
     ngx_str_null(&a->extra);
 
-    return ngx_csq_call(r, a, ngx_csq_api_tenant_batch);
+    return ngx_csq_call(r, a, ngx_csq_api_batch);
 }
 
 
+/*
+ * A function that works in batches (a tenant's delete, an import) answers
+ * { status, JSON, next }: next (but '0') is the EXTRA of the call that
+ * goes on; the reply without one, or with '0', is the answer
+ */
+
 static ngx_int_t
-ngx_csq_api_tenant_batch(ngx_http_request_t *r, void *data)
+ngx_csq_api_batch(ngx_http_request_t *r, void *data)
 {
     redisReply  *reply = data;
 
@@ -482,7 +566,7 @@ ngx_csq_api_tenant_batch(ngx_http_request_t *r, void *data)
         ngx_memcpy(actx->call.extra.data, reply->element[2]->str,
                    actx->call.extra.len);
 
-        return ngx_csq_call(r, &actx->call, ngx_csq_api_tenant_batch);
+        return ngx_csq_call(r, &actx->call, ngx_csq_api_batch);
     }
 
     return ngx_csq_call_reply(r, reply);
@@ -614,7 +698,7 @@ ngx_csq_api_body(ngx_http_request_t *r, ngx_csq_json_t *body)
         return actx->route->body(r, &actx->call, body);
     }
 
-    return ngx_csq_call(r, &actx->call, NULL);
+    return ngx_csq_call(r, &actx->call, ngx_csq_api_reply(actx->route));
 }
 
 /*
@@ -680,8 +764,10 @@ ngx_csq_api_arrays(ngx_http_request_t *r, ngx_csq_json_t *body,
 static ngx_int_t
 ngx_csq_api_csv(ngx_http_request_t *r, void *data)
 {
+    redisReply  *reply = data;
+
     ngx_int_t  rc;
-    ngx_str_t  csv;
+    ngx_str_t  csv, next;
     ngx_str_t  type = ngx_string("text/csv; charset=utf-8");
     ngx_str_t  disposition = ngx_string("attachment; filename=\"export.csv\"");
 
@@ -694,6 +780,25 @@ ngx_csq_api_csv(ngx_http_request_t *r, void *data)
         != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a long export goes on from the cursor r[3] (its before=) */
+
+    if (reply->elements == 3
+        && reply->element[2]->type == REDIS_REPLY_STRING
+        && reply->element[2]->len > 0)
+    {
+        next.len = reply->element[2]->len;
+        next.data = ngx_pnalloc(r->pool, next.len);
+        if (next.data == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(next.data, reply->element[2]->str, next.len);
+
+        if (ngx_csq_add_header(r, "X-Csq-Next", &next) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     return ngx_csq_send_body(r, NGX_HTTP_OK, &type, &csv);

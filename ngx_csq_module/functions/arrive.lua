@@ -15,8 +15,12 @@ if not valid_id(b.customer) then
 end
 local f, err = fields(b, {
     { 'channel', 'string', 64 }, { 'language', 'string', 64 },
-    { 'product', 'string', 200 }, { 'priority', 'int', 0, 9 } })
+    { 'product', 'string', 200 }, { 'priority', 'int', 0, 9 },
+    { 'name', 'string', 200 } })
 if err then return err end
+local phone, email = norm_phone(b.phone), norm_email(b.email)
+if b.phone ~= nil and phone == nil then return bad('phone', 'must be a phone number') end
+if b.email ~= nil and email == nil then return bad('email', 'must be an email address') end
 
 local channel = f.channel or 'web'
 local language, product, prio = f.language, f.product, f.priority
@@ -61,7 +65,28 @@ end
 local q = hash(key('q', qid))
 if q == nil then return fail(404, 'not_found', 'no such queue: ' .. qid) end
 
-local cust = hash(key('cust', b.customer)) or {}
+-- who the customer is (R6.1): the record its id stands for; else, when
+-- the tenant vouches for the details (a signed customer, a staff or
+-- platform token), the customer with that phone, or that email; else a
+-- new record under its id.  What an anonymous visitor says of itself is
+-- kept on its record but never matched: it could claim anyone's phone.
+local trusted = verified or (ROLES[ROLE] or 0) >= ROLES.agent
+local rid = cust_id(b.customer)
+local cust, matched = cust_get(rid), false
+if cust == nil and trusted and (phone or email) then
+    local ik = key('ident')
+    local m = (phone and redis.call('HGET', ik, 'p:' .. phone))
+              or (email and redis.call('HGET', ik, 'e:' .. email))
+    cust = m and cust_get(m)
+    if cust then rid, matched = m, true end
+end
+cust = cust or {}
+
+-- a blacklisted customer is refused, nothing kept (seed 000 §3)
+if cust.blacklisted == '1' then
+    return fail(403, 'blacklisted', (t.blacklist_text or '') ~= ''
+                and t.blacklist_text or BLACKLIST_TEXT)
+end
 
 -- the agent this customer is bound to (private contact, R3.3/R2.4)
 -- (a no-agent queue never assigns, not even to an owner)
@@ -94,9 +119,26 @@ redis.call('HSET', key('c', cid), 'id', cid, 'customer', c.customer,
            'created', NOW, 'state', 'new',
            'verified', verified and '1' or '0',
            'attributes', cjson.encode(attrs or {}))
-redis.call('HSET', key('cust', b.customer), 'id', b.customer,
-           'last_seen', NOW, 'last_channel', c.channel)
-redis.call('ZADD', key('customers'), NOW, b.customer)   -- retention.lua
+if matched then
+    redis.call('HSET', key('ident'), 'i:' .. b.customer, rid)
+end
+local ck = key('cust', rid)
+redis.call('HSETNX', ck, 'created', NOW)
+redis.call('HSET', ck, 'id', rid, 'last_seen', NOW, 'last_channel', c.channel)
+for k, v in pairs({ name = f.name, phone = phone, email = email }) do
+    if (cust[k] or '') == '' then
+        redis.call('HSET', ck, k, v)
+        if k ~= 'name' and trusted then
+            if cust_claim_free(rid, k == 'phone' and v, k == 'email' and v)
+            then
+                redis.call('HSET', key('ident'),
+                           (k == 'phone' and 'p:' or 'e:') .. v, rid)
+            end
+        end
+    end
+end
+redis.call('ZADD', key('customers'), NOW, rid)          -- retention.lua
+redis.call('ZADD', key('cust', rid, 'convs'), NOW, cid)
 redis.call('ZADD', key('activity'), NOW, cid)
 event('arrived', { conversation = cid, customer = b.customer, queue = qid })
 

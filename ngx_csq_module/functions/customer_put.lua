@@ -1,37 +1,25 @@
 -- flags: none
--- PUT tenants/<t>/customers/<id>: owner agent and private-contact flag
--- (supervisor); body: { owner, private }
+-- PUT tenants/<t>/customers/<c>: make or change a customer (R6.1-R6.3):
+-- name, avatar, phone, email, company, remark, tags, fields (the tenant's
+-- business fields), owner, private, library.  Agents change the customers
+-- they may see (lib/customers.lua), take one of the pool or let their own
+-- go; owners of others, "private" and leaving the library are for
+-- supervisors.  A phone or email that is another customer's: 409
+-- duplicate (merge them instead).  <c> may be any of the customer's
+-- contact ids.
 
-if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
-if not valid_id(ID) then return bad('id', 'must be 1-64 of A-Z a-z 0-9 _ - .') end
+local b, err = put_prologue()
+if err then return err end
 
-local b = body()
-if b == nil then return bad('body', 'must be a JSON object') end
+local id = cust_id(ID)
+local old = cust_get(id)
+if old and not cust_visible(old) then return cust_hidden() end
 
-local owner = b.owner
-if owner ~= nil and owner ~= cjson.null then
-    if not valid_id(owner) or redis.call('SISMEMBER', key('agents'), owner) == 0 then
-        return bad('owner', 'must name an existing agent or be null')
-    end
-end
-if b.private ~= nil and type(b.private) ~= 'boolean' then
-    return bad('private', 'must be true or false')
-end
+local defs = cust_field_defs()
+local ch
+ch, err = cust_check(b, old or { id = id }, defs)
+if err then return err end
 
-local ck = key('cust', ID)
-redis.call('HSET', ck, 'id', ID)
-if owner == cjson.null then
-    redis.call('HDEL', ck, 'owner')
-elseif owner then
-    redis.call('HSET', ck, 'owner', owner)
-end
-if b.private ~= nil then
-    redis.call('HSET', ck, 'private', b.private and '1' or '0')
-end
-
-event('customer_updated', { customer = ID })
-
-local c = hash(ck)
-return reply(200, { id = ID, owner = c.owner or cjson.null,
-                    private = c.private == '1',
-                    last_agent = c.last_agent or cjson.null })
+local c = cust_write(id, old, ch)
+event(old and 'customer_updated' or 'customer_created', { customer = id })
+return reply(old and 200 or 201, cust_view(c, true))

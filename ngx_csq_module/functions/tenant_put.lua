@@ -13,6 +13,7 @@ local f, err = fields(b, {
     { 'name', 'string', 200 }, { 'return_hours', 'int', 0, 24 * 365 },
     { 'default_capacity', 'int', 1, 1000 },
     { 'suspended_text', 'string', 2000 },
+    { 'blacklist_text', 'string', 2000 },
     { 'auto_end_minutes', 'int', 0, 7 * 24 * 60 },
     { 'utc_offset_minutes', 'int', -14 * 60, 14 * 60 },
     { 'avatar', 'string', 2000 }, { 'require_login', 'bool' },
@@ -71,6 +72,8 @@ return reply(created and 201 or 200, {
     id = TENANT, name = t.name, return_hours = tonumber(t.return_hours),
     default_capacity = tonumber(t.default_capacity),
     suspended_text = t.suspended_text,
+    blacklist_text = (t.blacklist_text or '') ~= '' and t.blacklist_text
+                     or BLACKLIST_TEXT,
     auto_end_minutes = tonumber(t.auto_end_minutes),
     utc_offset_minutes = tonumber(t.utc_offset_minutes or 0),
     origins = arr(cjson.decode(t.origins or '[]')),

@@ -2,7 +2,7 @@
 -- GET tenants/<t>/visitors[?q=<start of an id>&link=<id>&limit=<n>]: the
 -- latest visitors with their visits, first and last visit and last
 -- channel (admin, R8.1); EXTRA 'csv' (GET .../visitors/export) gives CSV.
--- ID holds the query string.  A search reads its indexes only (ids by
+-- ARGV[5] holds the query string.  A search reads its indexes only (ids by
 -- id, a link's visitors by last visit), at most READ_MAX candidates:
 -- never every visitor of the tenant (R9.6).
 
@@ -10,7 +10,7 @@ if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 
 local READ_MAX = 2000
 
-local qs = query(ID)
+local qs = query(ARGV[5])
 local limit = math.max(1, math.min(tonumber(qs.limit) or 1000, 10000))
 local list = {}
 local candidates

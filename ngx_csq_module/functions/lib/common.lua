@@ -447,6 +447,95 @@ local function put_prologue()
     return b
 end
 
+-- a query string's parameters (%XX and + decoded)
+local function query(qs)
+    local t = {}
+    for k, v in string.gmatch(qs or '', '([^&=]+)=([^&]*)') do
+        v = string.gsub(v, '+', ' ')
+        v = string.gsub(v, '%%(%x%x)', function(h)
+            return string.char(tonumber(h, 16))
+        end)
+        t[k] = v
+    end
+    return t
+end
+
+-- a CSV field, quoted when it must be (RFC 4180); a leading = + - @ is
+-- defused, so that a spreadsheet does not run it as a formula
+local function csv(v)
+    v = tostring(v == nil and '' or v)
+    -- what a spreadsheet would take as a formula (OWASP: = + - @ TAB CR)
+    if string.find(v, '^[=+%-@\t\r]') then
+        v = "'" .. v
+    end
+    if string.find(v, '[",\r\n]') then
+        v = '"' .. string.gsub(v, '"', '""') .. '"'
+    end
+    return v
+end
+
+local function csv_line(fields)
+    local out = {}
+    for i, f in ipairs(fields) do
+        out[i] = csv(f)
+    end
+    return table.concat(out, ',') .. '\r\n'
+end
+
+-- the rows of CSV text s (RFC 4180: quoted fields may hold "", commas and
+-- line breaks; CRLF or LF ends a row) from byte pos on, at most max rows:
+-- a list of rows (lists of fields) and the position after the last one
+-- (nil at the end); nil and the byte position when a quote is unclosed
+local function csv_rows(s, pos, max)
+    local rows, n = {}, #s
+    while pos <= n and #rows < max do
+        local row = {}
+        while true do
+            local v
+            if string.sub(s, pos, pos) == '"' then
+                local parts, i = {}, pos + 1
+                while true do
+                    local q = string.find(s, '"', i, true)
+                    if q == nil then
+                        return nil, pos
+                    end
+                    parts[#parts + 1] = string.sub(s, i, q - 1)
+                    if string.sub(s, q + 1, q + 1) == '"' then
+                        parts[#parts + 1] = '"'
+                        i = q + 2
+                    else
+                        pos = q + 1
+                        break
+                    end
+                end
+                v = table.concat(parts)
+                local e = string.find(s, '[,\r\n]', pos)
+                pos = e or n + 1          -- text after the quote is dropped
+            else
+                local e = string.find(s, '[,\r\n]', pos)
+                v = string.sub(s, pos, (e or n + 1) - 1)
+                pos = e or n + 1
+            end
+            row[#row + 1] = v
+            local ch = string.sub(s, pos, pos)
+            if ch == ',' then
+                pos = pos + 1
+            else
+                if ch == '\r' and string.sub(s, pos + 1, pos + 1) == '\n' then
+                    pos = pos + 2
+                else
+                    pos = pos + 1
+                end
+                break
+            end
+        end
+        if not (#row == 1 and row[1] == '') then    -- a blank line
+            rows[#rows + 1] = row
+        end
+    end
+    return rows, pos <= n and pos or nil
+end
+
 -- one function of the library, csq_<VERSION>_<name>: the build's version
 -- in every name lets two builds' libraries live side by side in one Redis
 -- (a rolling upgrade); flags as Redis takes them ('no-writes', 'allow-oom');

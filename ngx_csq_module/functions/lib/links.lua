@@ -73,37 +73,3 @@ local function record_visit(vid, id)
     end
 end
 
--- a query string's parameters (%XX and + decoded)
-local function query(qs)
-    local t = {}
-    for k, v in string.gmatch(qs or '', '([^&=]+)=([^&]*)') do
-        v = string.gsub(v, '+', ' ')
-        v = string.gsub(v, '%%(%x%x)', function(h)
-            return string.char(tonumber(h, 16))
-        end)
-        t[k] = v
-    end
-    return t
-end
-
--- a CSV field, quoted when it must be (RFC 4180); a leading = + - @ is
--- defused, so that a spreadsheet does not run it as a formula
-local function csv(v)
-    v = tostring(v == nil and '' or v)
-    -- what a spreadsheet would take as a formula (OWASP: = + - @ TAB CR)
-    if string.find(v, '^[=+%-@\t\r]') then
-        v = "'" .. v
-    end
-    if string.find(v, '[",\r\n]') then
-        v = '"' .. string.gsub(v, '"', '""') .. '"'
-    end
-    return v
-end
-
-local function csv_line(fields)
-    local out = {}
-    for i, f in ipairs(fields) do
-        out[i] = csv(f)
-    end
-    return table.concat(out, ',') .. '\r\n'
-end

@@ -11,7 +11,9 @@
 --                    30 days): the visitor, its place in the search index
 --                    and among its links' visitors
 -- csq:{t}:customers  customers by last arrival (retention_minutes): the
---                    records nobody owns (an owner or "private" keeps one)
+--                    records nobody keeps (an owner, "private", the
+--                    library or the blacklist keeps one), with their
+--                    notes, identities and places among favorites
 -- csq:{t}:events     the event stream, by its entries' time
 --                    (retention_minutes; also capped at 10,000 entries)
 --
@@ -46,9 +48,10 @@ local SWEEPERS = {
     { index = 'customers', field = 'retention_minutes',
       default = 90 * DAY_MINUTES,
       drop = function(id)
-          local c = redis.call('HMGET', key('cust', id), 'owner', 'private')
-          if (c[1] or '') == '' and c[2] ~= '1' then
-              redis.call('DEL', key('cust', id))
+          local c = cust_get(id)
+          if c and (c.owner or '') == '' and c.private ~= '1'
+             and c.library ~= '1' and c.blacklisted ~= '1' then
+              cust_drop(c)
           end
       end },
 }

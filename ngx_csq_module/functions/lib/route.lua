@@ -439,8 +439,10 @@ local function assign(cid, c, a, how)
     end
 
     if c.customer and c.customer ~= '' then
-        redis.call('HSET', key('cust', c.customer), 'last_agent', a.id,
+        local rid = cust_id(c.customer)
+        redis.call('HSET', key('cust', rid), 'last_agent', a.id,
                    'last_time', NOW)
+        redis.call('SADD', key('cust', rid, 'served'), a.id)
     end
 
     c.state, c.agent = 'active', a.id

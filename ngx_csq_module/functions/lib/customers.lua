@@ -1,0 +1,422 @@
+-- ngx_csq_module: the customer library (R6.1-R6.3), a part of the Redis
+-- function library: who a contact is, who may see and change a customer,
+-- the library's indexes and the view every customer call answers with.
+--
+-- A customer is reached under a contact id: the `customer` of an arrival
+-- (a visitor's id, the site's signed id, later a channel's or a phone's).
+-- The record lives under the first contact id it was made for; others
+-- reach it through the identity map:
+--   csq:{t}:cust:<id>          the record (hash; tags and fields are JSON)
+--   csq:{t}:cust:<id>:convs    its conversations by arrival time (zset)
+--   csq:{t}:cust:<id>:notes    its notes (zset by time, JSON members)
+--   csq:{t}:cust:<id>:served   agents that served it (set: who may see it)
+--   csq:{t}:ident              i:<contact> -> id (a merged or matched
+--                              contact), p:<phone> and e:<email> -> id
+--   csq:{t}:lib                library customers by their library number
+--   csq:{t}:lib:owner:<agent>  the same, one agent's ("mine")
+--   csq:{t}:lib:pool           the same, no owner (the public pool)
+--   csq:{t}:lib:tag:<tag>      the same, one tag's
+--   csq:{t}:blacklist          blacklisted customers by when
+-- The library number (the tenant's libseq) orders the views newest first
+-- and is their paging cursor: unique, unlike a time.
+
+local CUST_TAGS_MAX = 20
+local BLACKLIST_TEXT = 'Sorry, we cannot take your conversation.'
+local CUST_NOTES_MAX = 1000
+local CUST_FIELD_TYPES = { text = true, number = true, date = true,
+                           select = true, multiselect = true, phone = true,
+                           email = true }
+
+-- a phone number as it is matched: digits, with a leading + kept;
+-- nil when it is not one (5 to 20 digits)
+local function norm_phone(s)
+    if type(s) ~= 'string' or #s > 40
+       or not string.match(s, '^%+?[%d%s%-%.%(%)]+$') then
+        return nil
+    end
+    local plus = string.sub(s, 1, 1) == '+' and '+' or ''
+    local d = string.gsub(s, '%D', '')
+    if #d < 5 or #d > 20 then
+        return nil
+    end
+    return plus .. d
+end
+
+-- an email address as it is matched: trimmed, in lower case
+local function norm_email(s)
+    if type(s) ~= 'string' then
+        return nil
+    end
+    s = string.lower(string.match(s, '^%s*(.-)%s*$'))
+    if #s > 254 or not string.match(s, '^[^@%s]+@[^@%s]+%.[^@%s]+$') then
+        return nil
+    end
+    return s
+end
+
+-- the record a contact id stands for (itself unless matched or merged)
+local function cust_id(contact)
+    return redis.call('HGET', key('ident'), 'i:' .. contact) or contact
+end
+
+-- the record of id, with its id, or nil
+local function cust_get(id)
+    local c = hash(key('cust', id))
+    if c then
+        c.id = id
+    end
+    return c
+end
+
+-- may the caller read (and work on) customer c?  Supervisors and admins
+-- see all; an agent its own, the public pool, contacts not in the library
+-- and every customer it has served (R9.1)
+local function cust_visible(c)
+    local r = ROLES[ROLE] or 0
+    if r >= ROLES.supervisor then
+        return true
+    end
+    if r < ROLES.agent then
+        return false
+    end
+    if (c.owner or '') == '' or c.owner == ACTOR then
+        return true
+    end
+    return redis.call('SISMEMBER', key('cust', c.id, 'served'), ACTOR) == 1
+end
+
+local function cust_hidden()
+    return fail(403, 'forbidden', 'this customer is another agent\'s')
+end
+
+-- the library's indexes of customer c as it is now (after a change):
+-- the views it belongs to, by its library number; old: its record before
+local function cust_index(c, old)
+    local id, n = c.id, tonumber(c.libseq)
+    local was = old and old.library == '1'
+    local otags = was and cjson.decode(old.tags or '[]') or {}
+    for _, tg in ipairs(otags) do
+        redis.call('ZREM', key('lib', 'tag', tg), id)
+    end
+    if was then
+        redis.call('ZREM', key('lib', 'owner', old.owner or ''), id)
+        redis.call('ZREM', key('lib', 'pool'), id)
+        redis.call('ZREM', key('lib'), id)
+    end
+    if c.library ~= '1' then
+        return
+    end
+    redis.call('ZADD', key('lib'), n, id)
+    if (c.owner or '') == '' then
+        redis.call('ZADD', key('lib', 'pool'), n, id)
+    else
+        redis.call('ZADD', key('lib', 'owner', c.owner), n, id)
+    end
+    for _, tg in ipairs(cjson.decode(c.tags or '[]')) do
+        redis.call('ZADD', key('lib', 'tag', tg), n, id)
+    end
+end
+
+-- nil when phone and email (either may be nil) are nobody's but record
+-- id's, else the other customer's id
+local function cust_claim_free(id, phone, email)
+    local ik = key('ident')
+    for _, k in ipairs({ phone and ('p:' .. phone) or false,
+                         email and ('e:' .. email) or false }) do
+        local o = k and redis.call('HGET', ik, k)
+        if o and o ~= id and redis.call('EXISTS', key('cust', o)) == 1 then
+            return false, o
+        end
+    end
+    return true
+end
+
+-- lets phone and email of a record go from the identity map
+local function cust_unclaim(c)
+    local ik = key('ident')
+    for _, k in ipairs({ c.phone and c.phone ~= '' and ('p:' .. c.phone),
+                         c.email and c.email ~= '' and ('e:' .. c.email) }) do
+        if redis.call('HGET', ik, k) == c.id then
+            redis.call('HDEL', ik, k)
+        end
+    end
+end
+
+-- the tenant's business fields: { name = { name, label, type, options } }
+-- and their order
+local function cust_field_defs(t)
+    local list = cjson.decode((t or hash(KEYS[1])).customer_fields or '[]')
+    local by = {}
+    for _, d in ipairs(list) do by[d.name] = d end
+    return by, list
+end
+
+-- a business field's value checked against its definition: the value to
+-- keep (nil: remove it), or nil and why not
+local function cust_field_value(d, v)
+    if v == cjson.null then
+        return nil
+    end
+    local t = d.type
+    if t == 'text' then
+        if type(v) == 'string' and #v <= 1000 then return v end
+        return nil, 'must be a text of at most 1000 bytes'
+    elseif t == 'number' then
+        if type(v) == 'number' and v == v and v > -1e15 and v < 1e15 then
+            return v
+        end
+        return nil, 'must be a number'
+    elseif t == 'date' then
+        local y, m, dd = string.match(type(v) == 'string' and v or '',
+                                      '^(%d%d%d%d)%-(%d%d)%-(%d%d)$')
+        if y and tonumber(m) >= 1 and tonumber(m) <= 12
+           and tonumber(dd) >= 1 and tonumber(dd) <= 31 then
+            return v
+        end
+        return nil, 'must be a date YYYY-MM-DD'
+    elseif t == 'phone' then
+        local p = norm_phone(v)
+        if p then return p end
+        return nil, 'must be a phone number'
+    elseif t == 'email' then
+        local e = norm_email(v)
+        if e then return e end
+        return nil, 'must be an email address'
+    end
+    local ok = {}
+    for _, o in ipairs(d.options or {}) do ok[o] = true end
+    if t == 'select' then
+        if type(v) == 'string' and ok[v] then return v end
+        return nil, 'must be one of its options'
+    end
+    if type(v) ~= 'table' or #v > #(d.options or {}) then
+        return nil, 'must be an array of its options'
+    end
+    for _, x in ipairs(v) do
+        if not ok[x] then return nil, 'must be an array of its options' end
+    end
+    return v
+end
+
+-- a tag: 1-64 bytes, no control characters
+local function cust_tag_ok(s)
+    return type(s) == 'string' and #s >= 1 and #s <= 64
+           and not string.find(s, '%c')
+end
+
+-- what every customer call answers with
+local function cust_view(c, full)
+    local v = {
+        id = c.id, name = c.name or '', avatar = c.avatar or '',
+        phone = c.phone or '', email = c.email or '',
+        company = c.company or '', remark = c.remark or '',
+        tags = arr(cjson.decode(c.tags or '[]')),
+        fields = cjson.decode(c.fields or '{}'),
+        owner = (c.owner or '') ~= '' and c.owner or cjson.null,
+        private = c.private == '1', library = c.library == '1',
+        added = tonumber(c.added) or 0, blacklisted = c.blacklisted == '1',
+        created = tonumber(c.created) or 0, last_seen = tonumber(c.last_seen) or 0,
+        last_channel = c.last_channel or '',
+        last_agent = (c.last_agent or '') ~= '' and c.last_agent
+                     or cjson.null,
+        aliases = arr(cjson.decode(c.aliases or '[]')),
+    }
+    if c.blacklisted == '1' then
+        v.blacklist_reason = c.blacklist_reason or ''
+    end
+    if full then
+        v.conversations = redis.call('ZCARD', key('cust', c.id, 'convs'))
+        local fav = ACTOR ~= '' and redis.call('HGET', key('a', ACTOR, 'fav'),
+                                               c.id)
+        v.favorite = fav and { group = fav } or cjson.null
+        local notes = {}
+        for i, n in ipairs(redis.call('ZREVRANGE', key('cust', c.id, 'notes'),
+                                      0, 19)) do
+            notes[i] = cjson.decode(n)
+        end
+        v.notes = arr(notes)
+    end
+    return v
+end
+
+-- the changes body b asks of customer c (its record, or { id } for a new
+-- one), checked against the caller's rights and the tenant's fields:
+-- strings '' (or null) clear.  Returns the changes, or nil and the reply.
+local function cust_check(b, c, defs)
+    local ch = {}
+    for _, f in ipairs({ { 'name', 200 }, { 'company', 200 },
+                         { 'remark', 2000 }, { 'avatar', 2000 } }) do
+        local v = b[f[1]]
+        if v == cjson.null then v = '' end
+        if v ~= nil then
+            if type(v) ~= 'string' or #v > f[2] then
+                return nil, bad(f[1], 'must be a string of at most '
+                                      .. f[2] .. ' bytes')
+            end
+            ch[f[1]] = v
+        end
+    end
+    if ch.avatar and ch.avatar ~= ''
+       and not string.match(ch.avatar, '^https?://[^%s]+$') then
+        return nil, bad('avatar', 'must be an http(s) URL')
+    end
+    for _, f in ipairs({ { 'phone', norm_phone, 'a phone number' },
+                         { 'email', norm_email, 'an email address' } }) do
+        local v = b[f[1]]
+        if v == cjson.null or v == '' then
+            ch[f[1]] = ''
+        elseif v ~= nil then
+            ch[f[1]] = f[2](v)
+            if ch[f[1]] == nil then
+                return nil, bad(f[1], 'must be ' .. f[3])
+            end
+        end
+    end
+    if b.tags ~= nil then
+        if type(b.tags) ~= 'table' or #b.tags > CUST_TAGS_MAX then
+            return nil, bad('tags', 'must be an array of at most '
+                                    .. CUST_TAGS_MAX .. ' tags')
+        end
+        local seen, list = {}, {}
+        for _, tg in ipairs(b.tags) do
+            if not cust_tag_ok(tg) then
+                return nil, bad('tags', 'must hold tags of 1-64 bytes')
+            end
+            if not seen[tg] then
+                seen[tg] = true
+                list[#list + 1] = tg
+            end
+        end
+        ch.tags = list
+    end
+    if b.fields ~= nil then
+        if type(b.fields) ~= 'table' then
+            return nil, bad('fields', 'must be an object')
+        end
+        local have = cjson.decode(c.fields or '{}')
+        for name, v in pairs(b.fields) do
+            local d = defs[name]
+            if d == nil then
+                return nil, bad('fields.' .. tostring(name),
+                                'is not a field of this tenant')
+            end
+            local x, why = cust_field_value(d, v)
+            if why then
+                return nil, bad('fields.' .. name, why)
+            end
+            have[name] = x
+        end
+        ch.fields = have
+    end
+    local sup = (ROLES[ROLE] or 0) >= ROLES.supervisor
+    local owner = b.owner
+    if owner == cjson.null then owner = '' end
+    if owner ~= nil then
+        if owner ~= '' and (not valid_id(owner)
+            or redis.call('SISMEMBER', key('agents'), owner) == 0) then
+            return nil, bad('owner', 'must name an existing agent or be null')
+        end
+        local cur = c.owner or ''
+        -- an agent takes a customer of the pool, or lets its own go
+        if not sup and owner ~= cur
+           and not (cur == '' and owner == ACTOR)
+           and not (cur == ACTOR and owner == '') then
+            return nil, fail(403, 'forbidden', 'an agent may only take a '
+                             .. 'customer nobody owns or let its own go')
+        end
+        ch.owner = owner
+    end
+    for _, f in ipairs({ 'private', 'library' }) do
+        local v = b[f]
+        if v ~= nil then
+            if type(v) ~= 'boolean' then
+                return nil, bad(f, 'must be true or false')
+            end
+            if not sup and (f == 'private' or v == false)
+               and (v and '1' or '0') ~= (c[f] or '0') then
+                return nil, fail(403, 'forbidden', '"' .. f .. '": '
+                                 .. (v and 'true' or 'false')
+                                 .. ' is for supervisors')
+            end
+            ch[f] = v and '1' or '0'
+        end
+    end
+    -- a phone or an email is one customer's (R6.1)
+    local _, other = cust_claim_free(c.id, ch.phone ~= '' and ch.phone,
+                                     ch.email ~= '' and ch.email)
+    if other then
+        local r = fail(409, 'duplicate', 'customer ' .. other .. ' has this '
+                       .. 'phone or email: merge the two instead')
+        return nil, r
+    end
+    return ch
+end
+
+-- customer id after changes ch (cust_check()), made when new (old nil):
+-- the record, its identities and its place in the library's views.
+-- Returns the record as it is now.
+local function cust_write(id, old, ch)
+    local ck, ik = key('cust', id), key('ident')
+    local c = old or { id = id, created = tostring(NOW) }
+    local prev = old and { id = id, library = old.library, owner = old.owner,
+                           tags = old.tags }
+    local joins = ch.library == '1' and (old == nil or old.library ~= '1')
+    if old == nil then
+        redis.call('HSET', ck, 'id', id, 'created', NOW)
+        redis.call('ZADD', key('customers'), NOW, id)   -- retention.lua
+    end
+    for _, f in ipairs({ 'phone', 'email' }) do
+        local v = ch[f]
+        if v and v ~= (c[f] or '') then
+            local p = f == 'phone' and 'p:' or 'e:'
+            if (c[f] or '') ~= ''
+               and redis.call('HGET', ik, p .. c[f]) == id then
+                redis.call('HDEL', ik, p .. c[f])
+            end
+            if v ~= '' then
+                redis.call('HSET', ik, p .. v, id)
+            end
+        end
+    end
+    local set = {}
+    for f, v in pairs(ch) do
+        if f == 'tags' or f == 'fields' then
+            v = cjson.encode(v)
+        end
+        set[#set + 1] = f
+        set[#set + 1] = v
+        c[f] = v
+    end
+    if joins then
+        c.libseq = tostring(redis.call('HINCRBY', KEYS[1], 'libseq', 1))
+        c.added, c.added_by = tostring(NOW), ACTOR
+        for _, f in ipairs({ 'libseq', 'added', 'added_by' }) do
+            set[#set + 1] = f
+            set[#set + 1] = c[f]
+        end
+    end
+    if #set > 0 then
+        redis.call('HSET', ck, unpack(set))
+    end
+    cust_index(c, prev)
+    return c
+end
+
+-- customer c goes, with what hangs on it (its conversations stay)
+local function cust_drop(c)
+    local ck, ik = key('cust', c.id), key('ident')
+    cust_unclaim(c)
+    for _, x in ipairs(cjson.decode(c.aliases or '[]')) do
+        if redis.call('HGET', ik, 'i:' .. x) == c.id then
+            redis.call('HDEL', ik, 'i:' .. x)
+        end
+    end
+    for _, ag in ipairs(redis.call('SMEMBERS', ck .. ':fans')) do
+        redis.call('HDEL', key('a', ag, 'fav'), c.id)
+    end
+    c.library = '0'
+    cust_index(c, cust_get(c.id))
+    redis.call('ZREM', key('blacklist'), c.id)
+    redis.call('UNLINK', ck, ck .. ':convs', ck .. ':notes', ck .. ':served',
+               ck .. ':fans')
+end
