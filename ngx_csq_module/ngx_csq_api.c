@@ -171,6 +171,34 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
     { NGX_HTTP_POST, "tenants/:t/customers/:id/notes", NGX_CSQ_ROLE_AGENT,
       NGX_CSQ_FN_CUSTOMER_NOTE, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
 
+    { NGX_HTTP_GET, "tenants/:t/customers/:id/conversations",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CUSTOMER_TIMELINE, NGX_CSQ_API_QUERY,
+      NULL, NULL, "conversations", NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/customers/:id/records", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CUSTOMER_TIMELINE, NGX_CSQ_API_QUERY, NULL, NULL,
+      "records", NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/customers/:id/trajectory",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CUSTOMER_TIMELINE, NGX_CSQ_API_QUERY,
+      NULL, NULL, "trajectory", NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/track", NGX_CSQ_ROLE_CUSTOMER,
+      NGX_CSQ_FN_TRACK, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    /* records (R5.3, R5.5) */
+
+    { NGX_HTTP_GET, "tenants/:t/conversations", NGX_CSQ_ROLE_SUPERVISOR,
+      NGX_CSQ_FN_REVIEW, NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/conversations/export",
+      NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_FN_REVIEW,
+      NGX_CSQ_API_QUERY|NGX_CSQ_API_CSV, NULL, NULL, "csv", NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/conversations/:id/messages",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_MESSAGES, NGX_CSQ_API_QUERY,
+      NULL, NULL, NULL, NULL },
+
     { NGX_HTTP_PUT, "tenants/:t/customer-fields", NGX_CSQ_ROLE_ADMIN,
       NGX_CSQ_FN_CUSTOMER_FIELDS_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL,
       ngx_csq_arrays_fields },

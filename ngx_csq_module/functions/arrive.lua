@@ -139,6 +139,8 @@ for k, v in pairs({ name = f.name, phone = phone, email = email }) do
 end
 redis.call('ZADD', key('customers'), NOW, rid)          -- retention.lua
 redis.call('ZADD', key('cust', rid, 'convs'), NOW, cid)
+redis.call('ZADD', key('convs'), NOW, cid)              -- records.lua
+review_index(cid, c, 'q', qid)
 redis.call('ZADD', key('activity'), NOW, cid)
 event('arrived', { conversation = cid, customer = b.customer, queue = qid })
 

@@ -3,9 +3,9 @@
 -- reached two ways becomes one customer (R6.1).  <c> keeps its record and
 -- gets what it lacks from the other (name, phone, email, company, remark,
 -- avatar, fields, owner), the union of their tags, every conversation,
--- note and favorite of the other, and its contact ids: the other's ids,
--- phone and email reach <c> from now on.  Both must be the caller's to
--- see; two owners' customers are merged by a supervisor.
+-- note, page view and favorite of the other, and its contact ids: the
+-- other's ids, phone and email reach <c> from now on.  Both must be the
+-- caller's to see; two owners' customers are merged by a supervisor.
 
 local b, err = put_prologue()
 if err then return err end
@@ -68,10 +68,11 @@ ch.aliases = cjson.encode(aliases)
 
 -- what hangs on the other record
 local fk = key('cust', f.id)
-for _, s in ipairs({ 'convs', 'notes' }) do
+for _, s in ipairs({ 'convs', 'notes', 'trail' }) do
     redis.call('ZUNIONSTORE', key('cust', a.id, s), 2, key('cust', a.id, s),
                fk .. ':' .. s, 'AGGREGATE', 'MIN')
 end
+redis.call('ZREMRANGEBYRANK', key('cust', a.id, 'trail'), 0, -(TRAIL_MAX + 1))
 redis.call('SUNIONSTORE', key('cust', a.id, 'served'),
            key('cust', a.id, 'served'), fk .. ':served')
 for _, ag in ipairs(redis.call('SMEMBERS', fk .. ':fans')) do

@@ -418,5 +418,5 @@ local function cust_drop(c)
     cust_index(c, cust_get(c.id))
     redis.call('ZREM', key('blacklist'), c.id)
     redis.call('UNLINK', ck, ck .. ':convs', ck .. ':notes', ck .. ':served',
-               ck .. ':fans')
+               ck .. ':fans', ck .. ':trail')
 end

@@ -6,7 +6,8 @@
 --
 -- csq:{t}:ended      conversations that ended or were abandoned, by when
 --                    (retention_minutes, 90 days): the conversation, its
---                    log and its sockets' leases; its callback entry
+--                    log and its sockets' leases; its callback entry and
+--                    its places in the review's indexes
 -- csq:{t}:visitors   visitors by last visit (visitor_retention_minutes,
 --                    30 days): the visitor, its place in the search index
 --                    and among its links' visitors
@@ -27,6 +28,13 @@ local SWEEPERS = {
     { index = 'ended', field = 'retention_minutes',
       default = 90 * DAY_MINUTES,
       drop = function(cid)
+          -- out of the review's indexes (records.lua); its customer's
+          -- records keep its id and say it was deleted
+          local within = redis.call('HGET', key('c', cid), 'in') or ''
+          for kind, id in string.gmatch(within, '(%a):(%S+)') do
+              redis.call('ZREM', key('convs', kind, id), cid)
+          end
+          redis.call('ZREM', key('convs'), cid)
           redis.call('UNLINK', key('c', cid), key('log', cid),
                      key('c', cid, 'socks'))
           redis.call('ZREM', key('abandoned'), cid)
@@ -44,6 +52,10 @@ local SWEEPERS = {
           end
           redis.call('DEL', vk)
           redis.call('ZREM', key('visitors', 'ids'), vid)
+          -- the pages of a visitor that never became a customer
+          if redis.call('EXISTS', key('cust', vid)) == 0 then
+              redis.call('DEL', key('cust', vid, 'trail'))
+          end
       end },
     { index = 'customers', field = 'retention_minutes',
       default = 90 * DAY_MINUTES,

@@ -415,8 +415,23 @@ local function leave_list(where, cid, bound, qid)
     end
 end
 
+-- the indexes of every conversation (records.lua, R5.3, R5.5): by
+-- arrival under the tenant, each agent that served it and each queue it
+-- was in; the conversation keeps their names in its field "in" ("a:<agent>
+-- q:<queue> ..."), for who may read it and for retention
+local function review_index(cid, c, kind, id)
+    local created = tonumber(c.created) or NOW
+    if redis.call('ZADD', key('convs', kind, id), 'NX', created, cid) == 1 then
+        local ck = key('c', cid)
+        local was = redis.call('HGET', ck, 'in')
+        redis.call('HSET', ck, 'in', (was and (was .. ' ') or '')
+                                     .. kind .. ':' .. id)
+    end
+end
+
 local function assign(cid, c, a, how)
     local ck = key('c', cid)
+    review_index(cid, c, 'a', a.id)
 
     redis.call('HSET', ck, 'state', 'active', 'agent', a.id,
                'assigned', NOW, 'how', how)
@@ -609,6 +624,7 @@ end
 local function route_in_queue(cid, c, qid, q, t)
     c.queue = qid
     redis.call('HSET', key('c', cid), 'queue', qid)
+    review_index(cid, c, 'q', qid)
 
     if q.mode == 'noagent' or q.mode == 'robot' then
         redis.call('HSET', key('c', cid), 'state', 'bot')

@@ -1,0 +1,134 @@
+-- ngx_csq_module: records (R5.3-R5.5, R6.5), a part of the Redis function
+-- library: who may read a conversation, how one is summed up in a list,
+-- and the timelines of a customer, merged by time from its sources:
+--   csq:{t}:cust:<id>:convs    its conversations, by arrival
+--   csq:{t}:cust:<id>:notes    its notes (JSON members)
+--   csq:{t}:cust:<id>:trail    the pages it viewed (JSON members, the
+--                              newest TRAIL_MAX)
+-- A later source (calls, tickets, follow-ups) is one more zset by time
+-- and one more entry of TIMELINE_SOURCES.  The review's indexes of every
+-- conversation are route.lua's review_index():
+--   csq:{t}:convs, csq:{t}:convs:a:<agent>, csq:{t}:convs:q:<queue>
+
+local TRAIL_MAX = 500
+
+-- may the caller read conversation cid (hash c)?  Supervisors and admins
+-- all; an agent those it served and those of the customers it owns; a
+-- customer its own (R9.1)
+local function conv_readable(cid, c)
+    local r = ROLES[ROLE] or 0
+    if r >= ROLES.supervisor then
+        return true
+    end
+    if r < ROLES.agent then
+        return ROLE == 'customer' and customer_owns(cid, c)
+    end
+    if c.agent == ACTOR
+       or string.find(' ' .. (c['in'] or '') .. ' ', ' a:' .. ACTOR .. ' ',
+                      1, true) then
+        return true
+    end
+    local owner = c.customer and redis.call('HGET',
+                                            key('cust', cust_id(c.customer)),
+                                            'owner')
+    return owner == ACTOR
+end
+
+-- the agents that served conversation c, in their order
+local function conv_agents(c)
+    local list = {}
+    for aid in string.gmatch(c['in'] or '', 'a:(%S+)') do
+        list[#list + 1] = aid
+    end
+    return list
+end
+
+-- one conversation in a list of records
+local function conv_summary(cid, c)
+    return { kind = 'conversation', id = cid, state = c.state,
+             customer = c.customer, channel = c.channel or '',
+             queue = c.queue or '', agent = c.agent or cjson.null,
+             agents = arr(conv_agents(c)),
+             created = tonumber(c.created) or 0,
+             ended = tonumber(c.ended) or cjson.null,
+             end_reason = c.end_reason or cjson.null,
+             rating = tonumber(c.rating) or cjson.null,
+             topic = c.topic or cjson.null,
+             messages = redis.call('XLEN', key('log', cid)) }
+end
+
+-- the entries of one source of customer id's timeline before time
+-- `before`, newest first, at most n: { at, item } each, and whether the
+-- source had n to read (those the caller may not see are left out)
+local TIMELINE_SOURCES = {
+    conversations = function(id, before, n)
+        local out = {}
+        local read = redis.call('ZREVRANGEBYSCORE', key('cust', id, 'convs'),
+                                '(' .. before, '-inf', 'WITHSCORES',
+                                'LIMIT', 0, n)
+        for i = 1, #read, 2 do
+            local cid, at = read[i], tonumber(read[i + 1])
+            local c = hash(key('c', cid))
+            if c == nil then
+                out[#out + 1] = { at = at, item = {
+                    kind = 'conversation', id = cid, created = at,
+                    deleted = true,
+                    message = 'deleted after the tenant\'s retention' } }
+            elseif conv_readable(cid, c) then
+                out[#out + 1] = { at = at, item = conv_summary(cid, c) }
+            end
+        end
+        return out, #read >= 2 * n
+    end,
+    notes = function(id, before, n)
+        local out = {}
+        local read = redis.call('ZREVRANGEBYSCORE', key('cust', id, 'notes'),
+                                '(' .. before, '-inf', 'WITHSCORES',
+                                'LIMIT', 0, n)
+        for i = 1, #read, 2 do
+            local item = cjson.decode(read[i])
+            item.kind = 'note'
+            out[#out + 1] = { at = tonumber(read[i + 1]), item = item }
+        end
+        return out, #read >= 2 * n
+    end,
+    pages = function(id, before, n)
+        local out = {}
+        local read = redis.call('ZREVRANGEBYSCORE', key('cust', id, 'trail'),
+                                '(' .. before, '-inf', 'WITHSCORES',
+                                'LIMIT', 0, n)
+        for i = 1, #read, 2 do
+            local item = cjson.decode(read[i])
+            item.kind = 'page'
+            out[#out + 1] = { at = tonumber(read[i + 1]), item = item }
+        end
+        return out, #read >= 2 * n
+    end,
+}
+
+-- customer id's timeline of the given sources, newest first: about n
+-- items before time `before` (ms), and the cursor of the next page (the
+-- time of its last item; nil: there is no more).  Items of the page's
+-- last millisecond all come in it (a page may be a little longer than n),
+-- so that before= never skips one.
+local function timeline(id, sources, before, n)
+    local all, more = {}, false
+    for _, s in ipairs(sources) do
+        local got, full = TIMELINE_SOURCES[s](id, before, n + 1)
+        more = more or full
+        for _, e in ipairs(got) do
+            all[#all + 1] = e
+        end
+    end
+    table.sort(all, function(x, y) return x.at > y.at end)
+    local out = {}
+    for i, e in ipairs(all) do
+        if i > n and e.at ~= all[n].at then
+            more = true
+            break
+        end
+        e.item.at = e.at
+        out[i] = e.item
+    end
+    return out, more and out[#out] and out[#out].at or nil
+end
