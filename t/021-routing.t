@@ -521,14 +521,14 @@ my ($s, $j, $raw);
     # a customer owned by ag
     ($s) = api(PUT => "tenants/$t/customers/own", { owner => 'ag' },
                token => $P);
-    is $s, 200, 'customer "own" belongs to ag';
+    is $s, 201, 'customer "own" belongs to ag (a new record)';
     my $c4 = arrive_ok($t, customer => 'own', queue => 'bot');
     is $c4->{state}, 'bot', 'R3.4 noagent: an owned customer stays bot';
 
     # a private contact of ag
     ($s) = api(PUT => "tenants/$t/customers/priv",
                { owner => 'ag', private => JSON::PP::true() }, token => $P);
-    is $s, 200, 'customer "priv" is a private contact of ag';
+    is $s, 201, 'customer "priv" is a private contact of ag';
     my $c5 = arrive_ok($t, customer => 'priv', queue => 'bot');
     is $c5->{state}, 'bot',
         'R3.4 noagent: a private contact in a noagent queue stays bot';

@@ -212,12 +212,13 @@ sub agent_convs { return _get($_[0], "agents/$_[1]/conversations") }
 sub queue_get   { return _get($_[0], "queues/$_[1]") }
 sub load_of     { return agent_get(@_)->{load} }
 
-# $method tenants/$t/$path with $body, which must answer 200: its json
+# $method tenants/$t/$path with $body, which must answer 200 (or 201,
+# made): its json
 sub _change_ok {
     my ($what, $method, $t, $path, $body) = @_;
     my ($s, $j, $raw) = api($method => "tenants/$t/$path", $body,
                             token => platform_token());
-    die "$what: $s " . ($raw // '') . "\n" unless $s == 200;
+    die "$what: $s " . ($raw // '') . "\n" unless $s == 200 || $s == 201;
     return $j;
 }
 

@@ -55,16 +55,6 @@ if (t.require_login == '1' or (link and link.require_login == '1'))
                 'sign the customer in: "customer_hash" is required')
 end
 
-qid = arrival_queue(t, qid, { channel = channel, language = language,
-                              product = product }, attrs)
-
-if qid == nil or qid == '' then
-    return bad('queue', 'is required: no rule matched and there is no fallback queue')
-end
-
-local q = hash(key('q', qid))
-if q == nil then return fail(404, 'not_found', 'no such queue: ' .. qid) end
-
 -- who the customer is (R6.1): the record its id stands for; else, when
 -- the tenant vouches for the details (a signed customer, a staff or
 -- platform token), the customer with that phone, or that email; else a
@@ -87,6 +77,16 @@ if cust.blacklisted == '1' then
     return fail(403, 'blacklisted', (t.blacklist_text or '') ~= ''
                 and t.blacklist_text or BLACKLIST_TEXT)
 end
+
+qid = arrival_queue(t, qid, { channel = channel, language = language,
+                              product = product }, attrs)
+
+if qid == nil or qid == '' then
+    return bad('queue', 'is required: no rule matched and there is no fallback queue')
+end
+
+local q = hash(key('q', qid))
+if q == nil then return fail(404, 'not_found', 'no such queue: ' .. qid) end
 
 -- the agent this customer is bound to (private contact, R3.3/R2.4)
 -- (a no-agent queue never assigns, not even to an owner)

@@ -13,6 +13,7 @@
   const customer = frag.get('customer') || undefined;
   const customerHash = frag.get('hash') || undefined;
   const SIGN_IN = 'Please sign in on the site to chat';
+  const trackOnly = q.get('track') === '1';
 
   const log = $('log'), input = $('input'), statusText = $('status-text');
   const agentName = $('agent-name'), agentAvatar = $('agent-avatar');
@@ -72,6 +73,8 @@
     const e = r.data;
     visitor = e.visitor;
     if (visitor.token) ls.set(K + 'visitor', visitor.token);
+    track();
+    if (trackOnly) return;
     header(e.tenant || {});
     faq(e.faq_links);
     if (e.require_login && !customer) return fatal(SIGN_IN);
@@ -85,6 +88,18 @@
     // welcome of the queue it will go to shows meanwhile
     if (e.welcome) note(e.welcome);
     input.disabled = false;
+  }
+
+  // R5.4: the page the visitor views joins its trajectory: this one, or
+  // (the widget's hidden tracker, ?track=1) the site's page that holds
+  // the widget, named in the fragment
+  function track() {
+    const http = (u) => (/^https?:\/\//.test(u || '') ? u : '');
+    const page = frag.get('page');
+    const view = page
+      ? { url: http(page), title: frag.get('title') || '', referrer: http(frag.get('ref')) }
+      : { url: location.origin + location.pathname + location.search, title: document.title, referrer: http(document.referrer) };
+    if (view.url && visitor.token) api('POST', 'track', view, visitor.token);
   }
 
   // a text of the desk's until the same text shows up in the log
@@ -120,6 +135,7 @@
       const code = errCode(r);
       if (code === 'login_required' || code === 'bad_identity') return fatal(SIGN_IN);
       if (code === 'queue_full') return banner('All agents are busy, please try later', openConversation);
+      if (code === 'blacklisted') return fatal(errMsg(r));
       return banner(errMsg(r), openConversation);
     }
     conv = { id: r.data.id, token: r.data.customer_token, customer: visitor.id };

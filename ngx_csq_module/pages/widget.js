@@ -111,6 +111,16 @@ iframe { flex: 1; width: 100%; border: 0; }
     if (e.source === frame.contentWindow && e.origin === src.origin && e.data && e.data.csq === 'close') hide();
   });
 
+  // R5.4: a hidden tracker (the chat page, ?track=1) reports the site's
+  // page to the visitor's trajectory; it shares the chat's visitor
+  const tracker = mk('iframe', { title: 'chat tracker', hidden: '', 'aria-hidden': 'true', tabindex: '-1' });
+  const turl = new URL(url.href);
+  turl.searchParams.set('track', '1');
+  turl.hash = new URLSearchParams({ page: location.href.split('#')[0], title: document.title, ref: document.referrer,
+    ...(d.customer ? { customer: d.customer, hash: d.customerHash || '' } : {}) }).toString();
+  tracker.src = turl.href;
+  root.append(tracker);
+
   const mount = () => document.body.append(host);
   if (document.body) mount(); else addEventListener('DOMContentLoaded', mount);
   window.csqWidget = { open, close: hide };

@@ -351,6 +351,37 @@ async function main() {
        '... which opens the chat, welcome included');
     if (SHOTS) await site.screenshot({ path: `${SHOTS}/widget.png` });
 
+    // R5.4: the site's page that holds the widget joins the trajectory of
+    // the visitor (the widget's hidden tracker shares the chat's visitor)
+    await frame.locator('[data-testid="chat-input"]').fill('hello from the shop');
+    await frame.locator('[data-testid="chat-send"]').click();
+    let traj = null;
+    ok(await until(async () => {
+      const v = await api('GET', 'conversations?limit=1');
+      const c = v.json && v.json.conversations[0];
+      if (!c) return false;
+      traj = await api('GET', `customers/${c.customer}/trajectory`);
+      return traj.json.items.some((i) => i.kind === 'page'
+        && i.url === process.env.WIDGET_OK && i.title === 'A shop');
+    }), 'R5.4 the page that holds the widget joins the visitor\'s trajectory',
+    JSON.stringify(traj && traj.json));
+
+    // a blacklisted visitor's first word is refused with the desk's text
+    const blctx = await browser.newContext();
+    const bl = await blctx.newPage();
+    bl.on('pageerror', (e) => errors.push(String(e)));
+    await bl.goto(`${BASE}/tenants/${T}/chat`);
+    await until(async () => !(await bl.locator('[data-testid="chat-input"]').isDisabled()));
+    const vis = await api('GET', 'visitors?limit=1');
+    await api('PUT', `blacklist/${vis.json.visitors[0].id}`, { reason: 'spam' });
+    await say(bl, 'chat-input', 'chat-send', 'let me in');
+    ok(await until(async () => /cannot take your conversation/.test(
+         await bl.textContent('[data-testid="chat-banner"]'))),
+       'a blacklisted visitor\'s first word is refused with the desk\'s text');
+    ok(await bl.locator('[data-testid="chat-retry"]').isHidden(),
+       '... and no retry is offered');
+    if (SHOTS) await bl.screenshot({ path: `${SHOTS}/chat-blacklisted.png` });
+
     const bad = await wctx.newPage();
     const refused = [];
     // a refused script may also be cut off by the browser (ORB): both count
