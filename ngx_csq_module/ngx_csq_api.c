@@ -186,6 +186,9 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
     { NGX_HTTP_POST, "tenants/:t/track", NGX_CSQ_ROLE_CUSTOMER,
       NGX_CSQ_FN_TRACK, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
 
+    { NGX_HTTP_GET, "tenants/:t/search", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_SEARCH, NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
+
     /* records (R5.3, R5.5) */
 
     { NGX_HTTP_GET, "tenants/:t/conversations", NGX_CSQ_ROLE_SUPERVISOR,

@@ -120,6 +120,8 @@ ngx_csq_tick_tenants(void *data, ngx_int_t rc, redisReply *reply)
 static void
 ngx_csq_tick_done(void *data, ngx_int_t rc, redisReply *reply)
 {
+    ngx_uint_t  level;
+
     if (rc != NGX_CSQ_REDIS_OK) {
         return;
     }
@@ -130,15 +132,21 @@ ngx_csq_tick_done(void *data, ngx_int_t rc, redisReply *reply)
         return;
     }
 
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3
-        && (reply->element[0]->integer || reply->element[1]->integer
-            || reply->element[2]->integer))
-    {
-        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
-                      "csq: tick: %L conversations ended, %L assigned, "
-                      "%L past retention deleted",
-                      reply->element[0]->integer,
-                      reply->element[1]->integer,
-                      reply->element[2]->integer);
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
+        return;
     }
+
+    /* indexing for search goes on all the time: alone, at debug */
+
+    level = (reply->element[0]->integer || reply->element[1]->integer
+             || reply->element[2]->integer)
+            ? NGX_LOG_INFO : NGX_LOG_DEBUG;
+
+    ngx_log_error(level, ngx_cycle->log, 0,
+                  "csq: tick: %L conversations ended, %L assigned, "
+                  "%L past retention deleted, %L messages indexed",
+                  reply->element[0]->integer,
+                  reply->element[1]->integer,
+                  reply->element[2]->integer,
+                  reply->element[3]->integer);
 }

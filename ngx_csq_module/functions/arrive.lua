@@ -125,8 +125,10 @@ end
 local ck = key('cust', rid)
 redis.call('HSETNX', ck, 'created', NOW)
 redis.call('HSET', ck, 'id', rid, 'last_seen', NOW, 'last_channel', c.channel)
+local filled = false
 for k, v in pairs({ name = f.name, phone = phone, email = email }) do
     if (cust[k] or '') == '' then
+        filled = true
         redis.call('HSET', ck, k, v)
         if k ~= 'name' and trusted then
             if cust_claim_free(rid, k == 'phone' and v, k == 'email' and v)
@@ -136,6 +138,9 @@ for k, v in pairs({ name = f.name, phone = phone, email = email }) do
             end
         end
     end
+end
+if filled then
+    sx_customer(cust_get(rid))                          -- search.lua
 end
 redis.call('ZADD', key('customers'), NOW, rid)          -- retention.lua
 redis.call('ZADD', key('cust', rid, 'convs'), NOW, cid)

@@ -13,9 +13,11 @@
 --    abandoned, one talking to the robot ends (reason "left").
 --  - retention (R9.6): what is over and older than the tenant's
 --    retention goes, a bounded number a run (retention.lua).
--- Returns { ended, assigned, swept }.
+--  - search (R6.4): what conversations logged since is indexed, a
+--    bounded number a run (search.lua).
+-- Returns { ended, assigned, swept, indexed }.
 
-if not tenant_exists() then return { 0, 0, 0 } end
+if not tenant_exists() then return { 0, 0, 0, 0 } end
 
 local t = hash(KEYS[1])
 local ended_n, assigned = 0, 0
@@ -112,4 +114,4 @@ for _, qid in ipairs(redis.call('SMEMBERS', key('queues'))) do
     end
 end
 
-return { ended_n, assigned, sweep(t) }
+return { ended_n, assigned, sweep(t), search_step() }

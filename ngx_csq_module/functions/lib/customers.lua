@@ -399,6 +399,10 @@ local function cust_write(id, old, ch)
         redis.call('HSET', ck, unpack(set))
     end
     cust_index(c, prev)
+    if old == nil or ch.name or ch.phone or ch.email or ch.company
+       or ch.fields then
+        sx_customer(c)                                  -- search.lua
+    end
     return c
 end
 
@@ -417,6 +421,7 @@ local function cust_drop(c)
     c.library = '0'
     cust_index(c, cust_get(c.id))
     redis.call('ZREM', key('blacklist'), c.id)
+    redis.call('HDEL', key('sx', 'u', 'cur'), c.id)     -- search.lua
     redis.call('UNLINK', ck, ck .. ':convs', ck .. ':notes', ck .. ':served',
                ck .. ':fans', ck .. ':trail')
 end

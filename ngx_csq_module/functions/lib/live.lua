@@ -56,6 +56,9 @@ local function log_append(cid, msg, agents, has_log, ...)
         -- size (about 700 bytes instead of 4,700), later entries grow it
         redis.call('RESTORE', k, 0, redis.call('DUMP', k), 'REPLACE')
     end
+    if msg.text or msg.title then
+        redis.call('SADD', key('sx', 'dirty'), cid)     -- search.lua
+    end
     local frame = log_frame(cid, id, json)
     local payload = 'L ' .. cid .. ' ' .. id .. '\n' .. frame
     redis.call('PUBLISH', chan('c', cid), payload)
