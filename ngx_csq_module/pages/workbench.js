@@ -116,6 +116,7 @@
     addEventListener('online', () => sock.now());
     document.addEventListener('visibilitychange', () => { if (cur) draw(cur); markRead(); });
     refreshPickup();
+    csqCustomer.init({ call, me, system: sysText });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
       refreshSup();
@@ -360,6 +361,7 @@
     $('log').scrollTop = $('log').scrollHeight;
     draw(c);
     pane();
+    csqCustomer.show(c.view.customer);
     if (!c.loaded) c.loaded = sync(c);    // the newest 100
     markRead();
     if (matchMedia('(max-width: 900px)').matches) $('log').scrollIntoView({ block: 'nearest' });

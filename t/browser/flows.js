@@ -173,6 +173,43 @@ async function main() {
        "R9.6 the customer's image is a link in the workbench");
     ok((await agent.$$eval('[data-testid="wb-log"] img', (els) => els.filter((e) => /images\.example/.test(e.src)).length)) === 0,
        '... which loads no image from its host');
+
+    // --- the customer pane (R6.1-R6.3, R5.3, R6.5)
+
+    const lib = '[data-testid="wb-cust-lib"]';
+    ok(await until(async () => /library/.test(await agent.textContent(lib))),
+       'R6.1 the open conversation shows its customer');
+    await agent.fill('[data-testid="wb-cust-name-in"]', 'Zhang Wei');
+    await agent.fill('[data-testid="wb-cust-phone-in"]', '+86 139 1234 5678');
+    await agent.fill('[data-testid="wb-cust-tags-in"]', 'vip, blue');
+    await agent.click('[data-testid="wb-cust-save"]');
+    ok(await until(async () => (await agent.textContent('#cust-name')) === 'Zhang Wei'),
+       'R6.1 the agent edits the profile');
+    await agent.click('[data-testid="wb-cust-add"]');
+    ok(await until(async () => /In the library, owner: nobody/.test(await agent.textContent(lib))),
+       'R6.2 ... adds the customer to the library (the public pool)');
+    await agent.click('[data-testid="wb-cust-take"]');
+    ok(await until(async () => /owner: you/.test(await agent.textContent(lib))),
+       'R6.2 ... takes it as its own');
+    await agent.click('[data-testid="wb-cust-fav"]');
+    ok(await until(async () => (await agent.getAttribute('[data-testid="wb-cust-fav"]', 'aria-pressed')) === 'true'),
+       'R6.3 ... stars it');
+    await agent.fill('[data-testid="wb-cust-note-in"]', 'Prefers blue');
+    await agent.click('[data-testid="wb-cust-note-add"]');
+    ok(await until(async () => /Prefers blue/.test(await agent.textContent('[data-testid="wb-cust-notes"]'))),
+       'R6.5 ... writes a note');
+    const cid = await agent.$eval('[data-testid="wb-conv"]', (e) => e.dataset.id);
+    const cv = await api('GET', `conversations/${cid}`);
+    const prof = await api('GET', `customers/${cv.json.customer}`);
+    ok(prof.json.name === 'Zhang Wei' && prof.json.phone === '+8613912345678'
+       && prof.json.tags.join() === 'vip,blue' && prof.json.owner === 'alice'
+       && prof.json.notes[0].text === 'Prefers blue',
+       'R6.1 ... all of it stored (the phone normalized)', JSON.stringify(prof.json));
+    await agent.click('[data-testid="wb-cust-conv"]');
+    ok(await until(async () => /blue one/.test(await agent.textContent('[data-testid="wb-transcript"]'))),
+       'R5.3 a past conversation opens read-only, with its messages');
+    if (SHOTS) await agent.screenshot({ path: `${SHOTS}/workbench-transcript.png` });
+    await agent.click('[data-testid="wb-tr-close"]');
     if (SHOTS) await agent.screenshot({ path: `${SHOTS}/workbench.png`, fullPage: true });
 
     // --- the customer reloads: the whole history is there (R1.1)
