@@ -395,6 +395,62 @@ ok $eh->{'x-csq-next'}, '... and where the next page starts';
     Authorization => "Bearer $T{sue}");
 like $body, qr/^i50,'=SUM\(A1\),/m, 'a formula is defused in an export';
 
+# an export imports back (its own columns are left alone)
+my @exp = split /\r\n/, $body;
+my $back = join '', map { "$_\r\n" } @exp[0 .. 3];
+($s, $j) = big(POST => 'customers/import', { csv => $back }, $T{sue});
+is $s, 200, 'an export imports back';
+is $j->{updated}, 3, '... updating its customers';
+is $j->{failed}, 0, '... none failing';
+
+# --- what the review of this library found (each seen failing first)
+
+# a contact matched by a vouched-for phone is one of the customer's ids
+is_deeply ok_call(alice => GET => 'customers/k1')->{aliases}, ['wx-7', 'shop-42'],
+          'R6.1 contacts matched by phone or email are the customer\'s ids';
+
+# the staff giving a visitor's own phone again vouches for it
+api(POST => 'tenants/acme/conversations', { customer => 'typed', phone => '+1 555 0199' });
+ok_call(alice => PUT => 'customers/typed', { phone => '+1 555 0199' });
+api(POST => 'tenants/acme/conversations',
+    { customer => 'crm-77', phone => '+15550199' }, token => $P);
+is ok_call(alice => GET => 'customers/crm-77')->{id}, 'typed',
+   'R6.1 a phone a visitor typed, given again by an agent, is matched on';
+
+# a batch with an unknown owner is refused whole
+($s, $j) = call(sue => POST => 'customers/batch',
+                { customers => ['m1', 'm2'], owner => 'nobody' });
+is $s, 400, 'a batch to an unknown owner: 400 for the whole batch';
+
+# favorites show only customers the agent may still see
+ok_call(alice => PUT => 'customers/starred', { name => 'S' }, 201);
+ok_call(alice => PUT => 'favorites/starred', {});
+ok_call(sue => PUT => 'customers/starred', { owner => 'bob' });
+ok !grep({ $_->{customer} eq 'starred' } @{ ok_call(alice => GET => 'favorites')
+                                                ->{favorites} }),
+   'R9.1 a starred customer that became another agent\'s is not shown';
+
+# a record that nothing keeps any more goes back under retention
+ok_call(sue => PUT => 'customers/typed', { owner => undef });
+ok defined redis_cmd('ZSCORE', 'csq:{acme}:customers', 'typed'),
+   'R9.6 a customer let go is under retention again';
+
+# page views are a visitor's
+($s) = api(POST => 'tenants/acme/track', { url => 'https://x.example/' },
+           token => $T{alice});
+is $s, 403, 'an agent\'s token reports no page view';
+
+# the blacklist pages by (time, id): none skipped in a millisecond
+redis_cmd('ZADD', 'csq:{acme}:blacklist', map { (1_800_000_000_000, "bl$_") }
+          1 .. 5);
+my (@bl, $bn);
+do {
+    $j = ok_call(sue => GET => 'blacklist?limit=2' . ($bn ? "&before=$bn" : ''));
+    push @bl, map { $_->{id} } @{ $j->{customers} };
+    $bn = $j->{next};
+} while ($bn && @bl < 20);
+is scalar(grep { /^bl/ } @bl), 5, 'the blacklist in pages: each once';
+
 # a big body goes only where csq_max_body lets it
 sub big {
     my ($method, $path, $b, $token) = @_;

@@ -89,6 +89,27 @@ $j = ok_call(sue => GET => 'customers/cu/conversations');
 ok $j->{items}[2]{deleted}, 'R5.3 a deleted conversation says so';
 is $j->{items}[2]{id}, $c1->{id}, '... under its id';
 
+# an agent pages through a customer's conversations even when the newest
+# many are others' (each page reads a bounded number, gives a cursor)
+my $hist = 'csq:{acme}:cust:hist:convs';
+api(PUT => 'tenants/acme/customers/hist', { name => 'H' }, token => $P);
+for my $i (1 .. 45) {
+    my $id = "h$i";
+    redis_cmd('HSET', "${K}c:$id", 'id', $id, 'customer', 'hist',
+              'state', 'ended', 'created', 1000 + $i,
+              'in', $i <= 3 ? 'a:alice' : 'a:bob');
+    redis_cmd('ZADD', $hist, 1000 + $i, $id);
+}
+my (@hmine, $nx, $calls);
+do {
+    $j = ok_call(alice => GET => 'customers/hist/conversations?limit=10'
+                                 . (defined $nx ? "&before=$nx" : ''));
+    push @hmine, @{ ids($j->{items}) };
+    $nx = $j->{next};
+} while (defined $nx && ++$calls < 20);
+is_deeply \@hmine, [qw(h3 h2 h1)],
+          'R5.3 an agent reaches its own past the newest 42 of others\'';
+
 # --- transcripts, paged both ways
 
 my $cs = customer_socket('acme', $c3) or die "customer socket\n";
@@ -146,9 +167,10 @@ is $s, 400, 'a bad id: 400';
 ok_call(alice => POST => 'customers/cu/notes', { text => 'wants a refund' },
         201);
 $j = ok_call(alice => GET => 'customers/cu/records');
-is_deeply [map { $_->{kind} } @{ $j->{items} }],
-          ['note', 'conversation', 'conversation'],
+is_deeply [map { $_->{kind} } @{ $j->{items} }], ['note', 'conversation'],
           'R6.5 service records: notes and conversations, newest first';
+ok !grep({ $_->{deleted} } @{ $j->{items} }),
+   'R9.1 ... a deleted one is not shown to an agent that may not read it';
 is $j->{items}[0]{text}, 'wants a refund', '... the note';
 
 my ($es, $ej) = api(POST => 'tenants/acme/entry', {});

@@ -121,6 +121,9 @@ redis.call('HSET', key('c', cid), 'id', cid, 'customer', c.customer,
            'attributes', cjson.encode(attrs or {}))
 if matched then
     redis.call('HSET', key('ident'), 'i:' .. b.customer, rid)
+    local al = cjson.decode(cust.aliases or '[]')
+    al[#al + 1] = b.customer
+    redis.call('HSET', key('cust', rid), 'aliases', cjson.encode(al))
 end
 local ck = key('cust', rid)
 redis.call('HSETNX', ck, 'created', NOW)

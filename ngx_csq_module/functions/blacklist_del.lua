@@ -9,5 +9,7 @@ if redis.call('ZREM', key('blacklist'), id) == 0 then
 end
 redis.call('HDEL', key('cust', id), 'blacklisted', 'blacklist_reason',
            'blacklisted_by', 'blacklisted_at')
+local c = cust_get(id)
+if c then cust_write(id, c, {}) end      -- retention may take it again
 event('unblacklisted', { customer = id })
 return reply(200, cust_view(cust_get(id), true))

@@ -3,7 +3,8 @@
 -- customer (admin, R6.1): { fields: [{ name, label, type, options }] },
 -- at most 50; type text, number, date, select, multiselect, phone, email;
 -- options (1-100 of at most 200 bytes) for the two selects.  Values a
--- removed field had stay on the records until they are next changed.
+-- removed field had stay on the records (shown, not searched anew) and
+-- come back into use if the field is defined again.
 
 if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 local b = body()

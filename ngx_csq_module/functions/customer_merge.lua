@@ -85,6 +85,8 @@ for _, ag in ipairs(redis.call('SMEMBERS', fk .. ':fans')) do
 end
 if f.blacklisted == '1' and a.blacklisted ~= '1' then
     ch.blacklisted, ch.blacklist_reason = '1', f.blacklist_reason or ''
+    ch.blacklisted_by = f.blacklisted_by or ''
+    ch.blacklisted_at = f.blacklisted_at or tostring(NOW)
     redis.call('ZADD', key('blacklist'), NOW, a.id)
 end
 redis.call('ZREM', key('blacklist'), f.id)

@@ -29,6 +29,14 @@ for _, f in ipairs({ 'add_tags', 'remove_tags' }) do
         end
     end
 end
+local o = b.owner
+if o ~= nil and o ~= cjson.null and (not valid_id(o)
+   or redis.call('SISMEMBER', key('agents'), o) == 0) then
+    return bad('owner', 'must name an existing agent or be null')
+end
+if b.library ~= nil and type(b.library) ~= 'boolean' then
+    return bad('library', 'must be true or false')
+end
 if b.owner == nil and b.add_tags == nil and b.remove_tags == nil
    and b.library == nil then
     return bad('owner', 'or add_tags, remove_tags, library is required')

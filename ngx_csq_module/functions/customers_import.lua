@@ -3,7 +3,8 @@
 -- rows into the library (R6.1), at most 10,000 an import.  The first row
 -- names the columns: id, name, phone, email, company, remark, avatar,
 -- owner, tags (separated by ;), and the tenant's fields (as field:<name>
--- or <name>; a multiselect's options separated by ;).  Each row is
+-- or <name>; a multiselect's options separated by ;); an export's added
+-- and last_seen are taken and left alone, so an export imports back.  Each row is
 -- matched by id, else phone, else email (R6.1) and updates that customer,
 -- or makes a new one (id u<n> when none is given); an empty cell changes
 -- nothing; a cell our export defused ('=...) comes back as it was.
@@ -40,12 +41,15 @@ head = head[1]
 local PLAIN = { id = true, name = true, phone = true, email = true,
                 company = true, remark = true, avatar = true, owner = true,
                 tags = true }
+local EXPORTED = { added = true, last_seen = true }   -- an export's own
 local cols = {}
 for i, h in ipairs(head) do
     h = string.lower(string.match(h, '^%s*(.-)%s*$'))
     local f = string.match(h, '^field:(.+)$')
     if PLAIN[h] then
         cols[i] = { plain = h }
+    elseif EXPORTED[h] then
+        cols[i] = { skip = true }
     elseif defs[f or h] then
         cols[i] = { field = defs[f or h] }
     else
@@ -103,7 +107,7 @@ for _, r in ipairs(rows) do
     local why
     for i, col in ipairs(cols) do
         local v = undefuse(string.match(r[i] or '', '^%s*(.-)%s*$'))
-        if v ~= '' then
+        if v ~= '' and not col.skip then
             if col.plain == 'id' then
                 id = v
             elseif col.plain == 'tags' then
@@ -120,7 +124,9 @@ for _, r in ipairs(rows) do
                     fields[d.name] = tonumber(v) or v
                 elseif d.type == 'multiselect' then
                     local t = {}
-                    for x in string.gmatch(v, '[^;]+') do t[#t + 1] = x end
+                    for x in string.gmatch(v, '[^;]+') do
+                        t[#t + 1] = string.match(x, '^%s*(.-)%s*$')
+                    end
                     fields[d.name] = t
                 else
                     fields[d.name] = v

@@ -1,7 +1,8 @@
 -- flags: no-writes
 -- GET tenants/<t>/favorites: the calling agent's favorite customers and
 -- its groups (R6.3, seed 000 §3): { groups: [names], favorites:
--- [{ customer, group, name, phone, owner }] }, by group, then name
+-- [{ customer, group, name, phone, owner }] }, by group, then name; a
+-- customer that became another agent's is left out (it stays starred)
 
 if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 
@@ -15,7 +16,7 @@ local list = {}
 local flat = redis.call('HGETALL', key('a', ACTOR, 'fav'))
 for i = 1, #flat, 2 do
     local c = cust_get(flat[i])
-    if c then
+    if c and cust_visible(c) then
         list[#list + 1] = { customer = c.id, group = flat[i + 1],
                             name = c.name or '', phone = c.phone or '',
                             owner = (c.owner or '') ~= '' and c.owner

@@ -69,8 +69,8 @@ local function cust_get(id)
 end
 
 -- may the caller read (and work on) customer c?  Supervisors and admins
--- see all; an agent its own, the public pool, contacts not in the library
--- and every customer it has served (R9.1)
+-- see all; an agent the customers nobody owns (the public pool, contacts
+-- not in the library), its own, and every customer it has served (R9.1)
 local function cust_visible(c)
     local r = ROLES[ROLE] or 0
     if r >= ROLES.supervisor then
@@ -367,8 +367,8 @@ local function cust_write(id, old, ch)
     end
     for _, f in ipairs({ 'phone', 'email' }) do
         local v = ch[f]
+        local p = f == 'phone' and 'p:' or 'e:'
         if v and v ~= (c[f] or '') then
-            local p = f == 'phone' and 'p:' or 'e:'
             if (c[f] or '') ~= ''
                and redis.call('HGET', ik, p .. c[f]) == id then
                 redis.call('HDEL', ik, p .. c[f])
@@ -376,6 +376,10 @@ local function cust_write(id, old, ch)
             if v ~= '' then
                 redis.call('HSET', ik, p .. v, id)
             end
+        elseif v and v ~= '' and redis.call('HGET', ik, p .. v) ~= id then
+            -- given again by the staff (cust_check() found it nobody
+            -- else's): vouched for now, matched from now on
+            redis.call('HSET', ik, p .. v, id)
         end
     end
     local set = {}
@@ -402,6 +406,12 @@ local function cust_write(id, old, ch)
     if old == nil or ch.name or ch.phone or ch.email or ch.company
        or ch.fields then
         sx_customer(c)                                  -- search.lua
+    end
+    -- nothing keeps it (any more): retention.lua may take it in time
+    if (c.owner or '') == '' and c.private ~= '1' and c.library ~= '1'
+       and c.blacklisted ~= '1' then
+        redis.call('ZADD', key('customers'), 'NX',
+                   tonumber(c.last_seen) or NOW, id)
     end
     return c
 end

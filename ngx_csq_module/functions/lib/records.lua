@@ -58,77 +58,95 @@ local function conv_summary(cid, c)
 end
 
 -- the entries of one source of customer id's timeline before time
--- `before`, newest first, at most n: { at, item } each, and whether the
--- source had n to read (those the caller may not see are left out)
+-- `before`, newest first, at most n: { at, item } each; whether the
+-- source had n to read, and the time of the last one read (entries the
+-- caller may not see are read, not given)
+local function tl_read(k, before, n)
+    local read = redis.call('ZREVRANGEBYSCORE', k, '(' .. before, '-inf',
+                            'WITHSCORES', 'LIMIT', 0, n)
+    return read, #read >= 2 * n, tonumber(read[#read])
+end
+
 local TIMELINE_SOURCES = {
     conversations = function(id, before, n)
         local out = {}
-        local read = redis.call('ZREVRANGEBYSCORE', key('cust', id, 'convs'),
-                                '(' .. before, '-inf', 'WITHSCORES',
-                                'LIMIT', 0, n)
+        local read, full, last = tl_read(key('cust', id, 'convs'), before, n)
+        -- a deleted one is shown to who may read all of the customer's
+        local all = (ROLES[ROLE] or 0) >= ROLES.supervisor
+                    or redis.call('HGET', key('cust', id), 'owner') == ACTOR
         for i = 1, #read, 2 do
             local cid, at = read[i], tonumber(read[i + 1])
             local c = hash(key('c', cid))
             if c == nil then
-                out[#out + 1] = { at = at, item = {
-                    kind = 'conversation', id = cid, created = at,
-                    deleted = true,
-                    message = 'deleted after the tenant\'s retention' } }
+                if all then
+                    out[#out + 1] = { at = at, item = {
+                        kind = 'conversation', id = cid, created = at,
+                        deleted = true,
+                        message = 'deleted after the tenant\'s retention' } }
+                end
             elseif conv_readable(cid, c) then
                 out[#out + 1] = { at = at, item = conv_summary(cid, c) }
             end
         end
-        return out, #read >= 2 * n
+        return out, full, last
     end,
     notes = function(id, before, n)
         local out = {}
-        local read = redis.call('ZREVRANGEBYSCORE', key('cust', id, 'notes'),
-                                '(' .. before, '-inf', 'WITHSCORES',
-                                'LIMIT', 0, n)
+        local read, full, last = tl_read(key('cust', id, 'notes'), before, n)
         for i = 1, #read, 2 do
             local item = cjson.decode(read[i])
             item.kind = 'note'
             out[#out + 1] = { at = tonumber(read[i + 1]), item = item }
         end
-        return out, #read >= 2 * n
+        return out, full, last
     end,
     pages = function(id, before, n)
         local out = {}
-        local read = redis.call('ZREVRANGEBYSCORE', key('cust', id, 'trail'),
-                                '(' .. before, '-inf', 'WITHSCORES',
-                                'LIMIT', 0, n)
+        local read, full, last = tl_read(key('cust', id, 'trail'), before, n)
         for i = 1, #read, 2 do
             local item = cjson.decode(read[i])
             item.kind = 'page'
             out[#out + 1] = { at = tonumber(read[i + 1]), item = item }
         end
-        return out, #read >= 2 * n
+        return out, full, last
     end,
 }
 
 -- customer id's timeline of the given sources, newest first: about n
--- items before time `before` (ms), and the cursor of the next page (the
--- time of its last item; nil: there is no more).  Items of the page's
--- last millisecond all come in it (a page may be a little longer than n),
--- so that before= never skips one.
+-- items before time `before` (ms), and the cursor of the next page (nil:
+-- there is no more).  A source read to its limit was read down to some
+-- time (its floor): the page holds only what is above the highest floor,
+-- so nothing below it is skipped, even when the caller may see none of a
+-- page's entries.  Items of the page's last millisecond all come in it (a
+-- page may be a little longer than n), so that before= never skips one.
 local function timeline(id, sources, before, n)
-    local all, more = {}, false
+    local all, floor = {}, nil
     for _, s in ipairs(sources) do
-        local got, full = TIMELINE_SOURCES[s](id, before, n + 1)
-        more = more or full
+        local got, full, last = TIMELINE_SOURCES[s](id, before, n + 1)
+        if full and (floor == nil or last > floor) then
+            floor = last
+        end
         for _, e in ipairs(got) do
             all[#all + 1] = e
         end
     end
-    table.sort(all, function(x, y) return x.at > y.at end)
+    local kept = {}
+    for _, e in ipairs(all) do
+        if floor == nil or e.at > floor then
+            kept[#kept + 1] = e
+        end
+    end
+    table.sort(kept, function(x, y) return x.at > y.at end)
     local out = {}
-    for i, e in ipairs(all) do
-        if i > n and e.at ~= all[n].at then
-            more = true
+    for i, e in ipairs(kept) do
+        if i > n and e.at ~= kept[n].at then
             break
         end
         e.item.at = e.at
         out[i] = e.item
     end
-    return out, more and out[#out] and out[#out].at or nil
+    if #out < #kept then
+        return out, out[#out].at
+    end
+    return out, floor and floor + 1 or nil
 end
