@@ -59,6 +59,7 @@ is $j->{id}, 'v1', 'R6.1 an arrival makes the customer\'s record';
 is $j->{name}, 'Li Lei', '... with the name it gave';
 is $j->{phone}, '+8613800138000', '... and its phone, normalized';
 is $j->{conversations}, 1, '... and its conversation';
+is $c1->{customer_name}, 'Li Lei', '... whose view names the customer';
 ok !$j->{library}, '... not in the library yet';
 is redis_cmd('HGET', 'csq:{acme}:ident', 'p:+8613800138000'), undef,
    '... an anonymous visitor\'s phone is never matched on';

@@ -60,6 +60,7 @@ window.csqCustomer = (() => {
 
   function draw(c, items) {
     cust = c;
+    o.named(c.id, c.aliases || [], c.name);
     $('cust-name').textContent = c.name || c.id;
     const fav = !!c.favorite;
     $('cust-fav').setAttribute('aria-pressed', String(fav));

@@ -116,7 +116,7 @@
     addEventListener('online', () => sock.now());
     document.addEventListener('visibilitychange', () => { if (cur) draw(cur); markRead(); });
     refreshPickup();
-    csqCustomer.init({ call, me, system: sysText });
+    csqCustomer.init({ call, me, system: sysText, named });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
       refreshSup();
@@ -331,7 +331,7 @@
   function draw(c) {
     const v = c.view, n = unread(c);
     c.btn.replaceChildren(
-      el('span', { class: 'name', text: v.customer || c.id }),
+      el('span', { class: 'name', text: v.customer_name || v.customer || c.id }),
       el('span', { class: 'sub', text: [c.id, v.channel, v.queue, LABEL[c.state]].filter(Boolean).join(' \u00b7 ') }),
       el('span', { class: 'badge', 'data-testid': 'wb-unread', hidden: !n, text: String(n) }),
       el('span', { class: 'sr', text: n ? ' unread' : '' }));
@@ -341,6 +341,17 @@
     let total = 0;
     for (const x of convs.values()) total += unread(x);
     document.title = (total ? '(' + total + ') ' : '') + 'Workbench \u2013 ' + tenant;
+  }
+
+  // the customer pane saved a customer's name: its conversations show it
+  function named(customer, aliases, name) {
+    for (const c of convs.values()) {
+      if (c.view.customer === customer || aliases.includes(c.view.customer)) {
+        c.view.customer_name = name;
+        draw(c);
+        if (c === cur) pane();
+      }
+    }
   }
 
   function setState(c, s) {
@@ -370,7 +381,7 @@
 
   function pane() {
     const c = cur, active = !!c && c.state === 'active';
-    $('conv-title').textContent = c ? 'Customer ' + (c.view.customer || c.id) + (LABEL[c.state] ? ' (' + LABEL[c.state] + ')' : '') : 'No conversation open';
+    $('conv-title').textContent = c ? 'Customer ' + (c.view.customer_name || c.view.customer || c.id) + (LABEL[c.state] ? ' (' + LABEL[c.state] + ')' : '') : 'No conversation open';
     $('end').disabled = !active;
     $('transfer').disabled = !active;
     $('close').hidden = !c || !!LIVE[c.state];

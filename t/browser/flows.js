@@ -185,6 +185,8 @@ async function main() {
     await agent.click('[data-testid="wb-cust-save"]');
     ok(await until(async () => (await agent.textContent('#cust-name')) === 'Zhang Wei'),
        'R6.1 the agent edits the profile');
+    ok(await until(async () => /Zhang Wei/.test(await agent.textContent('[data-testid="wb-conv"]'))),
+       '... and the conversation list shows the name');
     await agent.click('[data-testid="wb-cust-add"]');
     ok(await until(async () => /In the library, owner: nobody/.test(await agent.textContent(lib))),
        'R6.2 ... adds the customer to the library (the public pool)');

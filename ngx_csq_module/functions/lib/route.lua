@@ -578,6 +578,13 @@ local function conversation_view(cid, c)
         v.ended = num(c.ended, 0)
         v.end_reason = c.end_reason
     end
+    if c.customer and c.customer ~= '' then
+        local name = redis.call('HGET', key('cust', cust_id(c.customer)),
+                                'name')
+        if name and name ~= '' then
+            v.customer_name = name                      -- customers.lua
+        end
+    end
     v.last_id = c.last_id
     v.read_agent = c.read_agent
     v.read_customer = c.read_customer
