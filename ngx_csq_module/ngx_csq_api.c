@@ -58,6 +58,7 @@ typedef struct {
 typedef struct {
     ngx_csq_route_t         *route;
     ngx_csq_fcall_t          call;
+    ngx_array_t             *csv;      /* an export's parts (ngx_str_t) */
 } ngx_csq_api_ctx_t;
 
 
@@ -71,6 +72,8 @@ static ngx_int_t ngx_csq_api_body(ngx_http_request_t *r,
 static char *ngx_csq_api_arrays(ngx_http_request_t *r, ngx_csq_json_t *body,
     char **arrays);
 static ngx_int_t ngx_csq_api_csv(ngx_http_request_t *r, void *data);
+static ngx_int_t ngx_csq_api_reply_str(ngx_http_request_t *r, redisReply *e,
+    ngx_str_t *s);
 static ngx_int_t ngx_csq_api_page(ngx_http_request_t *r,
     ngx_csq_fcall_t *a);
 static ngx_int_t ngx_csq_api_tenant_del(ngx_http_request_t *r,
@@ -790,21 +793,79 @@ ngx_csq_api_arrays(ngx_http_request_t *r, ngx_csq_json_t *body,
 }
 
 
-/* a CSV answer, downloaded as export.csv */
+/*
+ * A CSV answer, downloaded as export.csv.  An export comes in calls of a
+ * bounded number of rows: { 200, rows, next, go }, go (not empty) the
+ * EXTRA of the call to make next; the rows of all go out as one body,
+ * with X-Csq-Next (the before= of the next request) when the last call
+ * gave a next.  Other CSV answers are { 200, rows }.
+ */
 
 static ngx_int_t
 ngx_csq_api_csv(ngx_http_request_t *r, void *data)
 {
     redisReply  *reply = data;
 
-    ngx_int_t  rc;
-    ngx_str_t  csv, next;
+    u_char             *p;
+    ngx_int_t           rc;
+    ngx_str_t           csv, next, *part;
+    ngx_uint_t          i;
+    ngx_csq_ctx_t      *ctx;
+    ngx_csq_api_ctx_t  *actx;
     ngx_str_t  type = ngx_string("text/csv; charset=utf-8");
     ngx_str_t  disposition = ngx_string("attachment; filename=\"export.csv\"");
 
     rc = ngx_csq_call_expect(r, data, NGX_HTTP_OK, &csv);
     if (rc != NGX_DECLINED) {
         return rc;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_csq_module);
+    actx = ctx->data;
+
+    if (actx->csv == NULL) {
+        actx->csv = ngx_array_create(r->pool, 4, sizeof(ngx_str_t));
+        if (actx->csv == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    part = ngx_array_push(actx->csv);
+    if (part == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *part = csv;
+
+    if (reply->elements == 4
+        && ngx_csq_api_reply_str(r, reply->element[3], &actx->call.extra)
+           != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (reply->elements == 4 && actx->call.extra.len) {
+        return ngx_csq_call(r, &actx->call, ngx_csq_api_csv);
+    }
+
+    /* all the rows, in the order they came */
+
+    csv.len = 0;
+    part = actx->csv->elts;
+
+    for (i = 0; i < actx->csv->nelts; i++) {
+        csv.len += part[i].len;
+    }
+
+    csv.data = ngx_pnalloc(r->pool, csv.len + 1);
+    if (csv.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = csv.data;
+
+    for (i = 0; i < actx->csv->nelts; i++) {
+        p = ngx_cpymem(p, part[i].data, part[i].len);
     }
 
     if (ngx_csq_add_header(r, "Content-Disposition", &disposition)
@@ -815,24 +876,36 @@ ngx_csq_api_csv(ngx_http_request_t *r, void *data)
 
     /* a long export goes on from the cursor r[3] (its before=) */
 
-    if (reply->elements == 3
-        && reply->element[2]->type == REDIS_REPLY_STRING
-        && reply->element[2]->len > 0)
-    {
-        next.len = reply->element[2]->len;
-        next.data = ngx_pnalloc(r->pool, next.len);
-        if (next.data == NULL) {
+    if (reply->elements >= 3) {
+        if (ngx_csq_api_reply_str(r, reply->element[2], &next) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        ngx_memcpy(next.data, reply->element[2]->str, next.len);
-
-        if (ngx_csq_add_header(r, "X-Csq-Next", &next) != NGX_OK) {
+        if (next.len
+            && ngx_csq_add_header(r, "X-Csq-Next", &next) != NGX_OK)
+        {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
     return ngx_csq_send_body(r, NGX_HTTP_OK, &type, &csv);
+}
+
+
+/* a string of a reply, copied into the request's pool ('' for another) */
+
+static ngx_int_t
+ngx_csq_api_reply_str(ngx_http_request_t *r, redisReply *e, ngx_str_t *s)
+{
+    s->len = e->type == REDIS_REPLY_STRING ? e->len : 0;
+    s->data = ngx_pnalloc(r->pool, s->len + 1);
+    if (s->data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_memcpy(s->data, e->str, s->len);
+
+    return NGX_OK;
 }
 
 

@@ -4,8 +4,9 @@
 -- (nobody's), "all" (a supervisor's default; supervisors only), or
 -- owner=<agent> (supervisors); tag=<tag> keeps that tag's.  Pages of
 -- limit (50, at most 200) with "next", the cursor for before=.  EXTRA
--- 'csv' (GET .../customers/export, supervisors): the same as CSV, pages
--- of up to 10,000 rows (limit), the next page's cursor as r[3].
+-- 'csv' (GET .../customers/export, supervisors): the same as CSV, up to
+-- limit (10,000) rows a request in calls of CSV_BATCH (common.lua), the
+-- next page's cursor as r[3].
 -- With a tag, at most READ_MAX entries of the tag are read a call: a page
 -- may come back short with a "next" to go on from (never a scan).
 
@@ -13,7 +14,7 @@ if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 
 local READ_MAX = 5000
 local sup = (ROLES[ROLE] or 0) >= ROLES.supervisor
-local csv_out = EXTRA == 'csv'
+local csv_out, csv_from, csv_done = csv_call()
 local qs = query(ARGV[5])
 
 local view = qs.view or (sup and 'all' or 'mine')
@@ -41,7 +42,11 @@ end
 local maxl = csv_out and 10000 or 200
 local limit = math.max(1, math.min(tonumber(qs.limit) or
                                    (csv_out and maxl or 50), maxl))
-local before = tonumber(qs.before)
+local total = limit
+if csv_out then
+    limit = math.min(CSV_BATCH, total - csv_done)
+end
+local before = tonumber(csv_from or qs.before)
 local top = before and ('(' .. before) or '+inf'
 if qs.before and not before then return bad('before', 'must be a cursor') end
 
@@ -86,7 +91,7 @@ local _, defs = cust_field_defs()
 local head = { 'id', 'name', 'phone', 'email', 'company', 'owner', 'tags',
                'remark', 'avatar', 'added', 'last_seen' }
 for _, d in ipairs(defs) do head[#head + 1] = 'field:' .. d.name end
-local out = { csv_line(head) }
+local out = { csv_done == 0 and csv_line(head) or nil }
 for _, v in ipairs(list) do
     local row = { v.id, v.name, v.phone, v.email, v.company,
                   v.owner == cjson.null and '' or v.owner,
@@ -99,4 +104,4 @@ for _, v in ipairs(list) do
     end
     out[#out + 1] = csv_line(row)
 end
-return { 200, table.concat(out), next_cursor or '' }
+return csv_reply(out, next_cursor, csv_done + #list, total)

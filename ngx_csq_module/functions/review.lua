@@ -7,7 +7,8 @@
 -- topic: as the conversation's wrap-up set them.  Pages of limit (50, at
 -- most 200; 10,000 for the CSV), "next" the cursor for before= (it is
 -- "<ms>:<id>").  EXTRA 'csv' (GET .../conversations/export): the same
--- as CSV, the next page's cursor as r[3].
+-- as CSV, up to limit (10,000) rows a request in calls of CSV_BATCH
+-- (common.lua), the next page's cursor as r[3].
 -- The index read is the most selective given (agent, queue, all) and at
 -- most READ_MAX of its entries a call: a page may come back short with a
 -- "next" to go on from; a call never reads more (R9.6).
@@ -15,7 +16,7 @@
 if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 
 local READ_MAX = 5000
-local csv_out = EXTRA == 'csv'
+local csv_out, csv_from, csv_done = csv_call()
 local qs = query(ARGV[5])
 
 local idx = key('convs')
@@ -38,14 +39,19 @@ for _, f in ipairs({ 'from', 'to', 'rating' }) do
     end
 end
 local bms, bid = nil, nil
-if qs.before and qs.before ~= '' then
-    bms, bid = string.match(qs.before, '^(%d+):(.+)$')
+local cursor = csv_from or qs.before
+if cursor and cursor ~= '' then
+    bms, bid = string.match(cursor, '^(%d+):(.+)$')
     if not bms then return bad('before', 'must be a cursor') end
 end
 
 local maxl = csv_out and 10000 or 200
 local limit = math.max(1, math.min(tonumber(qs.limit) or
                                    (csv_out and maxl or 50), maxl))
+local total = limit
+if csv_out then
+    limit = math.min(CSV_BATCH, total - csv_done)
+end
 local top = tonumber(qs.to) and ('(' .. qs.to) or '+inf'
 if bms and (not tonumber(qs.to) or tonumber(bms) < tonumber(qs.to)) then
     top = bms
@@ -107,9 +113,9 @@ if not csv_out then
                         next = next_cursor or cjson.null })
 end
 
-local out = { csv_line({ 'id', 'created', 'ended', 'state', 'end_reason',
-                         'customer', 'channel', 'queue', 'agents', 'rating',
-                         'topic', 'messages' }) }
+local out = { csv_done == 0 and csv_line({ 'id', 'created', 'ended', 'state',
+                         'end_reason', 'customer', 'channel', 'queue',
+                         'agents', 'rating', 'topic', 'messages' }) or nil }
 for _, e in ipairs(list) do
     local cid, c = e[1], e[2]
     out[#out + 1] = csv_line({ cid, c.created, c.ended or '', c.state,
@@ -119,4 +125,4 @@ for _, e in ipairs(list) do
                                c.rating or '', c.topic or '',
                                redis.call('XLEN', key('log', cid)) })
 end
-return { 200, table.concat(out), next_cursor or '' }
+return csv_reply(out, next_cursor, csv_done + #list, total)

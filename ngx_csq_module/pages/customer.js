@@ -187,5 +187,5 @@ window.csqCustomer = (() => {
     page(tr.first).then(() => { s.scrollTop = s.scrollHeight - h; });
   }
 
-  return { init, show };
+  return { init, show, transcript };
 })();

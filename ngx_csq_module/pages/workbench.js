@@ -117,6 +117,8 @@
     document.addEventListener('visibilitychange', () => { if (cur) draw(cur); markRead(); });
     refreshPickup();
     csqCustomer.init({ call, me, system: sysText, named });
+    csqLibrary.init({ call, me, staff: !!STAFF[session.role], token: () => session.token,
+      show: (id) => csqCustomer.show(id), pane: () => csqCustomer.show(cur ? cur.view.customer : null) });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
       refreshSup();

@@ -336,6 +336,53 @@ async function main() {
        '... assigns it to alice, who gets it live');
     if (SHOTS) await sam.screenshot({ path: `${SHOTS}/supervisor.png`, fullPage: true });
 
+    // --- the Customers view (R6.2, R6.4): the library, a batch, a search
+
+    const table = async () => (await sam.textContent('[data-testid="lib-table"]')) || '';
+    await sam.click('[data-testid="wb-v-library"]');
+    await sam.selectOption('[data-testid="lib-view"]', 'all');
+    await sam.click('[data-testid="lib-apply"]');
+    ok(await until(async () => /Zhang Wei/.test(await table())),
+       'R6.2 the supervisor lists the whole library');
+    await sam.check('[data-testid="lib-row"] input[type="checkbox"]');
+    await sam.fill('[data-testid="lib-batch-tag"]', 'gold');
+    await sam.click('[data-testid="lib-tag-add"]');
+    ok(await until(async () => /gold/.test(await table())),
+       'R6.2 ... tags the selected customers in one batch');
+    await sam.check('[data-testid="lib-row"] input[type="checkbox"]');
+    await sam.fill('[data-testid="lib-owner"]', 'bob');
+    await sam.click('[data-testid="lib-move"]');
+    ok(await until(async () => (await sam.textContent('[data-testid="lib-row"] td:nth-child(6)')) === 'bob'),
+       'R6.2 ... and moves them to another owner', await sam.textContent('[data-testid="lib-msg"]'));
+    await sam.fill('[data-testid="lib-q"]', 'Zhang');
+    await sam.click('[data-testid="lib-apply"]');
+    ok(await until(async () => (await sam.$$('[data-testid="lib-row"]')).length === 1
+                               && /Zhang Wei/.test(await table())),
+       'R6.4 a search finds the customer by name');
+    await sam.click('[data-testid="lib-open"]');
+    ok(await until(async () => (await sam.isVisible('#lib-side [data-testid="wb-cust"]'))
+                               && (await sam.textContent('#cust-name')) === 'Zhang Wei'),
+       'R6.1 ... and opens it beside the list');
+    if (SHOTS) await sam.screenshot({ path: `${SHOTS}/library.png` });
+
+    // --- the Review view (R5.5)
+
+    await sam.click('[data-testid="wb-v-review"]');
+    ok(await until(async () => (await sam.$$('[data-testid="rv-row"]')).length >= 2),
+       'R5.5 the supervisor reviews every conversation');
+    await sam.fill('[data-testid="rv-agent"]', 'bob');
+    await sam.click('[data-testid="rv-apply"]');
+    ok(await until(async () => {
+      const rows = await sam.$$eval('[data-testid="rv-row"]', (els) => els.map((e) => e.textContent));
+      return rows.length >= 1 && rows.every((t) => /bob/.test(t));
+    }), 'R5.5 ... filtered by agent');
+    await sam.click('[data-testid="rv-open"]');
+    ok(await until(async () => /hello Bob/.test(await sam.textContent('[data-testid="wb-transcript"]'))),
+       'R5.5 ... a conversation opens with its transcript');
+    if (SHOTS) await sam.screenshot({ path: `${SHOTS}/review.png` });
+    await sam.click('[data-testid="wb-tr-close"]');
+    await sam.click('[data-testid="wb-v-chats"]');
+
     // --- sessions end on the server (R9.5): the supervisor's is ended by
     // the platform, the workbench notices at once; alice signs out and her
     // token is no good after

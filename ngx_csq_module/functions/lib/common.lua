@@ -482,6 +482,34 @@ local function csv_line(fields)
     return table.concat(out, ',') .. '\r\n'
 end
 
+-- A CSV export (GET .../export) in calls of at most CSV_BATCH rows, so
+-- that none holds Redis long (R9.6): nginx makes the first call with
+-- EXTRA 'csv', and each next one with the EXTRA the call before gave
+-- ("csv <cursor> <rows so far>"), then sends the rows of all as one CSV.
+local CSV_BATCH = 1000
+
+-- a CSV call?  Then the cursor to go on from (nil: the query's own) and
+-- the rows given so far
+local function csv_call()
+    if EXTRA == 'csv' then
+        return true, nil, 0
+    end
+    local cur, done = string.match(EXTRA or '', '^csv (%S+) (%d+)$')
+    if cur then
+        return true, cur, tonumber(done)
+    end
+    return false
+end
+
+-- one CSV call's reply: its lines; the cursor after them (nil: no more);
+-- and, while fewer than `limit` rows were given in all and more may be
+-- there, the EXTRA of the call to make next (else '')
+local function csv_reply(lines, next_cursor, done, limit)
+    local go = next_cursor and done < limit
+               and ('csv ' .. next_cursor .. ' ' .. done) or ''
+    return { 200, table.concat(lines), next_cursor or '', go }
+end
+
 -- the rows of CSV text s (RFC 4180: quoted fields may hold "", commas and
 -- line breaks; CRLF or LF ends a row) from byte pos on, at most max rows:
 -- a list of rows (lists of fields) and the position after the last one

@@ -45,8 +45,12 @@ end
 
 -- one conversation in a list of records
 local function conv_summary(cid, c)
+    local name = c.customer and redis.call('HGET',
+        key('cust', cust_id(c.customer)), 'name')
     return { kind = 'conversation', id = cid, state = c.state,
-             customer = c.customer, channel = c.channel or '',
+             customer = c.customer,
+             customer_name = (name and name ~= '') and name or cjson.null,
+             channel = c.channel or '',
              queue = c.queue or '', agent = c.agent or cjson.null,
              agents = arr(conv_agents(c)),
              created = tonumber(c.created) or 0,
