@@ -33,20 +33,10 @@ setup_tenant('globex', queues => { q => {} },
 my %T = map { $_ => login_token('acme', $_) } qw(alice bob sue ada);
 my $gil = login_token('globex', 'gil');
 
-sub call {
-    my ($who, $method, $path, $body) = @_;
-    my ($s, $j, $raw) = api($method => "tenants/acme/$path", $body,
-                            token => ref $who ? $$who : $T{$who});
-    return ($s, $j, $raw);
-}
-
-sub ok_call {
-    my ($who, $method, $path, $body, $want) = @_;
-    my ($s, $j, $raw) = call($who, $method, $path, $body);
-    die "$method $path as $who: $s " . ($raw // '') . "\n"
-        unless $s == ($want // 200);
-    return $j;
-}
+# as an agent of acme (its name) or with a token
+sub token_of { return ref $_[0] ? ${ $_[0] } : $T{ $_[0] } }
+sub call { return tenant_call('acme', token_of(shift), @_) }
+sub ok_call { return tenant_call_ok('acme', token_of(shift), @_) }
 
 sub code { return $_[0] && $_[0]{error} ? $_[0]{error}{code} : '' }
 

@@ -31,19 +31,10 @@ my $P = setup_tenant('acme', tenant => { return_hours => 0 },
 my %T = map { $_ => login_token('acme', $_) } qw(alice bob sue);
 my $K = 'csq:{acme}:';
 
-sub call {
-    my ($who, $method, $path, $body) = @_;
-    return api($method => "tenants/acme/$path", $body,
-               token => $T{$who} // $who);
-}
-
-sub ok_call {
-    my ($who, $method, $path, $body, $want) = @_;
-    my ($s, $j, $raw) = call($who, $method, $path, $body);
-    die "$method $path as $who: $s " . ($raw // '') . "\n"
-        unless $s == ($want // 200);
-    return $j;
-}
+# as an agent of acme (its name) or with a token
+sub token_of { return $T{ $_[0] } // $_[0] }
+sub call { return tenant_call('acme', token_of(shift), @_) }
+sub ok_call { return tenant_call_ok('acme', token_of(shift), @_) }
 
 sub ids { return [map { $_->{id} } @{ $_[0] }] }
 

@@ -30,7 +30,8 @@ use Time::HiRes ();
 use t::CsqUtil;
 
 our @EXPORT = qw(api api_nginx_start api_http_config csq_token
-                 platform_token $Secret login_token setup_tenant post_from);
+                 platform_token $Secret login_token setup_tenant post_from
+                 tenant_call tenant_call_ok);
 
 our %EXPORT_TAGS = (
     routing => [qw(arrive arrive_ok agent_of conv agent_get load_of
@@ -122,6 +123,20 @@ sub post_from {
     my ($status) = $head =~ m{^HTTP/1\.1 (\d+)};
     my %h = map { /^([^:]+):\s*(.*)$/ ? (lc $1, $2) : () } split /\r\n/, $head;
     return ($status, eval { $Json->decode($out) }, \%h);
+}
+
+# $method tenants/$tenant/$path with $body and $token: (status, json, raw)
+sub tenant_call {
+    my ($tenant, $token, $method, $path, $body) = @_;
+    return api($method => "tenants/$tenant/$path", $body, token => $token);
+}
+
+# the same, which must answer $want (200): its json
+sub tenant_call_ok {
+    my ($tenant, $token, $method, $path, $body, $want) = @_;
+    my ($s, $j, $raw) = tenant_call($tenant, $token, $method, $path, $body);
+    die "$method $path: $s " . ($raw // '') . "\n" unless $s == ($want // 200);
+    return $j;
 }
 
 sub login_token {

@@ -6,10 +6,8 @@
 -- Returns the conversation: assigned to an agent, or waiting with its
 -- position and estimated wait.
 
-if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
-
-local b = body()
-if b == nil then return bad('body', 'must be a JSON object') end
+local b, err = body_prologue()
+if err then return err end
 if not valid_id(b.customer) then
     return bad('customer', 'must be 1-64 of A-Z a-z 0-9 _ - .')
 end

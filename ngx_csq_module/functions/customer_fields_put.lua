@@ -6,9 +6,8 @@
 -- removed field had stay on the records (shown, not searched anew) and
 -- come back into use if the field is defined again.
 
-if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
-local b = body()
-if b == nil then return bad('body', 'must be a JSON object') end
+local b, err = body_prologue()
+if err then return err end
 
 local list = b.fields
 if type(list) ~= 'table' or #list > 50 then

@@ -39,13 +39,7 @@ else
     return bad('view', 'must be one of all, mine, pool')
 end
 
-local maxl = csv_out and 10000 or 200
-local limit = math.max(1, math.min(tonumber(qs.limit) or
-                                   (csv_out and maxl or 50), maxl))
-local total = limit
-if csv_out then
-    limit = math.min(CSV_BATCH, total - csv_done)
-end
+local limit, total = page_rows(qs, csv_out, csv_done)
 local before = tonumber(csv_from or qs.before)
 local top = before and ('(' .. before) or '+inf'
 if qs.before and not before then return bad('before', 'must be a cursor') end

@@ -29,9 +29,7 @@ for _, f in ipairs({ 'add_tags', 'remove_tags' }) do
         end
     end
 end
-local o = b.owner
-if o ~= nil and o ~= cjson.null and (not valid_id(o)
-   or redis.call('SISMEMBER', key('agents'), o) == 0) then
+if not owner_ok(b.owner) then
     return bad('owner', 'must name an existing agent or be null')
 end
 if b.library ~= nil and type(b.library) ~= 'boolean' then

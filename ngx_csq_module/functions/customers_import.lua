@@ -27,10 +27,7 @@ if type(b.csv) ~= 'string' or #b.csv == 0 then
     return bad('csv', 'must be the CSV text')
 end
 local owner = b.owner
-if owner ~= nil and owner ~= cjson.null and (not valid_id(owner)
-   or redis.call('SISMEMBER', key('agents'), owner) == 0) then
-    return bad('owner', 'must name an existing agent')
-end
+if not owner_ok(owner) then return bad('owner', 'must name an existing agent') end
 
 local defs = cust_field_defs()
 local head, pos = csv_rows(b.csv, 1, 1)

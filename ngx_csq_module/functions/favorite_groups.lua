@@ -4,9 +4,8 @@
 -- 50 of 1-64 bytes.  Favorites of a renamed group follow it; those of a
 -- group no longer listed have no group.
 
-if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
-local b = body()
-if b == nil then return bad('body', 'must be a JSON object') end
+local b, err = body_prologue()
+if err then return err end
 
 local a = agent(ACTOR)
 if a == nil then return fail(404, 'not_found', 'no such agent') end

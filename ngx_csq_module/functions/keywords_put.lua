@@ -5,10 +5,8 @@
 -- At most 500 rules; each 1 to 5 replies of up to 2000 bytes, each with at
 -- most 5 interaction links.  The first rule that matches answers.
 
-if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
-
-local b = body()
-if b == nil then return bad('body', 'must be a JSON object') end
+local b, err = body_prologue()
+if err then return err end
 local rules = b.rules
 if type(rules) ~= 'table' or #rules > 500 then
     return bad('rules', 'must be an array of at most 500 rules')

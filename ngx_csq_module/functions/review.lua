@@ -45,13 +45,7 @@ if cursor and cursor ~= '' then
     if not bms then return bad('before', 'must be a cursor') end
 end
 
-local maxl = csv_out and 10000 or 200
-local limit = math.max(1, math.min(tonumber(qs.limit) or
-                                   (csv_out and maxl or 50), maxl))
-local total = limit
-if csv_out then
-    limit = math.min(CSV_BATCH, total - csv_done)
-end
+local limit, total = page_rows(qs, csv_out, csv_done)
 local top = tonumber(qs.to) and ('(' .. qs.to) or '+inf'
 if bms and (not tonumber(qs.to) or tonumber(bms) < tonumber(qs.to)) then
     top = bms

@@ -4,10 +4,8 @@
 --                             "attributes.<name>" }, queue } ],
 --         fallback_queue }
 
-if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
-
-local b = body()
-if b == nil then return bad('body', 'must be a JSON object') end
+local b, err = body_prologue()
+if err then return err end
 
 local rules = b.rules or {}
 if type(rules) ~= 'table' or #rules > 1000 then

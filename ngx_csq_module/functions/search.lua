@@ -102,13 +102,7 @@ if kinds ~= 'messages' then
         checked = checked + 1
         local c = cust_get(id)
         if not c or not cust_visible(c) then return true end
-        local parts = { c.name or '', c.phone or '', c.email or '',
-                        c.company or '' }
-        for _, v in pairs(cjson.decode(c.fields or '{}')) do
-            if type(v) == 'table' then v = table.concat(v, ' ') end
-            parts[#parts + 1] = tostring(v)
-        end
-        if not sx_has(table.concat(parts, ' '), runs) then return true end
+        if not sx_has(sx_customer_text(c), runs) then return true end
         list[#list + 1] = cust_view(c)
         return #list < limit
     end)

@@ -221,6 +221,15 @@ local function hash(k)
     return t
 end
 
+-- hash k with its id, or nil
+local function record(k, id)
+    local t = hash(k)
+    if t then
+        t.id = id
+    end
+    return t
+end
+
 local function body()
     if ARGV[5] == nil or ARGV[5] == '' then
         return {}
@@ -432,19 +441,24 @@ local function address_count(kind, limit, addr)
     end
 end
 
--- what a tenant's PUT of <id> needs first: the tenant, a valid id, a body
-local function put_prologue()
+-- what a tenant's call with a body needs first: the tenant, a body
+local function body_prologue()
     if not tenant_exists() then
         return nil, fail(404, 'not_found', 'no such tenant')
-    end
-    if not valid_id(ID) then
-        return nil, bad('id', 'must be 1-64 of A-Z a-z 0-9 _ - .')
     end
     local b = body()
     if b == nil then
         return nil, bad('body', 'must be a JSON object')
     end
     return b
+end
+
+-- what a tenant's PUT of <id> needs first: the tenant, a valid id, a body
+local function put_prologue()
+    if tenant_exists() and not valid_id(ID) then
+        return nil, bad('id', 'must be 1-64 of A-Z a-z 0-9 _ - .')
+    end
+    return body_prologue()
 end
 
 -- a query string's parameters (%XX and + decoded)
@@ -499,6 +513,19 @@ local function csv_call()
         return true, cur, tonumber(done)
     end
     return false
+end
+
+-- the rows a list call gives: the query's limit (default 50, at most 200;
+-- a CSV request's 10,000) and of those, for a CSV call, this call's;
+-- returns the rows of this call and of the whole request
+local function page_rows(qs, csv_out, csv_done)
+    local maxl = csv_out and 10000 or 200
+    local total = math.max(1, math.min(tonumber(qs.limit) or
+                                       (csv_out and maxl or 50), maxl))
+    if csv_out then
+        return math.min(CSV_BATCH, total - csv_done), total
+    end
+    return total, total
 end
 
 -- one CSV call's reply: its lines; the cursor after them (nil: no more);

@@ -61,11 +61,7 @@ end
 
 -- the record of id, with its id, or nil
 local function cust_get(id)
-    local c = hash(key('cust', id))
-    if c then
-        c.id = id
-    end
-    return c
+    return record(key('cust', id), id)
 end
 
 -- may the caller read (and work on) customer c?  Supervisors and admins
@@ -198,6 +194,13 @@ local function cust_field_value(d, v)
     return v
 end
 
+-- is `owner` (from a body) null, absent or an agent of the tenant?
+local function owner_ok(owner)
+    return owner == nil or owner == cjson.null or owner == ''
+           or (valid_id(owner)
+               and redis.call('SISMEMBER', key('agents'), owner) == 1)
+end
+
 -- a tag: 1-64 bytes, no control characters
 local function cust_tag_ok(s)
     return type(s) == 'string' and #s >= 1 and #s <= 64
@@ -312,8 +315,7 @@ local function cust_check(b, c, defs)
     local owner = b.owner
     if owner == cjson.null then owner = '' end
     if owner ~= nil then
-        if owner ~= '' and (not valid_id(owner)
-            or redis.call('SISMEMBER', key('agents'), owner) == 0) then
+        if not owner_ok(owner) then
             return nil, bad('owner', 'must name an existing agent or be null')
         end
         local cur = c.owner or ''

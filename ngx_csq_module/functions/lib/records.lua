@@ -71,6 +71,19 @@ local function tl_read(k, before, n)
     return read, #read >= 2 * n, tonumber(read[#read])
 end
 
+-- a source of JSON members (notes, pages viewed): items of that kind
+local TL_KEYS = { note = 'notes', page = 'trail' }
+local function tl_json(kind, id, before, n)
+    local out = {}
+    local read, full, last = tl_read(key('cust', id, TL_KEYS[kind]), before, n)
+    for i = 1, #read, 2 do
+        local item = cjson.decode(read[i])
+        item.kind = kind
+        out[#out + 1] = { at = tonumber(read[i + 1]), item = item }
+    end
+    return out, full, last
+end
+
 local TIMELINE_SOURCES = {
     conversations = function(id, before, n)
         local out = {}
@@ -94,26 +107,8 @@ local TIMELINE_SOURCES = {
         end
         return out, full, last
     end,
-    notes = function(id, before, n)
-        local out = {}
-        local read, full, last = tl_read(key('cust', id, 'notes'), before, n)
-        for i = 1, #read, 2 do
-            local item = cjson.decode(read[i])
-            item.kind = 'note'
-            out[#out + 1] = { at = tonumber(read[i + 1]), item = item }
-        end
-        return out, full, last
-    end,
-    pages = function(id, before, n)
-        local out = {}
-        local read, full, last = tl_read(key('cust', id, 'trail'), before, n)
-        for i = 1, #read, 2 do
-            local item = cjson.decode(read[i])
-            item.kind = 'page'
-            out[#out + 1] = { at = tonumber(read[i + 1]), item = item }
-        end
-        return out, full, last
-    end,
+    notes = function(id, before, n) return tl_json('note', id, before, n) end,
+    pages = function(id, before, n) return tl_json('page', id, before, n) end,
 }
 
 -- customer id's timeline of the given sources, newest first: about n

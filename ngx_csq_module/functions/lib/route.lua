@@ -37,11 +37,7 @@ local function has_room(a)
 end
 
 local function agent(id)
-    local a = hash(key('a', id))
-    if a then
-        a.id = id
-    end
-    return a
+    return record(key('a', id), id)
 end
 
 -- what routing reads of an agent (nil: no such agent)

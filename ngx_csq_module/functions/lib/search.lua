@@ -123,15 +123,21 @@ local function sx_add(coll, n, text)
     end
 end
 
--- customer c (its record) indexed as it is now
-local function sx_customer(c)
+-- what of customer c (its record) is searched: name, phone, email,
+-- company and business fields
+local function sx_customer_text(c)
     local parts = { c.name or '', c.phone or '', c.email or '',
                     c.company or '' }
     for _, v in pairs(cjson.decode(c.fields or '{}')) do
         if type(v) == 'table' then v = table.concat(v, ' ') end
         parts[#parts + 1] = tostring(v)
     end
-    local text = table.concat(parts, ' ')
+    return table.concat(parts, ' ')
+end
+
+-- customer c (its record) indexed as it is now
+local function sx_customer(c)
+    local text = sx_customer_text(c)
     if not string.find(text, '%w') then
         redis.call('HDEL', key('sx', 'u', 'cur'), c.id)
         return
