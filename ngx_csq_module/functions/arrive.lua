@@ -17,8 +17,12 @@ local f, err = fields(b, {
     { 'name', 'string', 200 } })
 if err then return err end
 local phone, email = norm_phone(b.phone), norm_email(b.email)
-if b.phone ~= nil and phone == nil then return bad('phone', 'must be a phone number') end
-if b.email ~= nil and email == nil then return bad('email', 'must be an email address') end
+if b.phone ~= nil and phone == nil then
+    return bad('phone', 'must be a phone number')
+end
+if b.email ~= nil and email == nil then
+    return bad('email', 'must be an email address')
+end
 
 local channel = f.channel or 'web'
 local language, product, prio = f.language, f.product, f.priority

@@ -42,8 +42,8 @@ for _, k in ipairs({ 'phone', 'email' }) do
     end
 end
 local tags, seen = {}, {}
-for _, l in ipairs({ cjson.decode(a.tags or '[]'), cjson.decode(f.tags or '[]') })
-do
+for _, l in ipairs({ cjson.decode(a.tags or '[]'),
+                     cjson.decode(f.tags or '[]') }) do
     for _, tg in ipairs(l) do
         if not seen[tg] then seen[tg] = true; tags[#tags + 1] = tg end
     end

@@ -20,7 +20,9 @@ local qs = query(ARGV[5])
 local view = qs.view or (sup and 'all' or 'mine')
 local base
 if qs.owner and qs.owner ~= '' then
-    if not valid_id(qs.owner) then return bad('owner', 'must be an agent id') end
+    if not valid_id(qs.owner) then
+        return bad('owner', 'must be an agent id')
+    end
     if not sup and qs.owner ~= ACTOR then
         return fail(403, 'forbidden', 'another agent\'s customers are for '
                     .. 'supervisors')

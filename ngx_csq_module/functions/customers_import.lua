@@ -4,10 +4,11 @@
 -- names the columns: id, name, phone, email, company, remark, avatar,
 -- owner, tags (separated by ;), and the tenant's fields (as field:<name>
 -- or <name>; a multiselect's options separated by ;); an export's added
--- and last_seen are taken and left alone, so an export imports back.  Each row is
--- matched by id, else phone, else email (R6.1) and updates that customer,
--- or makes a new one (id u<n> when none is given); an empty cell changes
--- nothing; a cell our export defused ('=...) comes back as it was.
+-- and last_seen are taken and left alone, so an export imports back.
+-- Each row is matched by id, else phone, else email (R6.1) and updates
+-- that customer, or makes a new one (id u<n> when none is given); an
+-- empty cell changes nothing; a cell our export defused ('=...) comes
+-- back as it was.
 -- A row that fails a check is reported, nothing of it kept.
 --
 -- At most BATCH rows a call, so that Redis is never held for long: nginx
@@ -27,7 +28,9 @@ if type(b.csv) ~= 'string' or #b.csv == 0 then
     return bad('csv', 'must be the CSV text')
 end
 local owner = b.owner
-if not owner_ok(owner) then return bad('owner', 'must name an existing agent') end
+if not owner_ok(owner) then
+    return bad('owner', 'must name an existing agent')
+end
 
 local defs = cust_field_defs()
 local head, pos = csv_rows(b.csv, 1, 1)

@@ -21,7 +21,9 @@ local qs = query(ARGV[5])
 
 local idx = key('convs')
 if qs.agent and qs.agent ~= '' then
-    if not valid_id(qs.agent) then return bad('agent', 'must be an agent id') end
+    if not valid_id(qs.agent) then
+        return bad('agent', 'must be an agent id')
+    end
     idx = key('convs', 'a', qs.agent)
 elseif qs.queue and qs.queue ~= '' then
     if not valid_id(qs.queue) then return bad('queue', 'must be a queue id') end

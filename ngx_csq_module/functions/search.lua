@@ -60,7 +60,8 @@ if kinds ~= 'customers' then
         end
         return cache[cid]
     end
-    local next_m = sx_scan('m', terms, kinds == 'messages' and before, function(n)
+    local mbefore = kinds == 'messages' and before
+    local next_m = sx_scan('m', terms, mbefore, function(n)
         if checked >= SX_VERIFY_MAX then return false end
         local cid, id = sx_message(n)
         local ms = id and tonumber(string.match(id, '^(%d+)'))

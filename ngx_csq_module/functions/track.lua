@@ -9,7 +9,8 @@ if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 local TRACK_RATE = 30
 
 if ROLE ~= 'customer' then
-    return fail(403, 'forbidden', 'page views are reported by a visitor\'s page')
+    return fail(403, 'forbidden',
+                'page views are reported by a visitor\'s page')
 end
 local t = hash(KEYS[1])
 if not origin_ok(t) then return origin_refused() end

@@ -218,7 +218,8 @@ local function cust_view(c, full)
         owner = (c.owner or '') ~= '' and c.owner or cjson.null,
         private = c.private == '1', library = c.library == '1',
         added = tonumber(c.added) or 0, blacklisted = c.blacklisted == '1',
-        created = tonumber(c.created) or 0, last_seen = tonumber(c.last_seen) or 0,
+        created = tonumber(c.created) or 0,
+        last_seen = tonumber(c.last_seen) or 0,
         last_channel = c.last_channel or '',
         last_agent = (c.last_agent or '') ~= '' and c.last_agent
                      or cjson.null,
