@@ -14,6 +14,8 @@
 #                      for 10 minutes (bench/soak.sh)
 #   make bench-overload   the relay at twice the most it takes for 60 s,
 #                 then back to normal (bench/overload.sh)
+#   make bench-search  global search over 1,000,000 messages and 100,000
+#                 customers, and transcript pages (bench/search.sh)
 #   make drill    fault drills under chat load: kill -9 of a worker, reload,
 #                 Redis restart, pub/sub loss (bench/drill.sh), and a
 #                 reconnect storm of 10,000 sockets (bench/storm.sh); t/061
@@ -49,7 +51,7 @@ PROVE        := prove -I$(ROOT) -I$(ROOT)/t/runner -r
 
 .PHONY: all deps deps-run deps-test deps-bench run test test-valgrind \
         test-upstream bench bench-relay bench-conns bench-soak \
-        bench-overload drill fuzz \
+        bench-overload bench-search drill fuzz \
         clean
 
 all: $(MODULE)
@@ -153,6 +155,9 @@ bench-soak: deps-bench $(MODULE)
 
 bench-overload: deps-bench $(MODULE)
 	@bash bench/overload.sh
+
+bench-search: deps-bench $(MODULE)
+	@bash bench/search.sh
 
 drill: deps-bench $(MODULE)
 	@bash bench/drill.sh

@@ -107,6 +107,8 @@ api(PUT => 'tenants/acme/customers/k2', { name => 'Li Lei', owner => 'bob',
     token => $P);
 is_deeply [map { $_->{id} } @{ search(alice => '小明')->{customers} }], ['k1'],
           'R6.4 customers by name';
+is_deeply [map { $_->{id} } @{ search(alice => '王')->{customers} }], ['k1'],
+          '... by a surname alone';
 is_deeply [map { $_->{id} } @{ search(alice => '13800138000')->{customers} }],
           ['k1'], '... by phone, without its country code';
 is_deeply [map { $_->{id} } @{ search(alice => 'example')->{customers} }],
@@ -153,6 +155,25 @@ is_deeply search(sue => 'refund', '&in=messages')->{customers}, undef,
 ($s) = api(GET => 'tenants/acme/search?q=refund', undef,
            token => login_token('globex', 'gil'));
 is $s, 403, 'R9.1 an agent of another tenant: 403';
+
+# --- a busy tenant: the tick runs more steps while its step is full
+
+my $busy_ms = int(time * 1000);
+redis_cmd('HSET', "${K}c:c8888", 'id', 'c8888', 'customer', 'cu8',
+          'state', 'ended', 'created', $busy_ms);
+for my $i (1 .. 2500) {
+    redis_cmd('XADD', "${K}log:c8888", "$busy_ms-$i", 'm',
+              encode_json({ kind => 'text', from => { role => 'customer' },
+                            text => "busy tenant $i" }));
+}
+my $t1 = time;
+redis_cmd('SADD', "${K}sx:dirty", 'c8888');
+sleep 0.1 while redis_cmd('SCARD', "${K}sx:dirty") && time - $t1 < 15;
+my $busy = time - $t1;
+is redis_cmd('STRLEN', "${K}sx:m:t:busy"), 4 * 2500,
+   'R6.4 2,500 messages at once are indexed by the tick';
+cmp_ok $busy, '<', 3, sprintf('... within %.1f s (300 a step, more steps '
+                              . 'while a step is full)', $busy);
 
 # --- paging and bounds: 3,000 messages, 40 of them with a rarer word
 
@@ -201,5 +222,34 @@ is scalar @{ $j->{messages} }, 50, 'a common word: a page of 50';
 cmp_ok $xr, '<=', 50, "R9.6 ... reading 50 texts ($xr)";
 cmp_ok $gr, '<=', 60, "R9.6 ... and a few reads of postings ($gr)";
 ok $j->{next_messages}, '... and a cursor for more';
+
+# a page that stops at its 300 texts checked goes on from the one it did
+# not check (301 candidates, the oldest the only match)
+my $raw_json = JSON::PP->new;     # the texts are UTF-8 bytes already
+redis_cmd('HSET', "${K}c:c9999", 'id', 'c9999', 'customer', 'cu9',
+          'state', 'ended', 'created', $ms);
+my $ms2 = $ms + 10;
+redis_cmd('XADD', "${K}log:c9999", "$ms2-1", 'm',
+          $raw_json->encode({ kind => 'text', from => { role => 'customer' },
+                        text => "申请退款 the one" }));
+for my $i (2 .. 301) {
+    redis_cmd('XADD', "${K}log:c9999", "$ms2-$i", 'm',
+              $raw_json->encode({ kind => 'text', from => { role => 'customer' },
+                            text => "申请了请退回退款 $i" }));
+}
+redis_cmd('SADD', "${K}sx:dirty", 'c9999');
+index_all();
+my @hits;
+$next = undef;
+my $pages = 0;
+do {
+    $j = search(sue => '申请退款', '&in=messages'
+                                  . ($next ? "&before=$next" : ''));
+    push @hits, @{ texts($j) };
+    $next = $j->{next_messages};
+} while ($next && ++$pages < 10);
+ok scalar(grep { $_ eq '申请退款 the one' } @hits),
+   'R6.4 a page stopped by its checks goes on from the text it did not check';
+cmp_ok $pages, '>=', 1, "... over more than one page ($pages)";
 
 done_testing();

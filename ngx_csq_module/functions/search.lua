@@ -62,7 +62,7 @@ if kinds ~= 'customers' then
     end
     local mbefore = kinds == 'messages' and before
     local next_m = sx_scan('m', terms, mbefore, function(n)
-        if checked >= SX_VERIFY_MAX then return false end
+        if checked >= SX_VERIFY_MAX then return 'before' end
         local cid, id = sx_message(n)
         local ms = id and tonumber(string.match(id, '^(%d+)'))
         if not cid or (from and ms < from) or (to and ms >= to) then
@@ -95,7 +95,7 @@ if kinds ~= 'messages' then
     local docs, cur = key('sx', 'u', 'docs'), key('sx', 'u', 'cur')
     local next_u = sx_scan('u', terms, kinds == 'customers' and before,
                            function(n)
-        if checked >= SX_VERIFY_MAX then return false end
+        if checked >= SX_VERIFY_MAX then return 'before' end
         local id = redis.call('HGET', docs, n)
         if not id or tonumber(redis.call('HGET', cur, id)) ~= n then
             return true                 -- an older version of a customer

@@ -15,9 +15,10 @@
 --    retention goes, a bounded number a run (retention.lua).
 --  - search (R6.4): what conversations logged since is indexed, a
 --    bounded number a run (search.lua).
--- Returns { ended, assigned, swept, indexed }.
+-- Returns { ended, assigned, swept, indexed, more to index (1: the step
+-- was full, nginx runs index_step), the tenant }.
 
-if not tenant_exists() then return { 0, 0, 0, 0 } end
+if not tenant_exists() then return { 0, 0, 0, 0, 0, TENANT } end
 
 local t = hash(KEYS[1])
 local ended_n, assigned = 0, 0
@@ -114,4 +115,6 @@ for _, qid in ipairs(redis.call('SMEMBERS', key('queues'))) do
     end
 end
 
-return { ended_n, assigned, sweep(t), search_step() }
+local indexed = search_step()
+return { ended_n, assigned, sweep(t), indexed,
+         indexed >= SEARCH_STEP and 1 or 0, TENANT }

@@ -3,7 +3,8 @@
 -- the query over it.
 --
 -- Terms.  Text is cut into runs: CJK runs (Han, kana, Hangul) give their
--- character bigrams (a run of one character gives itself); other runs of
+-- character bigrams (a run of one character gives itself; a customer's
+-- give every character too, so that a surname finds); other runs of
 -- letters and digits are words, in lower case (ASCII), at least 2 bytes,
 -- cut at 32.  "我想申请退款" gives 我想 想申 申请 请退 退款; "Refund
 -- please" gives refund, please.  A query is cut the same way; a document
@@ -38,6 +39,7 @@ local SX_CHUNK = 512                -- postings read at once (documents)
 local SX_READ_BUDGET = 1024 * 1024  -- bytes of postings a query reads
 local SX_VERIFY_MAX = 300           -- documents a query checks the text of
 local SX_DOC = 16                   -- bytes of a message's document entry
+local SX_RANGE_MAX = 65536          -- postings of a term read as a range
 
 -- the runs of text s: { cjk = bool, s = text (lower case), chars = {...} }
 local function sx_runs(s)
@@ -87,8 +89,9 @@ local function sx_runs(s)
     return runs
 end
 
--- the terms of runs, each once: a list
-local function sx_terms(runs)
+-- the terms of runs, each once: a list; with unigrams, every character
+-- of a CJK run too (customers: a surname alone finds its names)
+local function sx_terms(runs, unigrams)
     local seen, out = {}, {}
     local function add(t)
         if not seen[t] then
@@ -98,8 +101,10 @@ local function sx_terms(runs)
     end
     for _, r in ipairs(runs) do
         if r.cjk then
-            if #r.chars == 1 then
-                add(r.chars[1])
+            for i = 1, #r.chars do
+                if unigrams or #r.chars == 1 then
+                    add(r.chars[i])
+                end
             end
             for i = 1, #r.chars - 1 do
                 add(r.chars[i] .. r.chars[i + 1])
@@ -116,9 +121,9 @@ local function sx_key(coll, term)
 end
 
 -- document n of collection coll has the terms of text
-local function sx_add(coll, n, text)
+local function sx_add(coll, n, text, unigrams)
     local p = struct.pack('>I4', n)
-    for _, t in ipairs(sx_terms(sx_runs(text))) do
+    for _, t in ipairs(sx_terms(sx_runs(text), unigrams)) do
         redis.call('APPEND', sx_key(coll, t), p)
     end
 end
@@ -151,7 +156,7 @@ local function sx_customer(c)
     local n = redis.call('HINCRBY', KEYS[1], 'sxu', 1)
     redis.call('HSET', key('sx', 'u', 'docs'), n, c.id)
     redis.call('HSET', key('sx', 'u', 'cur'), c.id, n)
-    sx_add('u', n, text)
+    sx_add('u', n, text, true)
 end
 
 -- one run of the indexer: messages the marked conversations logged since
@@ -210,11 +215,44 @@ local function sx_seek(k, m, n)
     return lo
 end
 
+-- postings raw (4 bytes each) as a list of numbers
+local function sx_decode(raw)
+    local out, n = {}, #raw / 4
+    for at = 0, n - 1, 1000 do
+        local m = math.min(1000, n - at)
+        local v = { struct.unpack('>' .. string.rep('I4', m), raw, at * 4 + 1) }
+        for j = 1, m do out[at + j] = v[j] end
+    end
+    return out
+end
+
+-- in postings raw (n entries), the first entry >= d from entry p on
+-- (0-based), galloping: candidates come in order, so p only grows
+local function sx_gallop(raw, n, p, d)
+    local step, top = 1, p
+    while top < n and struct.unpack('>I4', raw, top * 4 + 1) < d do
+        p = top + 1
+        top = top + step
+        step = step * 2
+    end
+    if top > n then top = n end
+    while p < top do
+        local mid = math.floor((p + top) / 2)
+        if struct.unpack('>I4', raw, mid * 4 + 1) < d then
+            p = mid + 1
+        else
+            top = mid
+        end
+    end
+    return p
+end
+
 -- the documents of collection coll that have every term, newest first,
--- below document `below` (nil: from the newest); each goes to want(n)
--- until it returns false.  Returns the cursor to go on from (documents
--- below it are still to see) when it stopped before the end: want() had
--- enough, or the read budget is spent; nil when it went over them all.
+-- below document `below` (nil: from the newest); each goes to want(n):
+-- true goes on, false stops after n, 'before' stops before n (it was not
+-- looked at).  Returns the cursor to go on from (documents below it are
+-- still to see) when it stopped before the end: want() had enough, or
+-- the read budget is spent; nil when it went over them all.
 local function sx_scan(coll, terms, below, want)
     local keys, lens, order = {}, {}, {}
     for i, t in ipairs(terms) do
@@ -233,43 +271,46 @@ local function sx_scan(coll, terms, below, want)
         local lo = math.max(0, hi - SX_CHUNK)
         local raw = redis.call('GETRANGE', rk, lo * 4, hi * 4 - 1)
         budget = budget - #raw
-        local cands, ok = {}, {}
-        for j = 1, #raw, 4 do
-            local d = struct.unpack('>I4', raw, j)
-            cands[#cands + 1] = d
-            ok[d] = true
-        end
+        local cands = sx_decode(raw)
+        local ok = {}
+        for j = 1, #cands do ok[j] = true end
         for x = 2, #order do
             local k, m = keys[order[x]], lens[order[x]]
             local a = sx_seek(k, m, cands[1])
             local b = sx_seek(k, m, cands[#cands] + 1)
-            if b - a > #cands * 24 then
-                -- a common term: each candidate looked up, not its range
-                for d in pairs(ok) do
-                    local at = sx_seek(k, m, d)
-                    if at >= m or struct.unpack('>I4', redis.call('GETRANGE',
-                                   k, at * 4, at * 4 + 3)) ~= d then
-                        ok[d] = nil
+            if b - a > SX_RANGE_MAX then
+                -- a range too long to read: each candidate looked up
+                for j = 1, #cands do
+                    if ok[j] then
+                        local at = sx_seek(k, m, cands[j])
+                        ok[j] = at < m and struct.unpack('>I4',
+                                redis.call('GETRANGE', k, at * 4, at * 4 + 3))
+                                == cands[j]
                     end
                 end
                 budget = budget - #cands * 64
             else
-                local have = {}
-                if b > a then
-                    local r2 = redis.call('GETRANGE', k, a * 4, b * 4 - 1)
-                    budget = budget - #r2
-                    for j = 1, #r2, 4 do
-                        have[struct.unpack('>I4', r2, j)] = true
+                local r2 = b > a and redis.call('GETRANGE', k, a * 4,
+                                                b * 4 - 1) or ''
+                budget = budget - #r2
+                local n2, p = #r2 / 4, 0
+                for j = 1, #cands do
+                    if ok[j] then
+                        p = sx_gallop(r2, n2, p, cands[j])
+                        ok[j] = p < n2 and struct.unpack('>I4', r2,
+                                                         p * 4 + 1) == cands[j]
                     end
-                end
-                for d in pairs(ok) do
-                    if not have[d] then ok[d] = nil end
                 end
             end
         end
         for j = #cands, 1, -1 do
-            if ok[cands[j]] and not want(cands[j]) then
-                return j > 1 and cands[j] or (lo > 0 and cands[j] or nil)
+            if ok[j] then
+                local go = want(cands[j])
+                if go == 'before' then
+                    return cands[j] + 1
+                elseif not go then
+                    return (j > 1 or lo > 0) and cands[j] or nil
+                end
             end
         end
         hi = lo
