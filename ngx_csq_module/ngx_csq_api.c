@@ -103,6 +103,8 @@ static char  *ngx_csq_arrays_batch[] = { "customers", "add_tags",
                                          "remove_tags", NULL };
 static char  *ngx_csq_arrays_fields[] = { "fields", NULL };
 static char  *ngx_csq_arrays_groups[] = { "groups", NULL };
+static char  *ngx_csq_arrays_wrapup[] = { "topics", "statuses",
+                                          "note_fields", NULL };
 
 
 static ngx_csq_route_t  ngx_csq_routes[] = {
@@ -200,6 +202,27 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
     { NGX_HTTP_GET, "tenants/:t/conversations/export",
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_FN_REVIEW,
       NGX_CSQ_API_QUERY|NGX_CSQ_API_CSV, NULL, NULL, "csv", NULL },
+
+    /* the wrap-up (R4.6), private notes, the customer's rating (R8.5) */
+
+    { NGX_HTTP_PUT, "tenants/:t/wrapup", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_FN_WRAPUP_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL,
+      ngx_csq_arrays_wrapup },
+
+    { NGX_HTTP_GET, "tenants/:t/wrapup", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_WRAPUP_GET, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/conversations/:id/wrapup",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_WRAPUP, NGX_CSQ_API_BODY, NULL,
+      NULL, NULL, NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/conversations/:id/notes",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_NOTE, NGX_CSQ_API_BODY, NULL,
+      NULL, NULL, NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/conversations/:id/rating",
+      NGX_CSQ_ROLE_CUSTOMER, NGX_CSQ_FN_CONV_RATING, NGX_CSQ_API_BODY, NULL,
+      NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/conversations/:id/messages",
       NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_MESSAGES, NGX_CSQ_API_QUERY,

@@ -2,7 +2,8 @@
 -- GET tenants/<t>/conversations/<id>/messages?before=<id>|after=<id>&
 -- limit=: a transcript, a page at a time both ways (R5.3, R5.5): the
 -- newest limit (50, at most 200) messages, or those just before or just
--- after a message id, oldest first, with more_before and more_after.
+-- after a message id, oldest first, with more_before and more_after, and
+-- the conversation's private notes (conv_note.lua).
 -- Who may read it: lib/records.lua.  A conversation deleted after the
 -- tenant's retention is 404 not_found.
 
@@ -52,5 +53,11 @@ for i, e in ipairs(read) do
     m.id = e[1]
     msgs[i] = m
 end
+-- the private notes (agents only, never in the log): all of them
+local notes = {}
+for i, n in ipairs(redis.call('ZRANGE', key('c', ID, 'notes'), 0, -1)) do
+    notes[i] = cjson.decode(n)
+end
 return reply(200, { conversation = conv_summary(ID, c), messages = arr(msgs),
-                    more_before = more_before, more_after = more_after })
+                    more_before = more_before, more_after = more_after,
+                    notes = arr(notes) })

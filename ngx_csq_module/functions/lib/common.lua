@@ -180,9 +180,14 @@ end
 
 -- the reply: the JSON object t; for a socket's client frame, the ack
 -- frame with t's fields
+-- t as JSON, arr() empty arrays as []
+local function encode(t)
+    return (string.gsub(cjson.encode(t),
+                        '"\\u0001csq%-empty%-array\\u0001"', '[]'))
+end
+
 local function reply(status, t)
-    local json = string.gsub(cjson.encode(t),
-                             '"\\u0001csq%-empty%-array\\u0001"', '[]')
+    local json = encode(t)
     if REF then
         json = frame_of('ack', json)
     end

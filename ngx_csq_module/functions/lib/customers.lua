@@ -23,36 +23,6 @@
 local CUST_TAGS_MAX = 20
 local BLACKLIST_TEXT = 'Sorry, we cannot take your conversation.'
 local CUST_NOTES_MAX = 1000
-local CUST_FIELD_TYPES = { text = true, number = true, date = true,
-                           select = true, multiselect = true, phone = true,
-                           email = true }
-
--- a phone number as it is matched: digits, with a leading + kept;
--- nil when it is not one (5 to 20 digits)
-local function norm_phone(s)
-    if type(s) ~= 'string' or #s > 40
-       or not string.match(s, '^%+?[%d%s%-%.%(%)]+$') then
-        return nil
-    end
-    local plus = string.sub(s, 1, 1) == '+' and '+' or ''
-    local d = string.gsub(s, '%D', '')
-    if #d < 5 or #d > 20 then
-        return nil
-    end
-    return plus .. d
-end
-
--- an email address as it is matched: trimmed, in lower case
-local function norm_email(s)
-    if type(s) ~= 'string' then
-        return nil
-    end
-    s = string.lower(string.match(s, '^%s*(.-)%s*$'))
-    if #s > 254 or not string.match(s, '^[^@%s]+@[^@%s]+%.[^@%s]+$') then
-        return nil
-    end
-    return s
-end
 
 -- the record a contact id stands for (itself unless matched or merged)
 local function cust_id(contact)
@@ -145,53 +115,6 @@ local function cust_field_defs(t)
     local by = {}
     for _, d in ipairs(list) do by[d.name] = d end
     return by, list
-end
-
--- a business field's value checked against its definition: the value to
--- keep (nil: remove it), or nil and why not
-local function cust_field_value(d, v)
-    if v == cjson.null then
-        return nil
-    end
-    local t = d.type
-    if t == 'text' then
-        if type(v) == 'string' and #v <= 1000 then return v end
-        return nil, 'must be a text of at most 1000 bytes'
-    elseif t == 'number' then
-        if type(v) == 'number' and v == v and v > -1e15 and v < 1e15 then
-            return v
-        end
-        return nil, 'must be a number'
-    elseif t == 'date' then
-        local y, m, dd = string.match(type(v) == 'string' and v or '',
-                                      '^(%d%d%d%d)%-(%d%d)%-(%d%d)$')
-        if y and tonumber(m) >= 1 and tonumber(m) <= 12
-           and tonumber(dd) >= 1 and tonumber(dd) <= 31 then
-            return v
-        end
-        return nil, 'must be a date YYYY-MM-DD'
-    elseif t == 'phone' then
-        local p = norm_phone(v)
-        if p then return p end
-        return nil, 'must be a phone number'
-    elseif t == 'email' then
-        local e = norm_email(v)
-        if e then return e end
-        return nil, 'must be an email address'
-    end
-    local ok = {}
-    for _, o in ipairs(d.options or {}) do ok[o] = true end
-    if t == 'select' then
-        if type(v) == 'string' and ok[v] then return v end
-        return nil, 'must be one of its options'
-    end
-    if type(v) ~= 'table' or #v > #(d.options or {}) then
-        return nil, 'must be an array of its options'
-    end
-    for _, x in ipairs(v) do
-        if not ok[x] then return nil, 'must be an array of its options' end
-    end
-    return v
 end
 
 -- is `owner` (from a body) null, absent or an agent of the tenant?
@@ -304,7 +227,7 @@ local function cust_check(b, c, defs)
                 return nil, bad('fields.' .. tostring(name),
                                 'is not a field of this tenant')
             end
-            local x, why = cust_field_value(d, v)
+            local x, why = field_value(d, v)
             if why then
                 return nil, bad('fields.' .. name, why)
             end

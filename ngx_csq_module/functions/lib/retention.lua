@@ -36,7 +36,7 @@ local SWEEPERS = {
           end
           redis.call('ZREM', key('convs'), cid)
           redis.call('UNLINK', key('c', cid), key('log', cid),
-                     key('c', cid, 'socks'))
+                     key('c', cid, 'socks'), key('c', cid, 'notes'))
           redis.call('ZREM', key('abandoned'), cid)
       end },
     { index = 'visitors', field = 'visitor_retention_minutes',
