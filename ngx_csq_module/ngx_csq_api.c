@@ -224,6 +224,17 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
       NGX_CSQ_ROLE_CUSTOMER, NGX_CSQ_FN_CONV_RATING, NGX_CSQ_API_BODY, NULL,
       NULL, NULL, NULL },
 
+    { NGX_HTTP_GET, "tenants/:t/conversations/:id/targets",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_TRANSFER_TARGETS, 0, NULL, NULL, NULL,
+      NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/conversations/:id/mark",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_MARK, NGX_CSQ_API_BODY, NULL,
+      NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/marks", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_MARKS, 0, NULL, NULL, NULL, NULL },
+
     { NGX_HTTP_GET, "tenants/:t/conversations/:id/messages",
       NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_MESSAGES, NGX_CSQ_API_QUERY,
       NULL, NULL, NULL, NULL },

@@ -1,6 +1,8 @@
 -- flags: none
 -- POST tenants/<t>/conversations/<id>/transfer: to an agent or a queue
--- (its agent or a supervisor, R4.4); body: { agent } or { queue }
+-- (its agent or a supervisor, R4.4); body: { agent } or { queue }, and
+-- a note (at most 2,000 bytes) for whoever takes it: a private note of
+-- the conversation (conv_note.lua), never the customer's to see.
 -- To an agent: that agent must be on duty with room (409 otherwise).
 -- To a queue: routed there as a new arrival would be.
 
@@ -14,6 +16,8 @@ if (b.agent == nil) == (b.queue == nil) then
 end
 if b.agent ~= nil and not valid_id(b.agent) then return bad('agent', 'must be an agent id') end
 if b.queue ~= nil and not valid_id(b.queue) then return bad('queue', 'must be a queue id') end
+local note, e = opt_string(b, 'note', 2000)
+if e then return bad('note', e) end
 
 if ended(c) then return fail(409, 'conflict', 'the conversation has ended') end
 if not own_or_supervisor(c) then
@@ -51,6 +55,17 @@ if target then
     assign(ID, c, target, 'transfer')
 else
     extra.auto_reply = route_in_queue(ID, c, b.queue, q, t)
+end
+
+-- the note rides as a private note, pushed to whoever has it now
+if note and note ~= '' then
+    local n = { id = 'n' .. redis.call('HINCRBY', KEYS[1], 'noteseq', 1),
+                at = NOW, agent = ACTOR, text = note, transfer = true }
+    redis.call('ZADD', key('c', ID, 'notes'), NOW, cjson.encode(n))
+    local now_agent = redis.call('HGET', key('c', ID), 'agent')
+    if now_agent then
+        live('a', now_agent, { type = 'note', conversation = ID, note = n })
+    end
 end
 
 local pulled = from and pull(from) or 0

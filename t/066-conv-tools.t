@@ -1,8 +1,10 @@
-# issue #13 §1 (R4.6, R8.5, R9.1): the wrap-up of a conversation (topic
-# and status from the tenant's lists, a service note of admin-defined
-# fields, some required before it ends; locked once it has ended), private
-# notes inside a conversation that never reach its customer, and the
-# customer's rating (CSAT) once it has ended.
+# issue #13 §1 (R4.4, R4.6, R4.7, R8.5, R9.1): conversation tools.  The
+# wrap-up of a conversation (topic and status from the tenant's lists, a
+# service note of admin-defined fields, some required before it ends;
+# locked once it has ended); private notes inside a conversation that
+# never reach its customer; the customer's rating (CSAT) once it has
+# ended; where a conversation may be transferred, with a note for the
+# agent that takes it; pinned and hidden conversations of an agent.
 
 use strict;
 use warnings;
@@ -156,5 +158,45 @@ redis_cmd('HSET', "${K}c:$cid", 'ended', int(time * 1000) - 8 * 86400000);
                 { score => 3 });
 is $s, 409, 'R8.5 no rating a week after the end';
 is code($j), 'too_late', '... too_late';
+
+# --- transfer: whom to, and a note for whoever takes it (R4.4)
+
+set_status('acme', 'bob', status => 'online');
+my $c3 = arrive_ok('acme', customer => 'cu3');
+my $from = agent_of($c3);
+my $to = $from eq 'alice' ? 'bob' : 'alice';
+$j = ok_call($from => GET => "conversations/$c3->{id}/targets");
+is $j->{agents}[0]{id}, $to, 'R4.4 the agents it may go to, those that can '
+                              . 'take it first';
+ok $j->{agents}[0]{can_take}, '... can take it now';
+ok !$j->{agents}[-1]{can_take}, '... the others after (offline)';
+ok !grep({ $_->{id} eq $from } @{ $j->{agents} }), '... not its own agent';
+is_deeply [map { $_->{id} } @{ $j->{queues} }], ['sales'], '... and the queues';
+($s) = call($to => GET => "conversations/$c3->{id}/targets");
+is $s, 403, 'R9.1 only its agent or a supervisor asks';
+ok_call($from => POST => "conversations/$c3->{id}/transfer",
+        { agent => $to, note => 'Wants a refund for A-17' });
+$j = ok_call($to => GET => "conversations/$c3->{id}/messages");
+is $j->{notes}[0]{text}, 'Wants a refund for A-17',
+   'R4.4 the transfer\'s note for the agent that takes it';
+ok $j->{notes}[0]{transfer}, '... marked as the transfer\'s';
+
+# --- pin and hide (R4.7)
+
+$j = ok_call(alice => POST => "conversations/$cid/mark",
+             { pinned => JSON::PP::true });
+ok $j->{pinned}, 'R4.7 an agent pins a conversation of its list';
+ok_call(alice => POST => "conversations/$c2->{id}/mark",
+        { hidden => JSON::PP::true });
+$j = ok_call(alice => GET => 'marks');
+is_deeply $j->{pinned}, [$cid], '... its pins';
+is_deeply $j->{hidden}, [$c2->{id}], '... and what it hid';
+is_deeply ok_call(bob => GET => 'marks')->{pinned}, [], '... its own only';
+ok_call(alice => POST => "conversations/$cid/mark",
+        { pinned => JSON::PP::false });
+is_deeply ok_call(alice => GET => 'marks')->{pinned}, [], '... unpinned';
+($s) = call(bob => POST => "conversations/$cid/mark",
+            { pinned => JSON::PP::true });
+is $s, 403, 'R9.1 not a conversation it may not read';
 
 done_testing();

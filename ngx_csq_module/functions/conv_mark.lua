@@ -1,0 +1,39 @@
+-- flags: none
+-- POST tenants/<t>/conversations/<id>/mark: { pinned, hidden }: the
+-- calling agent pins a conversation of its list (pinned first, at most
+-- 100) or hides it from the list (R4.7, at most 1,000, the oldest let
+-- go); GET tenants/<t>/marks gives them back.  -> { conversation,
+-- pinned, hidden }
+
+local b, err = body_prologue()
+if err then return err end
+local c = hash(key('c', ID))
+if c == nil then return fail(404, 'not_found', 'no such conversation') end
+if ROLE == 'customer' or not conv_readable(ID, c) then
+    return fail(403, 'forbidden', 'not a conversation you may read')
+end
+for _, f in ipairs({ 'pinned', 'hidden' }) do
+    if b[f] ~= nil and type(b[f]) ~= 'boolean' then
+        return bad(f, 'must be true or false')
+    end
+end
+
+local pk, hk = key('a', ACTOR, 'pins'), key('a', ACTOR, 'hidden')
+if b.pinned == true then
+    if redis.call('ZSCORE', pk, ID) == false
+       and redis.call('ZCARD', pk) >= 100 then
+        return fail(409, 'too_many_pins', 'at most 100 pinned conversations')
+    end
+    redis.call('ZADD', pk, NOW, ID)
+elseif b.pinned == false then
+    redis.call('ZREM', pk, ID)
+end
+if b.hidden == true then
+    redis.call('ZADD', hk, NOW, ID)
+    redis.call('ZREMRANGEBYRANK', hk, 0, -1001)
+elseif b.hidden == false then
+    redis.call('ZREM', hk, ID)
+end
+return reply(200, { conversation = ID,
+                    pinned = redis.call('ZSCORE', pk, ID) ~= false,
+                    hidden = redis.call('ZSCORE', hk, ID) ~= false })
