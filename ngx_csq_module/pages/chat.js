@@ -244,6 +244,19 @@
     }
   }
 
+  // R8.5: once it has ended, the customer may rate it (1-5, a comment)
+  $('rate').addEventListener('submit', async (e) => {
+    e.preventDefault();
+    const score = Number(new FormData($('rate')).get('score'));
+    if (!score || !conv) return;
+    const r = await api('POST', 'conversations/' + encodeURIComponent(conv.id) + '/rating',
+      { score, comment: $('rate-comment').value.trim() }, conv.token);
+    if (r.status === 200 || errCode(r) === 'already_rated') {
+      $('rate').hidden = true;
+      $('rated').hidden = false;
+    } else banner(errMsg(r));
+  });
+
   function sysText(m) {
     const who = (m.agent && (m.agent.name || m.agent.id)) || 'An agent';
     return { assigned: who + ' joined', queued: 'Waiting for an agent', transferred: 'Transferring you\u2026',

@@ -117,6 +117,9 @@
     document.addEventListener('visibilitychange', () => { if (cur) draw(cur); markRead(); });
     refreshPickup();
     csqCustomer.init({ call, me, system: sysText, named });
+    csqTools.init({ call, cur: () => cur, banner: (t) => banner(t, true), reorder,
+      removed: removeConv,
+      ended: (c, remove) => { setState(c, 'ended'); if (remove) removeConv(c); } });
     csqLibrary.init({ call, me, staff: !!STAFF[session.role], token: () => session.token,
       show: (id) => csqCustomer.show(id), pane: () => csqCustomer.show(cur ? cur.view.customer : null) });
     if (STAFF[session.role]) {
@@ -178,6 +181,7 @@
         break;
       case 'status': if (f.agent === me) setStatus(f.status); break;
       case 'reception': if (f.agent === me) setReception(f.reception); break;
+      case 'note': if (convs.has(f.conversation)) csqTools.showNote(convs.get(f.conversation), f.note); break;
     }
   }
 
@@ -261,6 +265,7 @@
     if (!sys && m.from.role === 'customer') {
       c.cust.push(m.id);
       if (c === cur) showTyping('');
+      if (fresh && c.li.hidden) csqTools.unhide(c);   // the customer wrote again
     }
     if (c === cur) markRead();
     draw(c);
@@ -306,8 +311,9 @@
       scroller: () => (cur === c ? $('log') : null),
     });
     c.btn = el('button', { type: 'button', class: 'conv', onclick: () => open(c) });
-    c.li = el('li', { 'data-testid': 'wb-conv', 'data-id': id }, c.btn);
+    c.li = el('li', { 'data-testid': 'wb-conv', 'data-id': id, hidden: csqTools.isHidden(id) }, c.btn);
     $('list').prepend(c.li);
+    reorder();
     convs.set(id, c);
     return c;
   }
@@ -375,7 +381,10 @@
     draw(c);
     pane();
     csqCustomer.show(c.view.customer);
-    if (!c.loaded) c.loaded = sync(c);    // the newest 100
+    if (!c.loaded) {
+      c.loaded = sync(c);    // the newest 100
+      csqTools.loadNotes(c);
+    }
     markRead();
     if (matchMedia('(max-width: 900px)').matches) $('log').scrollIntoView({ block: 'nearest' });
     if (!$('input').disabled) $('input').focus();
@@ -388,6 +397,7 @@
     $('transfer').disabled = !active;
     $('close').hidden = !c || !!LIVE[c.state];
     $('input').disabled = !active;
+    csqTools.pane(c);
   }
 
   // the open conversation is read up to its last entry (while visible)
@@ -408,6 +418,11 @@
 
   function send(text, c = cur) {
     if (!c || c.state !== 'active') return false;
+    // a private note: agents only, never on the customer's socket
+    if ($('private').checked) {
+      csqTools.writeNote(c, text);
+      return true;
+    }
     const ref = csq.ref('m');
     c.thread.pending(ref, { text, kind: 'text', from: { role: 'agent', id: me, name: myName }, at: Date.now() });
     outbox.add(ref, { type: 'message', conversation: c.id, text, ref }, c.thread, () => send(text, c));
@@ -421,49 +436,28 @@
   });
   $('input').addEventListener('blur', () => typer.stop());
 
-  $('end').addEventListener('click', async () => {
-    const c = cur;
-    if (!c) return;
-    $('end').disabled = true;
-    const r = await call('POST', 'conversations/' + enc(c.id) + '/end', {});
-    if (r.status >= 200 && r.status < 300) setState(c, 'ended');
-    else { banner(errMsg(r), true); pane(); }
-  });
-
-  // "end and remove window": an ended one leaves the list
-  $('close').addEventListener('click', () => {
-    const c = cur;
-    if (!c) return;
+  // "end and remove window" (R4.5): an ended one leaves the list; a
+  // hidden one too (R4.7)
+  function removeConv(c) {
     convs.delete(c.id);
     c.li.remove();
-    cur = null;
-    $('log').replaceChildren();
-    pane();
+    if (cur === c) {
+      cur = null;
+      $('log').replaceChildren();
+      pane();
+    }
     const first = $('list').querySelector('button');
     if (first) first.focus();
-  });
+  }
+  $('close').addEventListener('click', () => { if (cur) removeConv(cur); });
 
-  const dlg = $('transfer-dialog');
-  $('transfer').addEventListener('click', () => {
-    $('transfer-error').hidden = true;
-    $('transfer-target').value = '';
-    dlg.showModal();
-    $('transfer-target').focus();
-  });
-  $('transfer-cancel').addEventListener('click', () => dlg.close());
-  $('transfer-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    const c = cur, target = $('transfer-target').value.trim();
-    if (!c || !target) return;
-    $('transfer-submit').disabled = true;
-    // {agent} (on duty, with room) or {queue}; the "transferred" entry
-    // of the log then updates the list
-    const r = await call('POST', 'conversations/' + enc(c.id) + '/transfer', { [$('transfer-kind').value]: target });
-    $('transfer-submit').disabled = false;
-    if (r.status >= 200 && r.status < 300) return dlg.close();
-    $('transfer-error').textContent = r.status === 409 ? errMsg(r) + ' (not available)' : errMsg(r);
-    $('transfer-error').hidden = false;
-  });
+  // pinned ones first, in pin order (R4.7)
+  function reorder() {
+    for (const c of [...convs.values()].reverse()) {
+      if (csqTools.pinned(c.id)) $('list').prepend(c.li);
+      c.btn.classList.toggle('pinned', csqTools.pinned(c.id));
+    }
+  }
 
   /* ---- status ---- */
 

@@ -271,11 +271,27 @@ async function main() {
 
     // --- the agent transfers to bob; bob ends it (R4.4, R4.5)
 
+    // a private note: in the agents' thread, never the customer's (R4.x)
+    await agent.check('[data-testid="wb-private"]');
+    await agent.fill('[data-testid="wb-input"]', 'She paid twice');
+    await agent.click('[data-testid="wb-send"]');
+    ok(await until(async () => /She paid twice/.test(await agent.textContent('[data-testid="wb-log"]'))
+                               && (await agent.$$('[data-testid="wb-note"]')).length === 1),
+       'a private note shows in the agent\'s thread');
+    await agent.uncheck('[data-testid="wb-private"]');
+    await new Promise((r) => setTimeout(r, 500));
+    ok(!/She paid twice/.test(await logText(cust, 'chat-log')), '... never in the customer\'s');
+    await agent.click('[data-testid="wb-pin"]');
+    ok(await until(async () => (await agent.getAttribute('[data-testid="wb-pin"]', 'aria-pressed')) === 'true'),
+       'R4.7 the agent pins the conversation');
+
     await api('POST', 'agents/bob/status', { status: 'online' });
     await agent.click('[data-testid="wb-transfer"]');
-    const kind = await agent.$('[data-testid="wb-transfer-kind"]');
-    if (kind) await kind.selectOption('agent');
-    await agent.fill('[data-testid="wb-transfer-target"]', 'bob');
+    ok(await until(async () => (await agent.$$('[data-testid="wb-transfer-target"] option[value="agent:bob"]:not([disabled])')).length === 1),
+       'R4.4 the transfer dialog offers the agents that can take it');
+    if (SHOTS) await agent.screenshot({ path: `${SHOTS}/transfer.png` });
+    await agent.selectOption('[data-testid="wb-transfer-target"]', 'agent:bob');
+    await agent.fill('[data-testid="wb-transfer-note"]', 'Wants the blue one');
     await agent.click('[data-testid="wb-transfer-submit"]');
     ok(await until(async () => (await agent.$$('[data-testid="wb-conv"][data-ended="1"], [data-testid="wb-conv"]')).length === 0
                          || /transfer/i.test(await logText(agent, 'wb-log'))),
@@ -290,6 +306,8 @@ async function main() {
        'no "not your conversation" banner after the transfer',
        await agent.textContent('[data-testid="wb-banner"]'));
 
+    await api('PUT', 'wrapup', { topics: ['Order', 'Delivery'], statuses: ['Solved'],
+      note_fields: [{ name: 'order', label: 'Order number', type: 'text', required: true }] });
     const bctx = await browser.newContext();
     const bob = await bctx.newPage();
     bob.on('pageerror', (e) => errors.push(String(e)));
@@ -297,10 +315,37 @@ async function main() {
     ok(await until(async () => (await bob.$$('[data-testid="wb-conv"]')).length === 1),
        'bob has it in his list');
     await bob.click('[data-testid="wb-conv"]');
-    bob.once('dialog', (d) => d.accept());
+    ok(await until(async () => /Wants the blue one/.test(await bob.textContent('[data-testid="wb-log"]'))),
+       'R4.4 bob reads the transfer\'s note');
     await bob.click('[data-testid="wb-end"]');
+    ok(await until(async () => await bob.isVisible('[data-testid="wb-end-dialog"]')),
+       'R4.5 ending asks for the reason and the wrap-up');
+    await bob.click('[data-testid="wb-end-submit"]');
+    await new Promise((r) => setTimeout(r, 300));
+    ok(await bob.isVisible('[data-testid="wb-end-dialog"]')
+       && await bob.$eval('#end-f-order', (e) => !e.validity.valid)
+       && /Order number \*/.test(await bob.textContent('[data-testid="wb-end-dialog"]')),
+       'R4.6 ... a required field of the note, marked, stops the end until filled');
+    await bob.selectOption('[data-testid="wb-end-topic"]', 'Order');
+    await bob.fill('#end-f-order', 'A-1042');
+    if (SHOTS) await bob.screenshot({ path: `${SHOTS}/end-dialog.png` });
+    const endedId = await bob.$eval('[data-testid="wb-conv"]', (e) => e.dataset.id);
+    await bob.click('[data-testid="wb-end-remove"]');
     ok(await until(async () => await cust.isVisible('[data-testid="chat-new"]')),
        'bob ends it: the customer sees the end');
+    ok(await until(async () => (await bob.$$('[data-testid="wb-conv"]')).length === 0),
+       'R4.5 ... "end and remove": it leaves his list');
+    ok((await cust.$$eval('[data-testid="msg"]', (els) => els.filter((e) => /has ended/.test(e.textContent)).length)) === 1
+       && !/has ended/.test(await cust.textContent('[data-testid="chat-rate"]')),
+       'R4.5 the customer sees one end message');
+    await cust.check('[data-testid="chat-score-5"]');
+    await cust.fill('[data-testid="chat-rate-comment"]', 'Very helpful');
+    await cust.click('[data-testid="chat-rate-send"]');
+    ok(await until(async () => await cust.isVisible('[data-testid="chat-rated"]')),
+       'R8.5 the customer rates the conversation');
+    ok((await api('GET', `conversations?rating=5`)).json.conversations.some((x) => x.id === endedId),
+       '... and the rating is kept', endedId);
+    if (SHOTS) await cust.screenshot({ path: `${SHOTS}/chat-rated.png` });
 
     // --- pick-up: a waiting customer in one of her queues, taken (R3.7)
 
