@@ -550,10 +550,19 @@
   function waitingItem(it) {
     const v = it.v;
     const input = el('input', { 'data-testid': 'wb-assign-agent', 'aria-label': 'Agent for ' + v.id, placeholder: 'agent ID', size: 8, autocapitalize: 'off', spellcheck: 'false' });
+    // R3.8: the supervisor puts it ahead (0-9, higher first)
+    const prio = el('select', { 'data-testid': 'wb-priority', 'data-id': v.id, 'aria-label': 'Priority of ' + v.id,
+      onchange: () => priority(v.id, Number(prio.value)) },
+    ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => el('option', { value: n, text: 'priority ' + n, selected: n === (v.priority || 0) })));
     return el('li', {},
-      el('span', { text: (v.customer || v.id) + ' \u00b7 ' + it.where + (v.priority ? ' \u00b7 priority ' + v.priority : '') }),
+      el('span', { text: (v.customer_name || v.customer || v.id) + ' \u00b7 ' + it.where }), prio,
       el('form', { class: 'assign', onsubmit: (e) => { e.preventDefault(); assign(v.id, input.value.trim()); } },
         input, el('button', { type: 'submit', class: 'small', 'data-testid': 'wb-assign', 'data-id': v.id, text: 'Assign' })));
+  }
+  async function priority(id, n) {
+    const r = await call('POST', 'conversations/' + enc(id) + '/priority', { priority: n });
+    $('sup-msg').textContent = r.status >= 200 && r.status < 300 ? 'Priority of ' + id + ': ' + n : errMsg(r);
+    refreshSup();
   }
 
   async function assign(id, agent) {

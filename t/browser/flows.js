@@ -375,6 +375,9 @@ async function main() {
     await login(sam, 'sam', 'sam-demo-pass');
     ok(await until(async () => (await sam.$$(`[data-testid="wb-assign"][data-id="${c2.id}"]`)).length === 1),
        'R10 the supervisor sees the waiting customer');
+    await sam.selectOption(`[data-testid="wb-priority"][data-id="${c2.id}"]`, '7');
+    ok(await until(async () => (await api('GET', `conversations/${c2.id}`)).json.priority === 7),
+       'R3.8 ... puts it ahead with a priority');
     await sam.fill(`[data-testid="wb-waiting"] [data-testid="wb-assign-agent"]`, 'alice');
     await sam.click(`[data-testid="wb-assign"][data-id="${c2.id}"]`);
     ok(await until(async () => (await agent.$$(`[data-testid="wb-conv"][data-id="${c2.id}"]`)).length === 1),
