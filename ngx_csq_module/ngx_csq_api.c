@@ -203,6 +203,32 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_FN_REVIEW,
       NGX_CSQ_API_QUERY|NGX_CSQ_API_CSV, NULL, NULL, "csv", NULL },
 
+    /* quick replies (R4.8): the team's and the agent's own */
+
+    { NGX_HTTP_GET, "tenants/:t/quick-replies", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_REPLIES, NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/quick-replies/export", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_REPLIES, NGX_CSQ_API_QUERY|NGX_CSQ_API_CSV, NULL, NULL,
+      "csv", NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/quick-replies/import", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_REPLIES_IMPORT, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/quick-replies/team/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_REPLY_PUT, NGX_CSQ_API_BODY, NULL, NULL, "team", NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/quick-replies/mine/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_REPLY_PUT, NGX_CSQ_API_BODY, NULL, NULL, "mine", NULL },
+
+    { NGX_HTTP_DELETE, "tenants/:t/quick-replies/team/:id",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_REPLY_DEL, 0, NULL, NULL, "team",
+      NULL },
+
+    { NGX_HTTP_DELETE, "tenants/:t/quick-replies/mine/:id",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_REPLY_DEL, 0, NULL, NULL, "mine",
+      NULL },
+
     /* the wrap-up (R4.6), private notes, the customer's rating (R8.5) */
 
     { NGX_HTTP_PUT, "tenants/:t/wrapup", NGX_CSQ_ROLE_ADMIN,

@@ -73,9 +73,6 @@ else
 end
 redis.call('PEXPIRE', jk, 3600000)
 
-local function undefuse(v)
-    return (string.gsub(v, "^'([=+%-@\t\r])", '%1'))
-end
 
 local function failed(n, message)
     redis.call('HINCRBY', jk, 'failed', 1)
@@ -106,7 +103,7 @@ for _, r in ipairs(rows) do
     local one, fields, id = { library = true }, {}, nil
     local why
     for i, col in ipairs(cols) do
-        local v = undefuse(string.match(r[i] or '', '^%s*(.-)%s*$'))
+        local v = csv_undefuse(string.match(r[i] or '', '^%s*(.-)%s*$'))
         if v ~= '' and not col.skip then
             if col.plain == 'id' then
                 id = v

@@ -493,6 +493,11 @@ local function csv(v)
     return v
 end
 
+-- a CSV field back as it was before csv() defused it
+local function csv_undefuse(v)
+    return (string.gsub(v, "^'([=+%-@\t\r])", '%1'))
+end
+
 local function csv_line(fields)
     local out = {}
     for i, f in ipairs(fields) do
