@@ -178,5 +178,61 @@ window.csqTools = (() => {
     return true;
   }
 
-  return { init, pane, pinned, isHidden, unhide, showNote, loadNotes, writeNote };
+  /* ---- quick replies from the composer: "/" and words (R4.8) ---- */
+
+  let qrItems = [], qrAt = 0, qrSeq = 0;
+
+  // the reply's text with its variables filled in
+  function fill(text) {
+    const c = o.cur();
+    const cust = (c && (c.view.customer_name || '')) || '';
+    return text.replace(/\{customer_name\}/g, cust).replace(/\{agent_name\}/g, o.myName() || '');
+  }
+
+  async function suggest() {
+    const v = $('input').value;
+    if (!v.startsWith('/')) return qrHide();
+    const n = ++qrSeq;
+    const r = await o.call('GET', 'quick-replies?q=' + enc(v.slice(1)));
+    if (n !== qrSeq || r.status !== 200) return;
+    qrItems = [...r.data.team, ...r.data.mine].slice(0, 20);
+    qrAt = 0;
+    qrDraw();
+  }
+
+  function qrDraw() {
+    $('qr').hidden = !qrItems.length;
+    $('qr').replaceChildren(...qrItems.map((q, i) => el('li', {
+      role: 'option', 'aria-selected': String(i === qrAt), 'data-testid': 'wb-qr-item',
+      onmousedown: (e) => { e.preventDefault(); qrPick(i); },
+    }, el('strong', { text: q.title || q.category || '' }), ' ', el('span', { class: 'sub', text: q.text }))));
+  }
+
+  function qrHide() { qrItems = []; $('qr').hidden = true; }
+
+  function qrPick(i) {
+    const q = qrItems[i];
+    if (!q) return;
+    $('input').value = fill(q.text);
+    qrHide();
+    $('input').focus();
+  }
+
+  // arrows move, Enter or Tab takes, Escape closes (before the composer's
+  // own Enter)
+  function qrKey(e) {
+    if ($('qr').hidden) return;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      qrAt = (qrAt + (e.key === 'ArrowDown' ? 1 : qrItems.length - 1)) % qrItems.length;
+      qrDraw();
+    } else if (e.key === 'Enter' || e.key === 'Tab') {
+      qrPick(qrAt);
+    } else if (e.key === 'Escape') {
+      qrHide();
+    } else return;
+    e.preventDefault();
+    e.stopImmediatePropagation();
+  }
+
+  return { init, pane, pinned, isHidden, unhide, showNote, loadNotes, writeNote, suggest, qrKey };
 })();

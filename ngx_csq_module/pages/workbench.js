@@ -117,7 +117,7 @@
     document.addEventListener('visibilitychange', () => { if (cur) draw(cur); markRead(); });
     refreshPickup();
     csqCustomer.init({ call, me, system: sysText, named });
-    csqTools.init({ call, cur: () => cur, banner: (t) => banner(t, true), reorder,
+    csqTools.init({ call, cur: () => cur, banner: (t) => banner(t, true), reorder, myName: () => myName,
       removed: removeConv,
       ended: (c, remove) => { setState(c, 'ended'); if (remove) removeConv(c); } });
     csqLibrary.init({ call, me, staff: !!STAFF[session.role], token: () => session.token,
@@ -429,6 +429,10 @@
     typer.stop();
     return true;
   }
+
+  // quick replies: "/" and words (tools.js), their keys before the composer's
+  $('input').addEventListener('keydown', (e) => csqTools.qrKey(e), true);
+  $('input').addEventListener('input', () => csqTools.suggest());
 
   csq.composer($('composer'), $('input'), send, () => {
     if (typingConv !== cur) { typer.stop(); typingConv = cur; }

@@ -212,6 +212,20 @@ async function main() {
        'R5.3 a past conversation opens read-only, with its messages');
     if (SHOTS) await agent.screenshot({ path: `${SHOTS}/workbench-transcript.png` });
     await agent.click('[data-testid="wb-tr-close"]');
+
+    // --- quick replies from the composer (R4.8)
+    await api('PUT', 'quick-replies/team/greet', { category: 'Greetings', title: 'Greeting',
+      text: 'Hi {customer_name}, this is {agent_name}.' });
+    await agent.fill('[data-testid="wb-input"]', '/greet');
+    ok(await until(async () => (await agent.$$('[data-testid="wb-qr-item"]')).length === 1),
+       'R4.8 "/" and a word offer the quick replies that have it');
+    if (SHOTS) await agent.screenshot({ path: `${SHOTS}/quick-replies.png` });
+    await agent.press('[data-testid="wb-input"]', 'Enter');
+    ok(await until(async () => (await agent.inputValue('[data-testid="wb-input"]')) === 'Hi Zhang Wei, this is Alice.'),
+       '... Enter takes one, its variables filled in', await agent.inputValue('[data-testid="wb-input"]'));
+    await agent.click('[data-testid="wb-send"]');
+    ok(await until(async () => /Hi Zhang Wei, this is Alice/.test(await logText(cust, 'chat-log'))),
+       '... and it is sent as written');
     if (SHOTS) await agent.screenshot({ path: `${SHOTS}/workbench.png`, fullPage: true });
 
     // --- the customer reloads: the whole history is there (R1.1)
