@@ -203,6 +203,26 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_FN_REVIEW,
       NGX_CSQ_API_QUERY|NGX_CSQ_API_CSV, NULL, NULL, "csv", NULL },
 
+    /* the knowledge base (R4.10); its external articles for anyone */
+
+    { NGX_HTTP_GET, "tenants/:t/kb", NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_KB,
+      NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/kb/public", NGX_CSQ_ROLE_NONE,
+      NGX_CSQ_FN_KB, NGX_CSQ_API_QUERY, NULL, NULL, "public", NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/kb/public/:id", NGX_CSQ_ROLE_NONE,
+      NGX_CSQ_FN_KB_GET, 0, NULL, NULL, "public", NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/kb/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_KB_GET, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/kb/:id", NGX_CSQ_ROLE_SUPERVISOR,
+      NGX_CSQ_FN_KB_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_DELETE, "tenants/:t/kb/:id", NGX_CSQ_ROLE_SUPERVISOR,
+      NGX_CSQ_FN_KB_DEL, 0, NULL, NULL, NULL, NULL },
+
     /* quick replies (R4.8): the team's and the agent's own */
 
     { NGX_HTTP_GET, "tenants/:t/quick-replies", NGX_CSQ_ROLE_AGENT,

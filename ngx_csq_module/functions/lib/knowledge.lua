@@ -1,0 +1,49 @@
+-- ngx_csq_module: the knowledge base (R4.10), a part of the Redis function
+-- library: articles for the agents (internal) and for customers too
+-- (external: the chat page's FAQ bar lists them, an agent shares one into
+-- a chat as a card), in categories, found by words.
+--   csq:{t}:kb      zset: article id -> when it last changed
+--   csq:{t}:kb:r    hash: article id -> JSON { id, title, body, category,
+--                   external, updated }
+-- At most KB.MAX articles of at most 20,000 bytes: a search reads them all
+-- (bounded), newest first.
+
+local KB = { MAX = 1000 }
+
+-- the articles that have every word of q (any case) in their title, body
+-- or category, newest first: those of category (if given), external only
+-- when external_only; at most n, each without its body but an excerpt
+function KB.list(q, category, external_only, n)
+    local words = {}
+    for w in string.gmatch(string.lower(q or ''), '%S+') do
+        words[#words + 1] = w
+    end
+    local out, rk = {}, key('kb', 'r')
+    for _, id in ipairs(redis.call('ZREVRANGE', key('kb'), 0, -1)) do
+        local raw = redis.call('HGET', rk, id)
+        local a = raw and cjson.decode(raw)
+        if a and (not external_only or a.external)
+           and (category == nil or category == '' or a.category == category)
+        then
+            local hay = string.lower(a.title .. ' ' .. a.body .. ' '
+                                     .. a.category)
+            local all = true
+            for _, w in ipairs(words) do
+                if not string.find(hay, w, 1, true) then all = false end
+            end
+            if all then
+                a.excerpt = string.sub(a.body, 1, 200)
+                a.body = nil
+                out[#out + 1] = a
+                if #out >= n then break end
+            end
+        end
+    end
+    return out
+end
+
+-- article id, or nil
+function KB.get(id)
+    local raw = redis.call('HGET', key('kb', 'r'), id)
+    return raw and cjson.decode(raw)
+end
