@@ -122,7 +122,30 @@
       if (u) nav.append(csq.el('a', { href: u, ...csq.NEW, text: l.label || u }));
     }
     nav.hidden = !nav.firstChild;
+    articles();
   }
+
+  // R4.10: the desk's external articles join the bar; one opens over the
+  // chat (and ?kb=<id>, an article an agent shared, opens at once)
+  async function articles() {
+    const r = await api('GET', 'kb/public');
+    const nav = $('faq');
+    for (const a of (r.status === 200 && r.data.articles) || []) {
+      nav.append(csq.el('button', { type: 'button', class: 'link', 'data-testid': 'chat-article', text: a.title,
+        onclick: () => article(a.id) }));
+    }
+    nav.hidden = !nav.firstChild;
+    if (q.get('kb')) article(q.get('kb'));
+  }
+
+  async function article(id) {
+    const r = await api('GET', 'kb/public/' + encodeURIComponent(id));
+    if (r.status !== 200) return banner(errMsg(r));
+    $('article-title').textContent = r.data.title;
+    $('article-body').textContent = r.data.body;
+    $('article').showModal();
+  }
+  $('article-close').addEventListener('click', () => $('article').close());
 
   // the visitor's first word: the conversation, then its socket (the
   // word waits in the outbox until the socket's hello)

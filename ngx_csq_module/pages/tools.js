@@ -24,6 +24,10 @@ window.csqTools = (() => {
     $('transfer').onclick = openTransfer;
     $('transfer-form').onsubmit = (e) => { e.preventDefault(); transfer(); };
     $('pin').addEventListener('click', () => mark({ pinned: !pins.has(o.cur().id) }));
+    $('kb-open').addEventListener('click', () => { $('kb-dialog').showModal(); kbFind(); });
+    $('kb-close').addEventListener('click', () => $('kb-dialog').close());
+    $('kb-form').addEventListener('submit', (e) => { e.preventDefault(); kbFind(); });
+    $('kb-q').addEventListener('input', kbFind);
     $('hide').addEventListener('click', () => mark({ hidden: true }));
     const m = await o.call('GET', 'marks');
     if (m.status === 200) {
@@ -37,6 +41,7 @@ window.csqTools = (() => {
   const isHidden = (id) => hidden.has(id);
 
   function pane(c) {
+    $('kb-open').disabled = !c;
     $('pin').disabled = !c;
     $('hide').disabled = !c;
     $('pin').textContent = c && pins.has(c.id) ? 'Unpin' : 'Pin';
@@ -176,6 +181,27 @@ window.csqTools = (() => {
     if (r.status !== 201) { o.banner(errMsg(r)); return false; }
     showNote(c, r.data);
     return true;
+  }
+
+  /* ---- the knowledge base: find, read, share an external one (R4.10) */
+
+  let kbSeq = 0;
+  async function kbFind() {
+    const n = ++kbSeq;
+    const r = await o.call('GET', 'kb?q=' + enc($('kb-q').value.trim()));
+    if (n !== kbSeq || r.status !== 200) return;
+    $('kb-list').replaceChildren(...r.data.articles.map((a) => el('li', {},
+      el('strong', { text: a.title }), ' ', el('span', { class: 'sub', text: a.category + (a.external ? '' : ' \u00b7 internal') }),
+      el('div', { text: a.excerpt }),
+      a.external ? el('button', { type: 'button', class: 'small', 'data-testid': 'wb-kb-share', 'data-id': a.id,
+        text: 'Share in the chat', onclick: () => share(a) }) : null)));
+  }
+
+  // an external article as a card: the chat page opens it (?kb=<id>)
+  function share(a) {
+    const url = new URL(csq.T + 'chat', location.href);
+    url.searchParams.set('kb', a.id);
+    if (o.sendMessage({ kind: 'card', url: url.href, title: a.title, description: a.excerpt })) $('kb-dialog').close();
   }
 
   /* ---- quick replies from the composer: "/" and words (R4.8) ---- */

@@ -117,7 +117,7 @@
     document.addEventListener('visibilitychange', () => { if (cur) draw(cur); markRead(); });
     refreshPickup();
     csqCustomer.init({ call, me, system: sysText, named });
-    csqTools.init({ call, cur: () => cur, banner: (t) => banner(t, true), reorder, myName: () => myName,
+    csqTools.init({ call, cur: () => cur, banner: (t) => banner(t, true), reorder, myName: () => myName, sendMessage,
       removed: removeConv,
       ended: (c, remove) => { setState(c, 'ended'); if (remove) removeConv(c); } });
     csqLibrary.init({ call, me, staff: !!STAFF[session.role], token: () => session.token,
@@ -423,9 +423,15 @@
       csqTools.writeNote(c, text);
       return true;
     }
+    return sendMessage({ kind: 'text', text }, c);
+  }
+
+  // a message of any kind (text, card ...) on the socket, shown at once
+  function sendMessage(m, c = cur) {
+    if (!c || c.state !== 'active') return false;
     const ref = csq.ref('m');
-    c.thread.pending(ref, { text, kind: 'text', from: { role: 'agent', id: me, name: myName }, at: Date.now() });
-    outbox.add(ref, { type: 'message', conversation: c.id, text, ref }, c.thread, () => send(text, c));
+    c.thread.pending(ref, { ...m, from: { role: 'agent', id: me, name: myName }, at: Date.now() });
+    outbox.add(ref, { type: 'message', conversation: c.id, ...m, ref }, c.thread, () => sendMessage(m, c));
     typer.stop();
     return true;
   }

@@ -226,6 +226,28 @@ async function main() {
     await agent.click('[data-testid="wb-send"]');
     ok(await until(async () => /Hi Zhang Wei, this is Alice/.test(await logText(cust, 'chat-log'))),
        '... and it is sent as written');
+
+    // --- the knowledge base (R4.10): an agent shares an external article
+    await api('PUT', 'kb/returns', { title: 'Returns', category: 'Orders', external: true,
+      body: 'You may return an item within 30 days of delivery.' });
+    await agent.click('[data-testid="wb-kb"]');
+    await agent.fill('[data-testid="wb-kb-q"]', 'return');
+    ok(await until(async () => (await agent.$$('[data-testid="wb-kb-share"][data-id="returns"]')).length === 1),
+       'R4.10 the agent finds an external article');
+    if (SHOTS) await agent.screenshot({ path: `${SHOTS}/knowledge.png` });
+    await agent.click('[data-testid="wb-kb-share"][data-id="returns"]');
+    ok(await until(async () => (await cust.$$('[data-kind="card"]')).length === 1
+                               && /Returns/.test(await logText(cust, 'chat-log'))),
+       '... and shares it: the customer gets it as a card');
+    const kbPage = await (await browser.newContext()).newPage();
+    kbPage.on('pageerror', (e) => errors.push(String(e)));
+    await kbPage.goto(await cust.$eval('[data-kind="card"] a', (a) => a.href));
+    ok(await until(async () => await kbPage.isVisible('[data-testid="chat-article-dialog"]')
+                               && /30 days/.test(await kbPage.textContent('[data-testid="chat-article-dialog"]'))),
+       'R4.10 the card opens the article on the chat page');
+    ok(await until(async () => /Returns/.test(await kbPage.textContent('[data-testid="chat-faq"]'))),
+       '... whose FAQ bar lists the external articles');
+    if (SHOTS) await kbPage.screenshot({ path: `${SHOTS}/chat-article.png` });
     if (SHOTS) await agent.screenshot({ path: `${SHOTS}/workbench.png`, fullPage: true });
 
     // --- the customer reloads: the whole history is there (R1.1)
