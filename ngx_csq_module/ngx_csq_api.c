@@ -203,6 +203,9 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
       NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_FN_REVIEW,
       NGX_CSQ_API_QUERY|NGX_CSQ_API_CSV, NULL, NULL, "csv", NULL },
 
+    { NGX_HTTP_GET, "tenants/:t/figures", NGX_CSQ_ROLE_SUPERVISOR,
+      NGX_CSQ_FN_FIGURES, 0, NULL, NULL, NULL, NULL },
+
     /* the knowledge base (R4.10); its external articles for anyone */
 
     { NGX_HTTP_GET, "tenants/:t/kb", NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_KB,

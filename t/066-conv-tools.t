@@ -145,7 +145,7 @@ is $j->{score}, 4, 'R8.5 the customer rates it once it has ended';
                 { score => 1 });
 is $s, 409, '... once';
 is code($j), 'already_rated', '... already_rated';
-is redis_cmd('HGET', "${K}q:sales", 'rating_sum'), 4,
+is ok_call(sue => GET => 'figures')->{queues}[0]{rating}, 4,
    '... counted for its queue';
 is_deeply [map { $_->{id} } @{ ok_call(sue => GET => 'conversations?rating=4')
                                    ->{conversations} }], [$c2->{id}],

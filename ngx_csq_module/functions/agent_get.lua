@@ -1,5 +1,7 @@
 -- flags: no-writes
--- GET tenants/<t>/agents/<id>: an agent, its load and today's counts (agent)
+-- GET tenants/<t>/agents/<id>: an agent, its load and today's figures
+-- (agent; R8.2: taken, ended, average first response and handling time,
+-- its rating; "today" in the tenant's time zone)
 
 local a = agent(ID)
 if a == nil then return fail(404, 'not_found', 'no such agent') end
@@ -14,4 +16,4 @@ return reply(200, {
     order = num(a.order, 0), status = a.status,
     reception = a.reception ~= '0', load = num(a.load, 0),
     queues = arr(qs),
-    today = { taken = num(d.taken, 0) } })
+    today = day_figures(d) })

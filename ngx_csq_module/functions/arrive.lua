@@ -150,6 +150,7 @@ end
 redis.call('ZADD', key('customers'), NOW, rid)          -- retention.lua
 redis.call('ZADD', key('cust', rid, 'convs'), NOW, cid)
 redis.call('ZADD', key('convs'), NOW, cid)              -- records.lua
+count_day(qid, 'arrived', 1, 'q')                       -- R8.2
 review_index(cid, c, 'q', qid)
 redis.call('ZADD', key('activity'), NOW, cid)
 event('arrived', { conversation = cid, customer = b.customer, queue = qid })

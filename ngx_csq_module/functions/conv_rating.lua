@@ -33,12 +33,12 @@ redis.call('HSET', key('c', ID), 'rating', score,
 local served = conv_agents(c)
 local last = served[#served]
 if last then
-    redis.call('HINCRBY', today(last), 'rating_sum', score)
-    redis.call('HINCRBY', today(last), 'rating_n', 1)
+    count_day(last, 'rating_sum', score)
+    count_day(last, 'rating_n', 1)
 end
-if (c.queue or '') ~= '' and redis.call('EXISTS', key('q', c.queue)) == 1 then
-    redis.call('HINCRBY', key('q', c.queue), 'rating_sum', score)
-    redis.call('HINCRBY', key('q', c.queue), 'rating_n', 1)
+if (c.queue or '') ~= '' then
+    count_day(c.queue, 'rating_sum', score, 'q')
+    count_day(c.queue, 'rating_n', 1, 'q')
 end
 event('rated', { conversation = ID, agent = last or '', score = score })
 return reply(200, { conversation = ID, score = score,

@@ -13,7 +13,7 @@
 
 local r = redis.call('HMGET', key('c', ID), 'state', 'customer', 'agent',
                      'bound', 'last_id', 'msgs', 'msg_bytes', 'rl_at',
-                     'rl_left')
+                     'rl_left', 'first_reply', 'assigned', 'queue')
 if not r[1] then return fail(404, 'not_found', 'no such conversation') end
 local c = { state = r[1], customer = r[2], agent = r[3] or nil,
             bound = r[4] or nil, last_id = r[5] or nil }
@@ -123,9 +123,20 @@ if spoke then
     id, frame = log_append(ID, m, to, c.last_id ~= nil, 'msgs', msgs,
                            'msg_bytes', msg_bytes, 'heard', NOW,
                            'rl_at', rl_at, 'rl_left', rl_left)
-else
+elseif r[10] or not r[11] or ACTOR ~= c.agent then
     id, frame = log_append(ID, m, to, c.last_id ~= nil, 'msgs', msgs,
                            'msg_bytes', msg_bytes)
+else
+    -- its agent's first answer (R8.2): the time since it was assigned
+    id, frame = log_append(ID, m, to, c.last_id ~= nil, 'msgs', msgs,
+                           'msg_bytes', msg_bytes, 'first_reply', NOW)
+    local fr = math.max(0, NOW - (tonumber(r[11]) or NOW))
+    count_day(ACTOR, 'fr_ms', fr)
+    count_day(ACTOR, 'fr_n', 1)
+    if r[12] and r[12] ~= '' then
+        count_day(r[12], 'fr_ms', fr, 'q')
+        count_day(r[12], 'fr_n', 1, 'q')
+    end
 end
 
 -- the robot answers what it serves (R4.1, R4.2), in this same call: a

@@ -66,17 +66,21 @@ end
 -- `before`, newest first, at most n: { at, item } each; whether the
 -- source had n to read, and the time of the last one read (entries the
 -- caller may not see are read, not given)
-local function tl_read(k, before, n)
+-- a timeline's parts, in one table (the library's chunk is at its 200
+-- locals: lib/ORDER)
+local TL = {}
+
+function TL.read(k, before, n)
     local read = redis.call('ZREVRANGEBYSCORE', k, '(' .. before, '-inf',
                             'WITHSCORES', 'LIMIT', 0, n)
     return read, #read >= 2 * n, tonumber(read[#read])
 end
 
 -- a source of JSON members (notes, pages viewed): items of that kind
-local TL_KEYS = { note = 'notes', page = 'trail' }
-local function tl_json(kind, id, before, n)
+TL.KEYS = { note = 'notes', page = 'trail' }
+function TL.json(kind, id, before, n)
     local out = {}
-    local read, full, last = tl_read(key('cust', id, TL_KEYS[kind]), before, n)
+    local read, full, last = TL.read(key('cust', id, TL.KEYS[kind]), before, n)
     for i = 1, #read, 2 do
         local item = cjson.decode(read[i])
         item.kind = kind
@@ -85,10 +89,10 @@ local function tl_json(kind, id, before, n)
     return out, full, last
 end
 
-local TIMELINE_SOURCES = {
+TL.SOURCES = {
     conversations = function(id, before, n)
         local out = {}
-        local read, full, last = tl_read(key('cust', id, 'convs'), before, n)
+        local read, full, last = TL.read(key('cust', id, 'convs'), before, n)
         -- a deleted one is shown to who may read all of the customer's
         local all = (ROLES[ROLE] or 0) >= ROLES.supervisor
                     or redis.call('HGET', key('cust', id), 'owner') == ACTOR
@@ -108,8 +112,8 @@ local TIMELINE_SOURCES = {
         end
         return out, full, last
     end,
-    notes = function(id, before, n) return tl_json('note', id, before, n) end,
-    pages = function(id, before, n) return tl_json('page', id, before, n) end,
+    notes = function(id, before, n) return TL.json('note', id, before, n) end,
+    pages = function(id, before, n) return TL.json('page', id, before, n) end,
 }
 
 -- customer id's timeline of the given sources, newest first: about n
@@ -122,7 +126,7 @@ local TIMELINE_SOURCES = {
 local function timeline(id, sources, before, n)
     local all, floor = {}, nil
     for _, s in ipairs(sources) do
-        local got, full, last = TIMELINE_SOURCES[s](id, before, n + 1)
+        local got, full, last = TL.SOURCES[s](id, before, n + 1)
         if full and (floor == nil or last > floor) then
             floor = last
         end

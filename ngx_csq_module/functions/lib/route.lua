@@ -340,9 +340,34 @@ local function pick_agent(qid, q)
     return nil, false
 end
 
--- today's counters of an agent (R2.5), per UTC day
-local function today(aid)
-    return key('a', aid, 'day', tostring(math.floor(NOW / 86400000)))
+-- today's counters (R2.5, R8.2): an agent's or (kind 'q') a queue's, per
+-- day of the tenant's time zone (utc_offset_minutes), kept 35 days
+local function today(id, kind)
+    local _, _, day = local_now()
+    return key(kind or 'a', id, 'day', tostring(day))
+end
+
+-- today's figures of an agent from its counters d (R8.2): averages in ms
+local function day_figures(d)
+    local function avg(sum, n)
+        n = num(n, 0)
+        return n > 0 and math.floor(num(sum, 0) / n + 0.5) or cjson.null
+    end
+    return { taken = num(d.taken, 0), ended = num(d.ended, 0),
+             first_response_ms = avg(d.fr_ms, d.fr_n),
+             handling_ms = avg(d.handle_ms, d.ended),
+             rating = num(d.rating_n, 0) > 0
+                      and math.floor(num(d.rating_sum, 0) * 100
+                                     / num(d.rating_n, 0) + 0.5) / 100
+                      or cjson.null,
+             ratings = num(d.rating_n, 0) }
+end
+
+-- adds n to field of today's counters of an agent or a queue (kind 'q')
+local function count_day(id, field, n, kind)
+    local k = today(id, kind)
+    redis.call('HINCRBY', k, field, n)
+    redis.call('EXPIRE', k, 35 * 86400)             -- kept 35 days
 end
 
 -- a status change (R2.2): the time suspended or offline today is counted
@@ -354,8 +379,7 @@ local function set_status(aid, a, status)
     end
     local since = num(a.status_since, NOW)
     if before == 'suspended' or before == 'offline' then
-        redis.call('HINCRBY', today(aid), before .. '_ms',
-                   math.max(0, NOW - since))
+        count_day(aid, before .. '_ms', math.max(0, NOW - since))
     end
     redis.call('HSET', key('a', aid), 'status', status, 'status_since', NOW)
     a.status = status
@@ -436,7 +460,19 @@ local function assign(cid, c, a, how)
     reindex(a.id)
     redis.call('SADD', key('a', a.id, 'convs'), cid)
     redis.call('ZADD', key('activity'), NOW, cid)    -- silence counts from here
-    redis.call('HINCRBY', today(a.id), 'taken', 1)
+    count_day(a.id, 'taken', 1)
+    -- R8.2: how long it waited, and whether within the queue's service
+    -- level (sl_seconds, 20)
+    if c.queue and c.queue ~= '' and how ~= 'transfer' then
+        local waited = math.max(0, NOW - num(c.created, NOW))
+        local sl = tonumber(redis.call('HGET', key('q', c.queue),
+                                       'sl_seconds')) or 20
+        count_day(c.queue, 'assigned', 1, 'q')
+        count_day(c.queue, 'wait_ms', waited, 'q')
+        if waited <= sl * 1000 then
+            count_day(c.queue, 'within_sl', 1, 'q')
+        end
+    end
 
     if c.queue and c.queue ~= '' then
         leave_list(key('q', c.queue, 'wait'), cid, nil, c.queue)
@@ -617,6 +653,9 @@ local function abandon(cid, c)
                'end_reason', 'abandoned')
     redis.call('ZADD', key('abandoned'), NOW, cid)
     redis.call('ZADD', key('ended'), NOW, cid)      -- retention.lua
+    if c.queue and c.queue ~= '' then
+        count_day(c.queue, 'abandoned', 1, 'q')     -- R8.2
+    end
     c.state = 'abandoned'
     event('abandoned', { conversation = cid, customer = c.customer,
                          queue = c.queue or '' })
@@ -668,6 +707,10 @@ local function end_conversation(cid, c, reason)
     redis.call('ZADD', key('ended'), NOW, cid)      -- retention.lua
 
     local from = release(cid, c)
+    if from then                                    -- R8.2
+        count_day(from, 'ended', 1)
+        count_day(from, 'handle_ms', math.max(0, NOW - num(c.assigned, NOW)))
+    end
 
     if from and c.queue and c.queue ~= ''
        and redis.call('EXISTS', key('q', c.queue)) == 1 then
