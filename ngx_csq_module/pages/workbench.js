@@ -116,6 +116,8 @@
     addEventListener('online', () => sock.now());
     document.addEventListener('visibilitychange', () => { if (cur) draw(cur); markRead(); });
     refreshPickup();
+    myDay();
+    setInterval(myDay, 30000);
     csqCustomer.init({ call, me, system: sysText, named });
     csqTools.init({ call, cur: () => cur, banner: (t) => banner(t, true), reorder, myName: () => myName, sendMessage,
       removed: removeConv,
@@ -554,6 +556,32 @@
       $('sup-msg').textContent = errMsg(w);
     }
     if (t.status === 200 && t.data) team(t.data.agents || []);
+    const f = await call('GET', 'figures');
+    if (f.status === 200 && f.data) figures(f.data.queues);
+  }
+
+  // R8.2: durations as "45 s" / "3 min", shares as "87%"
+  const secs = (ms) => (ms == null ? '\u2013' : ms < 120000 ? Math.round(ms / 1000) + ' s' : Math.round(ms / 60000) + ' min');
+  const pct = (x) => (x == null ? '\u2013' : Math.round(x * 100) + '%');
+
+  function figures(queues) {
+    $('figures').replaceChildren(...queues.map((q) => el('tr', { 'data-id': q.id },
+      el('th', { scope: 'row', text: q.name }), el('td', { text: String(q.waiting) }),
+      el('td', { text: q.waiting ? secs(q.longest_wait_ms) : '\u2013' }), el('td', { text: secs(q.average_wait_ms) }),
+      el('td', { text: pct(q.abandoned_rate) }), el('td', { text: secs(q.first_response_ms) }),
+      el('td', { text: pct(q.service_level) + ' (' + q.sl_seconds + ' s)' }),
+      el('td', { text: q.rating == null ? '\u2013' : q.rating + ' (' + q.ratings + ')' }))));
+  }
+
+  // the agent's own day (R8.2), every half minute
+  async function myDay() {
+    if (document.hidden) return;
+    const r = await call('GET', 'agents/' + enc(me));
+    const d = r.status === 200 && r.data.today;
+    if (!d) return;
+    $('myday').textContent = 'Today: ' + d.taken + ' taken, ' + d.ended + ' ended, first reply '
+      + secs(d.first_response_ms) + ', handling ' + secs(d.handling_ms)
+      + (d.rating != null ? ', rating ' + d.rating : '');
   }
   $('sup-refresh').addEventListener('click', refreshSup);
 

@@ -411,6 +411,10 @@ async function main() {
     await login(sam, 'sam', 'sam-demo-pass');
     ok(await until(async () => (await sam.$$(`[data-testid="wb-assign"][data-id="${c2.id}"]`)).length === 1),
        'R10 the supervisor sees the waiting customer');
+    ok(await until(async () => (await sam.$$('[data-testid="wb-figures"] tbody tr')).length >= 2),
+       'R8.2 the supervisor sees the queues\' figures of the day');
+    ok(/Today: \d+ taken/.test(await agent.textContent('[data-testid="wb-myday"]')),
+       'R8.2 an agent sees its own day', await agent.textContent('[data-testid="wb-myday"]'));
     await sam.selectOption(`[data-testid="wb-priority"][data-id="${c2.id}"]`, '7');
     ok(await until(async () => (await api('GET', `conversations/${c2.id}`)).json.priority === 7),
        'R3.8 ... puts it ahead with a priority');
