@@ -115,8 +115,13 @@ is $r[0]{text}, 'From 9 EUR', '... its text';
 is_deeply $r[0]{actions}, [ { label => 'Buy', send => 'buy now' } ],
     '... with its interaction link';
 
+my $FALLBACK = 'Sorry, I did not understand that. Could you say it another way?';
 send_text($b1, 'the price?');
-is_deeply [bot_texts($b1)], [], 'an exact keyword inside a sentence: nothing';
+my @fb = grep { $_->{from}{role} eq 'bot' } said($b1);
+is_deeply [map { $_->{text} } @fb], [$FALLBACK],
+    'an exact keyword inside a sentence: no rule, the fallback (#13 §4)';
+is_deeply $fb[0]{actions}, [ { label => 'Talk to an agent', send => '你好' } ],
+    '... offering a person (the first hand-off keyword)';
 
 # an interaction link's text is sent as the customer: it hits "buy"
 send_text($b1, 'buy now');
@@ -132,6 +137,8 @@ is_deeply [bot_texts($b1)], [map { "refund step $_" } 1 .. 5],
 send_text($b1, '你好棒');
 is conv('acme', $b1->{c}{id})->{state}, 'bot',
     'R4.1 "你好棒" does not hand off';
+is_deeply [bot_texts($b1)], [$FALLBACK], '... the robot says it did not '
+                                         . 'understand';
 send_text($b1, '你好');
 my $cv = conv('acme', $b1->{c}{id});
 is $cv->{state}, 'active', 'R4.1 "你好" hands off to human routing';
@@ -171,6 +178,15 @@ is_deeply [bot_texts($f1)], ['From 9 EUR'], 'a no-agent queue answers keywords';
 send_text($f1, 'agent');
 is conv('acme', $f1->{c}{id})->{state}, 'bot',
     '... and never hands off';
+is_deeply [bot_texts($f1)], [$FALLBACK], '... nor offers a person';
+api(PUT => 'tenants/acme/queues/faq', { fallback_text => 'Ask me about prices.' },
+    token => $p);
+send_text($f1, 'weather?');
+is_deeply [bot_texts($f1)], ['Ask me about prices.'],
+    'a queue\'s own fallback_text';
+api(PUT => 'tenants/acme/queues/faq', { fallback_text => '' }, token => $p);
+send_text($f1, 'weather?');
+is_deeply [bot_texts($f1)], [], '... or silence';
 
 $_->close for $b1, $b2, $h1, $f1;
 

@@ -17,7 +17,7 @@ f, err = fields(b, {
     { 'mode', 'enum', { human = true, noagent = true, pickup = true,
                         robot = true } },
     { 'max_length', 'int', 0, 1000000 }, { 'queued_text', 'string', 2000 },
-    { 'sl_seconds', 'int', 1, 86400 },
+    { 'sl_seconds', 'int', 1, 86400 }, { 'fallback_text', 'string', 2000 },
     { 'out_of_hours_text', 'string', 2000 },
     { 'welcome_text', 'string', 2000 }, { 'sticky_wait', 'bool' } })
 if err then return err end
@@ -105,6 +105,7 @@ return reply(created and 201 or 200, {
     id = ID, name = q.name, strategy = q.strategy, mode = q.mode,
     max_length = tonumber(q.max_length), queued_text = q.queued_text,
     sl_seconds = tonumber(q.sl_seconds or 20),
+    fallback_text = q.fallback_text or cjson.null,
     out_of_hours_text = q.out_of_hours_text or '',
     schedule = (q.schedule or '') ~= '' and cjson.decode(q.schedule) or cjson.null,
     welcome_text = q.welcome_text or '',

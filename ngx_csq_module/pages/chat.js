@@ -14,6 +14,7 @@
   const customerHash = frag.get('hash') || undefined;
   const SIGN_IN = 'Please sign in on the site to chat';
   const trackOnly = q.get('track') === '1';
+  const UNAVAILABLE = 'Sorry, chat is not available on this page right now. Please try again later.';
 
   const log = $('log'), input = $('input'), statusText = $('status-text');
   const agentName = $('agent-name'), agentAvatar = $('agent-avatar');
@@ -159,6 +160,11 @@
       if (code === 'login_required' || code === 'bad_identity') return fatal(SIGN_IN);
       if (code === 'queue_full') return banner('All agents are busy, please try later', openConversation);
       if (code === 'blacklisted') return fatal(errMsg(r));
+      // an internal refusal (no queue for this page, a deleted queue ...)
+      // is the desk's to fix, not the customer's to read
+      if (code === 'invalid_field' || code === 'not_found' || r.status >= 500 || !r.status) {
+        return banner(r.status ? UNAVAILABLE : 'Network error, try again', openConversation);
+      }
       return banner(errMsg(r), openConversation);
     }
     conv = { id: r.data.id, token: r.data.customer_token, customer: visitor.id };

@@ -249,7 +249,9 @@ const csq = (() => {
       if (Array.isArray(m.actions) && m.actions.length) {
         e.append(el('div', { class: 'actions' }, ...m.actions.map((a) => el('button', {
           type: 'button', 'data-testid': 'msg-action', text: a.label || a.send, disabled: !this.o.action,
-          onclick: () => this.o.action(String(a.send || a.label)),
+          // used once: the buttons of that message go (a hand-off is not
+          // offered twice)
+          onclick: (ev) => { ev.currentTarget.parentNode.remove(); this.o.action(String(a.send || a.label)); },
         }))));
       }
       e.append(el('div', { class: 'meta' }, el('time', { text: fmtTime(m.at) }), ' ', el('span', { class: 'state' })));

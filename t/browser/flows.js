@@ -111,6 +111,8 @@ async function main() {
          await cust.textContent('[data-testid="chat-status"]'))),
        'R4.1 after the hand-off the customer waits, position 1 shown',
        await cust.textContent('[data-testid="chat-status"]'));
+    ok((await cust.$$('[data-testid="msg-action"]')).length === 0,
+       '... and the hand-off button, used, is gone');
     if (SHOTS) await cust.screenshot({ path: `${SHOTS}/chat-waiting.png`, fullPage: true });
 
     // --- an agent logs in and takes it (R10)
@@ -508,6 +510,18 @@ async function main() {
     ok(await until(async () => /customer-service account has been deleted/.test(
          await gone.textContent('body'))),
        'R1.2 a deleted link\'s page says the account has been deleted');
+
+    // a page with no queue for it (no rule, no fallback): a customer reads
+    // a plain sentence, not the API's
+    const nq = await (await browser.newContext()).newPage();
+    nq.on('pageerror', (e) => errors.push(String(e)));
+    await nq.goto(`${BASE}/tenants/${T}/chat`);
+    await until(async () => !(await nq.locator('[data-testid="chat-input"]').isDisabled()));
+    await say(nq, 'chat-input', 'chat-send', 'hello?');
+    ok(await until(async () => /not available on this page/.test(await nq.textContent('[data-testid="chat-banner"]'))
+                               && !/queue|fallback|rule/.test(await nq.textContent('[data-testid="chat-banner"]'))),
+       'the chat page says a plain sentence where the desk has no queue for it',
+       await nq.textContent('[data-testid="chat-banner"]'));
 
     // --- the widget (R1.3)
 

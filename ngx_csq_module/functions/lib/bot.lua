@@ -47,6 +47,9 @@ local function trim(s)
     return (string.gsub(s, '^%s*(.-)%s*$', '%1'))
 end
 
+local BOT_FALLBACK = 'Sorry, I did not understand that. Could you say it '
+                     .. 'another way?'
+
 -- the keyword rules answer a customer's text; true if one did
 local function bot_answer(cid, text, t)
     local rules = cjson.decode(t.keywords or '[]')
@@ -95,5 +98,17 @@ local function bot_turn(cid, c, text)
             end
         end
     end
-    bot_answer(cid, text, t)
+    -- nothing matched (seed 004 Q: an answer for what it does not know):
+    -- the queue's fallback_text (default BOT_FALLBACK; '' for silence),
+    -- with the hand-off offered when a person can take over
+    if not bot_answer(cid, text, t) then
+        local fb = q.fallback_text
+        if fb == nil then fb = BOT_FALLBACK end
+        if fb ~= '' then
+            local hk = cjson.decode(q.handoff_keywords or '[]')[1]
+            bot_say(cid, fb, (q.mode == 'robot' and hk)
+                             and { { label = 'Talk to an agent', send = hk } }
+                             or nil, t)
+        end
+    end
 end
