@@ -63,13 +63,13 @@ end
 -- new record under its id.  What an anonymous visitor says of itself is
 -- kept on its record but never matched: it could claim anyone's phone.
 local trusted = verified or (ROLES[ROLE] or 0) >= ROLES.agent
-local rid = cust_id(b.customer)
-local cust, matched = cust_get(rid), false
+local rid = CUST.id(b.customer)
+local cust, matched = CUST.get(rid), false
 if cust == nil and trusted and (phone or email) then
     local ik = key('ident')
     local m = (phone and redis.call('HGET', ik, 'p:' .. phone))
               or (email and redis.call('HGET', ik, 'e:' .. email))
-    cust = m and cust_get(m)
+    cust = m and CUST.get(m)
     if cust then rid, matched = m, true end
 end
 cust = cust or {}
@@ -136,7 +136,7 @@ for k, v in pairs({ name = f.name, phone = phone, email = email }) do
         filled = true
         redis.call('HSET', ck, k, v)
         if k ~= 'name' and trusted then
-            if cust_claim_free(rid, k == 'phone' and v, k == 'email' and v)
+            if CUST.claim_free(rid, k == 'phone' and v, k == 'email' and v)
             then
                 redis.call('HSET', key('ident'),
                            (k == 'phone' and 'p:' or 'e:') .. v, rid)
@@ -145,7 +145,7 @@ for k, v in pairs({ name = f.name, phone = phone, email = email }) do
     end
 end
 if filled then
-    sx_customer(cust_get(rid))                          -- search.lua
+    sx_customer(CUST.get(rid))                          -- search.lua
 end
 redis.call('ZADD', key('customers'), NOW, rid)          -- retention.lua
 redis.call('ZADD', key('cust', rid, 'convs'), NOW, cid)

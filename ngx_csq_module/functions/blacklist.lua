@@ -24,7 +24,7 @@ for i = 1, #read, 2 do
             next_cursor = list[#list].at .. ':' .. list[#list].id
             break
         end
-        local c = cust_get(id) or { id = id }
+        local c = CUST.get(id) or { id = id }
         list[#list + 1] = { id = id, name = c.name or '', phone = c.phone or '',
                             email = c.email or '',
                             reason = c.blacklist_reason or '',

@@ -11,14 +11,14 @@ if b.reason ~= nil and (type(b.reason) ~= 'string' or #b.reason > 500) then
     return bad('reason', 'must be a string of at most 500 bytes')
 end
 
-local id = cust_id(ID)
-local c = cust_get(id)
-if c and not cust_visible(c) then return cust_hidden() end
-c = cust_write(id, c, {})
+local id = CUST.id(ID)
+local c = CUST.get(id)
+if c and not CUST.visible(c) then return CUST.hidden() end
+c = CUST.write(id, c, {})
 
 redis.call('HSET', key('cust', id), 'blacklisted', '1',
            'blacklist_reason', b.reason or '', 'blacklisted_by', ACTOR,
            'blacklisted_at', NOW)
 redis.call('ZADD', key('blacklist'), NOW, id)
 event('blacklisted', { customer = id })
-return reply(200, cust_view(cust_get(id), true))
+return reply(200, CUST.view(CUST.get(id), true))

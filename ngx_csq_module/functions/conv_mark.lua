@@ -5,13 +5,8 @@
 -- go); GET tenants/<t>/marks gives them back.  -> { conversation,
 -- pinned, hidden }
 
-local b, err = body_prologue()
+local b, c, err = readable_prologue()
 if err then return err end
-local c = hash(key('c', ID))
-if c == nil then return fail(404, 'not_found', 'no such conversation') end
-if ROLE == 'customer' or not conv_readable(ID, c) then
-    return fail(403, 'forbidden', 'not a conversation you may read')
-end
 for _, f in ipairs({ 'pinned', 'hidden' }) do
     if b[f] ~= nil and type(b[f]) ~= 'boolean' then
         return bad(f, 'must be true or false')

@@ -5,13 +5,8 @@
 -- write one (records.lua); its agent gets it live ("note" frame).  At
 -- most 200 a conversation (409 too_many_notes).  -> the note
 
-local b, err = body_prologue()
+local b, c, err = readable_prologue()
 if err then return err end
-local c = hash(key('c', ID))
-if c == nil then return fail(404, 'not_found', 'no such conversation') end
-if ROLE == 'customer' or not conv_readable(ID, c) then
-    return fail(403, 'forbidden', 'not a conversation you may read')
-end
 if type(b.text) ~= 'string' or #b.text < 1 or #b.text > 2000 then
     return bad('text', 'must be a string of 1-2000 bytes')
 end

@@ -17,5 +17,5 @@ if err2 then return err2 end
 redis.call('HSET', KEYS[1], 'customer_fields',
            #kept == 0 and '[]' or cjson.encode(kept))
 event('customer_fields', { tenant = TENANT })
-local _, out = cust_field_defs()
+local _, out = CUST.field_defs()
 return reply(200, { fields = arr(out) })

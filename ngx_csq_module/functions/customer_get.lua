@@ -6,8 +6,8 @@
 
 if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 
-local c = cust_get(cust_id(ID))
+local c = CUST.get(CUST.id(ID))
 if c == nil then return fail(404, 'not_found', 'no such customer') end
-if not cust_visible(c) then return cust_hidden() end
+if not CUST.visible(c) then return CUST.hidden() end
 
-return reply(200, cust_view(c, true))
+return reply(200, CUST.view(c, true))

@@ -11,8 +11,8 @@ local b, err = put_prologue()
 if err then return err end
 if not valid_id(b.from) then return bad('from', 'must be a customer id') end
 
-local a = cust_get(cust_id(ID))
-local f = cust_get(cust_id(b.from))
+local a = CUST.get(CUST.id(ID))
+local f = CUST.get(CUST.id(b.from))
 if a == nil or f == nil then
     return fail(404, 'not_found', 'no such customer: '
                 .. (a == nil and ID or b.from))
@@ -20,7 +20,7 @@ end
 if a.id == f.id then
     return fail(409, 'same_customer', 'these are one customer already')
 end
-if not cust_visible(a) or not cust_visible(f) then return cust_hidden() end
+if not CUST.visible(a) or not CUST.visible(f) then return CUST.hidden() end
 if (a.owner or '') ~= '' and (f.owner or '') ~= '' and a.owner ~= f.owner
    and (ROLES[ROLE] or 0) < ROLES.supervisor then
     return fail(403, 'forbidden', 'customers of two owners are merged by '
@@ -92,8 +92,8 @@ end
 redis.call('ZREM', key('blacklist'), f.id)
 
 -- the other record goes
-cust_drop(f)
+CUST.drop(f)
 
-local c = cust_write(a.id, a, ch)
+local c = CUST.write(a.id, a, ch)
 event('customers_merged', { customer = a.id, from = f.id })
-return reply(200, cust_view(c, true))
+return reply(200, CUST.view(c, true))

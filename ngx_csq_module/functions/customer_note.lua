@@ -6,9 +6,9 @@
 local b, err = put_prologue()
 if err then return err end
 
-local c = cust_get(cust_id(ID))
+local c = CUST.get(CUST.id(ID))
 if c == nil then return fail(404, 'not_found', 'no such customer') end
-if not cust_visible(c) then return cust_hidden() end
+if not CUST.visible(c) then return CUST.hidden() end
 if type(b.text) ~= 'string' or #b.text < 1 or #b.text > 2000 then
     return bad('text', 'must be a string of 1-2000 bytes')
 end

@@ -11,15 +11,15 @@
 local b, err = put_prologue()
 if err then return err end
 
-local id = cust_id(ID)
-local old = cust_get(id)
-if old and not cust_visible(old) then return cust_hidden() end
+local id = CUST.id(ID)
+local old = CUST.get(id)
+if old and not CUST.visible(old) then return CUST.hidden() end
 
-local defs = cust_field_defs()
+local defs = CUST.field_defs()
 local ch
-ch, err = cust_check(b, old or { id = id }, defs)
+ch, err = CUST.check(b, old or { id = id }, defs)
 if err then return err end
 
-local c = cust_write(id, old, ch)
+local c = CUST.write(id, old, ch)
 event(old and 'customer_updated' or 'customer_created', { customer = id })
-return reply(old and 200 or 201, cust_view(c, true))
+return reply(old and 200 or 201, CUST.view(c, true))

@@ -16,9 +16,9 @@ local SOURCES = { conversations = { 'conversations' },
                   records = { 'conversations', 'notes' },
                   trajectory = { 'pages', 'conversations', 'notes' } }
 
-local c = cust_get(cust_id(ID))
+local c = CUST.get(CUST.id(ID))
 if c == nil then return fail(404, 'not_found', 'no such customer') end
-if not cust_visible(c) then return cust_hidden() end
+if not CUST.visible(c) then return CUST.hidden() end
 
 local qs = query(ARGV[5])
 local before = tonumber(qs.before) or math.huge

@@ -48,7 +48,7 @@ if qs.before and not before then return bad('before', 'must be a cursor') end
 
 local ids, next_cursor = {}, nil
 if qs.tag and qs.tag ~= '' then
-    if not cust_tag_ok(qs.tag) then return bad('tag', 'must be a tag') end
+    if not CUST.tag_ok(qs.tag) then return bad('tag', 'must be a tag') end
     local read = redis.call('ZREVRANGEBYSCORE', key('lib', 'tag', qs.tag),
                             top, '-inf', 'WITHSCORES', 'LIMIT', 0, READ_MAX)
     for i = 1, #read, 2 do
@@ -73,8 +73,8 @@ end
 -- a full last page says "next" too: the page after it is empty
 local list = {}
 for _, id in ipairs(ids) do
-    local c = cust_get(id)
-    if c then list[#list + 1] = cust_view(c) end
+    local c = CUST.get(id)
+    if c then list[#list + 1] = CUST.view(c) end
 end
 
 if not csv_out then
@@ -83,7 +83,7 @@ if not csv_out then
                                or cjson.null })
 end
 
-local _, defs = cust_field_defs()
+local _, defs = CUST.field_defs()
 local head = { 'id', 'name', 'phone', 'email', 'company', 'owner', 'tags',
                'remark', 'avatar', 'added', 'last_seen' }
 for _, d in ipairs(defs) do head[#head + 1] = 'field:' .. d.name end

@@ -23,7 +23,7 @@ for _, f in ipairs({ 'add_tags', 'remove_tags' }) do
                           .. ' tags')
         end
         for _, tg in ipairs(l) do
-            if not cust_tag_ok(tg) then
+            if not CUST.tag_ok(tg) then
                 return bad(f, 'must hold tags of 1-64 bytes')
             end
         end
@@ -40,7 +40,7 @@ if b.owner == nil and b.add_tags == nil and b.remove_tags == nil
     return bad('owner', 'or add_tags, remove_tags, library is required')
 end
 
-local defs = cust_field_defs()
+local defs = CUST.field_defs()
 local updated, failed, done = 0, {}, {}
 
 local function refuse(id, code, message)
@@ -49,15 +49,15 @@ local function refuse(id, code, message)
 end
 
 for _, given in ipairs(ids) do
-    local id = valid_id(given) and cust_id(given)
-    local c = id and cust_get(id)
+    local id = valid_id(given) and CUST.id(given)
+    local c = id and CUST.get(id)
     if not valid_id(given) then
         refuse(given, 'invalid_field', 'not a customer id')
     elseif c == nil then
         refuse(given, 'not_found', 'no such customer')
     elseif done[id] then
         refuse(given, 'duplicate', 'given twice (or a contact of another)')
-    elseif not cust_visible(c) then
+    elseif not CUST.visible(c) then
         refuse(given, 'forbidden', 'this customer is another agent\'s')
     else
         done[id] = true
@@ -76,12 +76,12 @@ for _, given in ipairs(ids) do
             end
             one.tags = tags
         end
-        local ch, e = cust_check(one, c, defs)
+        local ch, e = CUST.check(one, c, defs)
         if e then
             local why = cjson.decode(e[2]).error
             refuse(given, why.code, why.message)
         else
-            cust_write(id, c, ch)
+            CUST.write(id, c, ch)
             updated = updated + 1
         end
     end

@@ -32,7 +32,7 @@ if not owner_ok(owner) then
     return bad('owner', 'must name an existing agent')
 end
 
-local defs = cust_field_defs()
+local defs = CUST.field_defs()
 local head, pos = csv_rows(b.csv, 1, 1)
 if head == nil or #head == 0 then
     return bad('csv', 'has no header row')
@@ -141,15 +141,15 @@ for _, r in ipairs(rows) do
         if not valid_id(id) then
             why = '"id" must be 1-64 of A-Z a-z 0-9 _ - .'
         else
-            id = cust_id(id)
-            c = cust_get(id)
+            id = CUST.id(id)
+            c = CUST.get(id)
         end
     else
         local ik = key('ident')
         local p, e = norm_phone(one.phone), norm_email(one.email)
         id = (p and redis.call('HGET', ik, 'p:' .. p))
              or (e and redis.call('HGET', ik, 'e:' .. e))
-        c = id and cust_get(id)
+        c = id and CUST.get(id)
         while c == nil and (id == nil
                             or redis.call('EXISTS', key('cust', id)) == 1) do
             id = 'u' .. redis.call('HINCRBY', KEYS[1], 'custseq', 1)
@@ -158,7 +158,7 @@ for _, r in ipairs(rows) do
     local ch
     if not why then
         local e
-        ch, e = cust_check(one, c or { id = id }, defs)
+        ch, e = CUST.check(one, c or { id = id }, defs)
         if e then
             why = cjson.decode(e[2]).error.message
         end
@@ -166,7 +166,7 @@ for _, r in ipairs(rows) do
     if why then
         failed(row, why)
     else
-        cust_write(id, c, ch)
+        CUST.write(id, c, ch)
         redis.call('HINCRBY', jk, c and 'updated' or 'created', 1)
     end
 end

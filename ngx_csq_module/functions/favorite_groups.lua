@@ -15,7 +15,7 @@ if type(groups) ~= 'table' or #groups > 50 then
 end
 local keep = {}
 for _, g in ipairs(groups) do
-    if not cust_tag_ok(g) then
+    if not CUST.tag_ok(g) then
         return bad('groups', 'must hold names of 1-64 bytes')
     end
     if keep[g] then return bad('groups', 'names a group twice') end

@@ -8,9 +8,9 @@ if err then return err end
 
 local a = agent(ACTOR)
 if a == nil then return fail(404, 'not_found', 'no such agent') end
-local c = cust_get(cust_id(ID))
+local c = CUST.get(CUST.id(ID))
 if c == nil then return fail(404, 'not_found', 'no such customer') end
-if not cust_visible(c) then return cust_hidden() end
+if not CUST.visible(c) then return CUST.hidden() end
 
 local g = b.group or ''
 if type(g) ~= 'string' then return bad('group', 'must be a group name') end

@@ -15,8 +15,8 @@ for i, g in ipairs(groups) do rank[g] = i end
 local list = {}
 local flat = redis.call('HGETALL', key('a', ACTOR, 'fav'))
 for i = 1, #flat, 2 do
-    local c = cust_get(flat[i])
-    if c and cust_visible(c) then
+    local c = CUST.get(flat[i])
+    if c and CUST.visible(c) then
         list[#list + 1] = { customer = c.id, group = flat[i + 1],
                             name = c.name or '', phone = c.phone or '',
                             owner = (c.owner or '') ~= '' and c.owner

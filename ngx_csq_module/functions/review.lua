@@ -72,7 +72,7 @@ local function keep(cid, c)
         return false
     end
     if qs.customer and qs.customer ~= ''
-       and cust_id(c.customer or '') ~= cust_id(qs.customer) then
+       and CUST.id(c.customer or '') ~= CUST.id(qs.customer) then
         return false
     end
     if tonumber(qs.rating) and tonumber(c.rating) ~= tonumber(qs.rating) then

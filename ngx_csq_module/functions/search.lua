@@ -101,10 +101,10 @@ if kinds ~= 'messages' then
             return true                 -- an older version of a customer
         end
         checked = checked + 1
-        local c = cust_get(id)
-        if not c or not cust_visible(c) then return true end
+        local c = CUST.get(id)
+        if not c or not CUST.visible(c) then return true end
         if not sx_has(sx_customer_text(c), runs) then return true end
-        list[#list + 1] = cust_view(c)
+        list[#list + 1] = CUST.view(c)
         return #list < limit
     end)
     out.customers = arr(list)

@@ -30,7 +30,7 @@ for _, f in ipairs({ { 'url', 2000, true }, { 'referrer', 2000, false },
     end
 end
 
-local id = cust_id(CUSTOMER)
+local id = CUST.id(CUSTOMER)
 local full = address_full('track', TRACK_RATE, id)
 if full then return full end
 address_count('track', TRACK_RATE, id)

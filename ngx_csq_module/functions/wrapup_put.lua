@@ -15,7 +15,7 @@ for _, f in ipairs({ { 'topics', 100 }, { 'statuses', 50 } }) do
     end
     local seen = {}
     for _, x in ipairs(l) do
-        if not cust_tag_ok(x) or seen[x] then
+        if not CUST.tag_ok(x) or seen[x] then
             return bad(f[1], 'must hold names of 1-64 bytes, each once')
         end
         seen[x] = true

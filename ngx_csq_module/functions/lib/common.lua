@@ -466,6 +466,37 @@ local function put_prologue()
     return body_prologue()
 end
 
+-- a matcher of every word of q (in any case) in a text: a function of the
+-- text (the small lists' searches: quick replies, articles)
+local function words_matcher(q)
+    local words = {}
+    for w in string.gmatch(string.lower(q or ''), '%S+') do
+        words[#words + 1] = w
+    end
+    return function(text)
+        local hay = string.lower(text)
+        for _, w in ipairs(words) do
+            if not string.find(hay, w, 1, true) then return false end
+        end
+        return true
+    end
+end
+
+-- of ids in their order, the items of hash k (JSON values) that keep(item)
+-- takes, at most n
+local function items_of(ids, k, keep, n)
+    local out = {}
+    for _, id in ipairs(ids) do
+        local raw = redis.call('HGET', k, id)
+        local item = raw and cjson.decode(raw)
+        if item and keep(item) then
+            out[#out + 1] = item
+            if #out >= n then break end
+        end
+    end
+    return out
+end
+
 -- a query string's parameters (%XX and + decoded)
 local function query(qs)
     local t = {}

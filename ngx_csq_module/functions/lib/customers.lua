@@ -20,24 +20,28 @@
 -- The library number (the tenant's libseq) orders the views newest first
 -- and is their paging cursor: unique, unlike a time.
 
+-- the library's helpers, in one table (the library's chunk is at its 200
+-- locals: lib/ORDER)
+local CUST = {}
+
 local CUST_TAGS_MAX = 20
 local BLACKLIST_TEXT = 'Sorry, we cannot take your conversation.'
 local CUST_NOTES_MAX = 1000
 
 -- the record a contact id stands for (itself unless matched or merged)
-local function cust_id(contact)
+function CUST.id(contact)
     return redis.call('HGET', key('ident'), 'i:' .. contact) or contact
 end
 
 -- the record of id, with its id, or nil
-local function cust_get(id)
+function CUST.get(id)
     return record(key('cust', id), id)
 end
 
 -- may the caller read (and work on) customer c?  Supervisors and admins
 -- see all; an agent the customers nobody owns (the public pool, contacts
 -- not in the library), its own, and every customer it has served (R9.1)
-local function cust_visible(c)
+function CUST.visible(c)
     local r = ROLES[ROLE] or 0
     if r >= ROLES.supervisor then
         return true
@@ -51,13 +55,13 @@ local function cust_visible(c)
     return redis.call('SISMEMBER', key('cust', c.id, 'served'), ACTOR) == 1
 end
 
-local function cust_hidden()
+function CUST.hidden()
     return fail(403, 'forbidden', 'this customer is another agent\'s')
 end
 
 -- the library's indexes of customer c as it is now (after a change):
 -- the views it belongs to, by its library number; old: its record before
-local function cust_index(c, old)
+function CUST.index(c, old)
     local id, n = c.id, tonumber(c.libseq)
     local was = old and old.library == '1'
     local otags = was and cjson.decode(old.tags or '[]') or {}
@@ -85,7 +89,7 @@ end
 
 -- nil when phone and email (either may be nil) are nobody's but record
 -- id's, else the other customer's id
-local function cust_claim_free(id, phone, email)
+function CUST.claim_free(id, phone, email)
     local ik = key('ident')
     for _, k in ipairs({ phone and ('p:' .. phone) or false,
                          email and ('e:' .. email) or false }) do
@@ -98,7 +102,7 @@ local function cust_claim_free(id, phone, email)
 end
 
 -- lets phone and email of a record go from the identity map
-local function cust_unclaim(c)
+function CUST.unclaim(c)
     local ik = key('ident')
     for _, k in ipairs({ c.phone and c.phone ~= '' and ('p:' .. c.phone),
                          c.email and c.email ~= '' and ('e:' .. c.email) }) do
@@ -110,7 +114,7 @@ end
 
 -- the tenant's business fields: { name = { name, label, type, options } }
 -- and their order
-local function cust_field_defs(t)
+function CUST.field_defs(t)
     local list = cjson.decode((t or hash(KEYS[1])).customer_fields or '[]')
     local by = {}
     for _, d in ipairs(list) do by[d.name] = d end
@@ -125,13 +129,13 @@ local function owner_ok(owner)
 end
 
 -- a tag: 1-64 bytes, no control characters
-local function cust_tag_ok(s)
+function CUST.tag_ok(s)
     return type(s) == 'string' and #s >= 1 and #s <= 64
            and not string.find(s, '%c')
 end
 
 -- what every customer call answers with
-local function cust_view(c, full)
+function CUST.view(c, full)
     local v = {
         id = c.id, name = c.name or '', avatar = c.avatar or '',
         phone = c.phone or '', email = c.email or '',
@@ -169,7 +173,7 @@ end
 -- the changes body b asks of customer c (its record, or { id } for a new
 -- one), checked against the caller's rights and the tenant's fields:
 -- strings '' (or null) clear.  Returns the changes, or nil and the reply.
-local function cust_check(b, c, defs)
+function CUST.check(b, c, defs)
     local ch = {}
     for _, f in ipairs({ { 'name', 200 }, { 'company', 200 },
                          { 'remark', 2000 }, { 'avatar', 2000 } }) do
@@ -206,7 +210,7 @@ local function cust_check(b, c, defs)
         end
         local seen, list = {}, {}
         for _, tg in ipairs(b.tags) do
-            if not cust_tag_ok(tg) then
+            if not CUST.tag_ok(tg) then
                 return nil, bad('tags', 'must hold tags of 1-64 bytes')
             end
             if not seen[tg] then
@@ -217,23 +221,10 @@ local function cust_check(b, c, defs)
         ch.tags = list
     end
     if b.fields ~= nil then
-        if type(b.fields) ~= 'table' then
-            return nil, bad('fields', 'must be an object')
-        end
-        local have = cjson.decode(c.fields or '{}')
-        for name, v in pairs(b.fields) do
-            local d = defs[name]
-            if d == nil then
-                return nil, bad('fields.' .. tostring(name),
-                                'is not a field of this tenant')
-            end
-            local x, why = field_value(d, v)
-            if why then
-                return nil, bad('fields.' .. name, why)
-            end
-            have[name] = x
-        end
-        ch.fields = have
+        local err
+        ch.fields, err = field_values(b.fields, cjson.decode(c.fields or '{}'),
+                                      defs, 'fields', 'this tenant')
+        if err then return nil, err end
     end
     local sup = (ROLES[ROLE] or 0) >= ROLES.supervisor
     local owner = b.owner
@@ -268,7 +259,7 @@ local function cust_check(b, c, defs)
         end
     end
     -- a phone or an email is one customer's (R6.1)
-    local _, other = cust_claim_free(c.id, ch.phone ~= '' and ch.phone,
+    local _, other = CUST.claim_free(c.id, ch.phone ~= '' and ch.phone,
                                      ch.email ~= '' and ch.email)
     if other then
         local r = fail(409, 'duplicate', 'customer ' .. other .. ' has this '
@@ -278,10 +269,10 @@ local function cust_check(b, c, defs)
     return ch
 end
 
--- customer id after changes ch (cust_check()), made when new (old nil):
+-- customer id after changes ch (CUST.check()), made when new (old nil):
 -- the record, its identities and its place in the library's views.
 -- Returns the record as it is now.
-local function cust_write(id, old, ch)
+function CUST.write(id, old, ch)
     local ck, ik = key('cust', id), key('ident')
     local c = old or { id = id, created = tostring(NOW) }
     local prev = old and { id = id, library = old.library, owner = old.owner,
@@ -303,7 +294,7 @@ local function cust_write(id, old, ch)
                 redis.call('HSET', ik, p .. v, id)
             end
         elseif v and v ~= '' and redis.call('HGET', ik, p .. v) ~= id then
-            -- given again by the staff (cust_check() found it nobody
+            -- given again by the staff (CUST.check() found it nobody
             -- else's): vouched for now, matched from now on
             redis.call('HSET', ik, p .. v, id)
         end
@@ -328,7 +319,7 @@ local function cust_write(id, old, ch)
     if #set > 0 then
         redis.call('HSET', ck, unpack(set))
     end
-    cust_index(c, prev)
+    CUST.index(c, prev)
     if old == nil or ch.name or ch.phone or ch.email or ch.company
        or ch.fields then
         sx_customer(c)                                  -- search.lua
@@ -343,9 +334,9 @@ local function cust_write(id, old, ch)
 end
 
 -- customer c goes, with what hangs on it (its conversations stay)
-local function cust_drop(c)
+function CUST.drop(c)
     local ck, ik = key('cust', c.id), key('ident')
-    cust_unclaim(c)
+    CUST.unclaim(c)
     for _, x in ipairs(cjson.decode(c.aliases or '[]')) do
         if redis.call('HGET', ik, 'i:' .. x) == c.id then
             redis.call('HDEL', ik, 'i:' .. x)
@@ -355,7 +346,7 @@ local function cust_drop(c)
         redis.call('HDEL', key('a', ag, 'fav'), c.id)
     end
     c.library = '0'
-    cust_index(c, cust_get(c.id))
+    CUST.index(c, CUST.get(c.id))
     redis.call('ZREM', key('blacklist'), c.id)
     redis.call('HDEL', key('sx', 'u', 'cur'), c.id)     -- search.lua
     redis.call('UNLINK', ck, ck .. ':convs', ck .. ':notes', ck .. ':served',

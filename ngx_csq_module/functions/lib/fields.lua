@@ -133,3 +133,25 @@ local function field_value(d, v)
     return v
 end
 
+
+-- the values of body field `field` (an object of field names) checked by
+-- the definitions `by` (name -> definition) onto `have` (what is kept):
+-- the values to keep, or nil and the reply (naming "<field>.<name>")
+local function field_values(given, have, by, field, what)
+    if type(given) ~= 'table' then
+        return nil, bad(field, 'must be an object')
+    end
+    for name, v in pairs(given) do
+        local d = by[name]
+        if d == nil then
+            return nil, bad(field .. '.' .. tostring(name),
+                            'is not a field of ' .. what)
+        end
+        local x, why = field_value(d, v)
+        if why then
+            return nil, bad(field .. '.' .. name, why)
+        end
+        have[name] = x
+    end
+    return have
+end

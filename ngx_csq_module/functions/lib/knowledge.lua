@@ -14,30 +14,17 @@ local KB = { MAX = 1000 }
 -- or category, newest first: those of category (if given), external only
 -- when external_only; at most n, each without its body but an excerpt
 function KB.list(q, category, external_only, n)
-    local words = {}
-    for w in string.gmatch(string.lower(q or ''), '%S+') do
-        words[#words + 1] = w
-    end
-    local out, rk = {}, key('kb', 'r')
-    for _, id in ipairs(redis.call('ZREVRANGE', key('kb'), 0, -1)) do
-        local raw = redis.call('HGET', rk, id)
-        local a = raw and cjson.decode(raw)
-        if a and (not external_only or a.external)
-           and (category == nil or category == '' or a.category == category)
-        then
-            local hay = string.lower(a.title .. ' ' .. a.body .. ' '
-                                     .. a.category)
-            local all = true
-            for _, w in ipairs(words) do
-                if not string.find(hay, w, 1, true) then all = false end
-            end
-            if all then
-                a.excerpt = string.sub(a.body, 1, 200)
-                a.body = nil
-                out[#out + 1] = a
-                if #out >= n then break end
-            end
-        end
+    local has = words_matcher(q)
+    local out = items_of(redis.call('ZREVRANGE', key('kb'), 0, -1),
+                         key('kb', 'r'), function(a)
+        return (not external_only or a.external)
+               and (category == nil or category == ''
+                    or a.category == category)
+               and has(a.title .. ' ' .. a.body .. ' ' .. a.category)
+    end, n)
+    for _, a in ipairs(out) do
+        a.excerpt = string.sub(a.body, 1, 200)
+        a.body = nil
     end
     return out
 end

@@ -29,9 +29,26 @@ local function conv_readable(cid, c)
         return true
     end
     local owner = c.customer and redis.call('HGET',
-                                            key('cust', cust_id(c.customer)),
+                                            key('cust', CUST.id(c.customer)),
                                             'owner')
     return owner == ACTOR
+end
+
+-- what a call on a conversation ID needs first: the tenant, a body, the
+-- conversation and the caller's right to read it (not a customer's):
+-- the body and the conversation, or nil and the reply
+local function readable_prologue()
+    local b, err = body_prologue()
+    if err then return nil, nil, err end
+    local c = hash(key('c', ID))
+    if c == nil then
+        return nil, nil, fail(404, 'not_found', 'no such conversation')
+    end
+    if ROLE == 'customer' or not conv_readable(ID, c) then
+        return nil, nil, fail(403, 'forbidden',
+                              'not a conversation you may read')
+    end
+    return b, c
 end
 
 -- the agents that served conversation c, in their order
@@ -46,7 +63,7 @@ end
 -- one conversation in a list of records
 local function conv_summary(cid, c)
     local name = c.customer and redis.call('HGET',
-        key('cust', cust_id(c.customer)), 'name')
+        key('cust', CUST.id(c.customer)), 'name')
     return { kind = 'conversation', id = cid, state = c.state,
              customer = c.customer,
              customer_name = (name and name ~= '') and name or cjson.null,

@@ -28,30 +28,12 @@ end
 -- (in any case) in their title, text or category, at most n
 function QR.list(scope, q, category, n)
     local ok, rk = QR.keys(scope)
-    local words = {}
-    for w in string.gmatch(string.lower(q or ''), '%S+') do
-        words[#words + 1] = w
-    end
-    local out = {}
-    for _, id in ipairs(redis.call('ZRANGE', ok, 0, -1)) do
-        local raw = redis.call('HGET', rk, id)
-        local r = raw and cjson.decode(raw)
-        if r and (category == nil or category == '' or r.category == category)
-        then
-            local hay = string.lower(r.title .. ' ' .. r.text .. ' '
-                                     .. r.category)
-            local all = true
-            for _, w in ipairs(words) do
-                if not string.find(hay, w, 1, true) then all = false end
-            end
-            if all then
-                r.scope = scope
-                out[#out + 1] = r
-                if #out >= n then break end
-            end
-        end
-    end
-    return out
+    local has = words_matcher(q)
+    return items_of(redis.call('ZRANGE', ok, 0, -1), rk, function(r)
+        r.scope = scope
+        return (category == nil or category == '' or r.category == category)
+               and has(r.title .. ' ' .. r.text .. ' ' .. r.category)
+    end, n)
 end
 
 -- a reply of body b checked: { category, title, text }, or nil and why

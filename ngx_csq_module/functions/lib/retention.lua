@@ -60,10 +60,10 @@ local SWEEPERS = {
     { index = 'customers', field = 'retention_minutes',
       default = 90 * DAY_MINUTES,
       drop = function(id)
-          local c = cust_get(id)
+          local c = CUST.get(id)
           if c and (c.owner or '') == '' and c.private ~= '1'
              and c.library ~= '1' and c.blacklisted ~= '1' then
-              cust_drop(c)
+              CUST.drop(c)
           end
       end },
 }

@@ -486,7 +486,7 @@ local function assign(cid, c, a, how)
     end
 
     if c.customer and c.customer ~= '' then
-        local rid = cust_id(c.customer)
+        local rid = CUST.id(c.customer)
         redis.call('HSET', key('cust', rid), 'last_agent', a.id,
                    'last_time', NOW)
         redis.call('SADD', key('cust', rid, 'served'), a.id)
@@ -611,7 +611,7 @@ local function conversation_view(cid, c)
         v.end_reason = c.end_reason
     end
     if c.customer and c.customer ~= '' then
-        local name = redis.call('HGET', key('cust', cust_id(c.customer)),
+        local name = redis.call('HGET', key('cust', CUST.id(c.customer)),
                                 'name')
         if name and name ~= '' then
             v.customer_name = name                      -- customers.lua

@@ -34,23 +34,11 @@ local function wrapup_check(b, c, conf)
         end
     end
     if b.note ~= nil then
-        if type(b.note) ~= 'table' then
-            return nil, bad('note', 'must be an object')
-        end
-        local by, note = {}, cjson.decode(c.note or '{}')
+        local by = {}
         for _, d in ipairs(conf.note_fields or {}) do by[d.name] = d end
-        for name, v in pairs(b.note) do
-            local d = by[name]
-            if d == nil then
-                return nil, bad('note.' .. tostring(name),
-                                'is not a field of the service note')
-            end
-            local x, why = field_value(d, v)
-            if why then
-                return nil, bad('note.' .. name, why)
-            end
-            note[name] = x
-        end
+        local note, err = field_values(b.note, cjson.decode(c.note or '{}'),
+                                       by, 'note', 'the service note')
+        if err then return nil, err end
         set[#set + 1] = 'note'
         set[#set + 1] = cjson.encode(note)
     end
