@@ -260,6 +260,11 @@
       call('GET', 'conversations/' + enc(c.id)).then((r) => { if (r.status === 200 && r.data) upsert(r.data, true); });
     }
     if (!c.thread.add(m)) return;
+    // the list shows the newest message's text (#13 §4)
+    if (!sys && cmpId(m.id, c.previewId) > 0) {
+      c.previewId = m.id;
+      c.preview = (m.from.role === 'agent' && m.from.id === me ? 'You: ' : '') + (m.text || m.title || m.name || m.kind);
+    }
     // entries up to the id the list's view had only draw; newer ones act
     const fresh = cmpId(m.id, c.seen) > 0;
     if (fresh) c.seen = m.id;
@@ -342,12 +347,14 @@
     const v = c.view, n = unread(c);
     c.btn.replaceChildren(
       el('span', { class: 'name', text: v.customer_name || v.customer || c.id }),
+      el('span', { class: 'preview', 'data-testid': 'wb-preview', text: c.preview || '' }),
       el('span', { class: 'sub', text: [c.id, v.channel, v.queue, LABEL[c.state]].filter(Boolean).join(' \u00b7 ') }),
       el('span', { class: 'badge', 'data-testid': 'wb-unread', hidden: !n, text: String(n) }),
       el('span', { class: 'sr', text: n ? ' unread' : '' }));
     c.btn.setAttribute('aria-current', String(cur === c));
     c.li.classList.toggle('ended', !LIVE[c.state]);
     c.li.dataset.state = c.state;    // active, queued, bot, ended, abandoned, transferred, gone
+    filterOne(c);
     let total = 0;
     for (const x of convs.values()) total += unread(x);
     document.title = (total ? '(' + total + ') ' : '') + 'Workbench \u2013 ' + tenant;
@@ -362,6 +369,20 @@
         if (c === cur) pane();
       }
     }
+  }
+
+  // the list's filters: words (name, id, the last message), unread, going on
+  function filterOne(c) {
+    const q = $('list-q').value.trim().toLowerCase();
+    const v = c.view;
+    const text = [v.customer_name, v.customer, c.id, c.preview].filter(Boolean).join(' ').toLowerCase();
+    const out = (q && !q.split(/\s+/).every((w) => text.includes(w)))
+      || ($('list-unread').checked && !unread(c))
+      || ($('list-live').checked && !LIVE[c.state]);
+    c.btn.parentNode.classList.toggle('filtered', !!out);
+  }
+  for (const id of ['list-q', 'list-unread', 'list-live']) {
+    $(id).addEventListener('input', () => { for (const c of convs.values()) filterOne(c); });
   }
 
   function setState(c, s) {

@@ -228,6 +228,15 @@ async function main() {
     await agent.click('[data-testid="wb-send"]');
     ok(await until(async () => /Hi Zhang Wei, this is Alice/.test(await logText(cust, 'chat-log'))),
        '... and it is sent as written');
+    ok(await until(async () => /You: Hi Zhang Wei/.test(await agent.textContent('[data-testid="wb-preview"]'))),
+       'the list shows the newest message of a conversation');
+    await agent.fill('[data-testid="wb-list-q"]', 'nobody-like-this');
+    ok(await until(async () => (await agent.$$('[data-testid="wb-conv"]:not(.filtered)')).length === 0),
+       'the list is filtered by words');
+    await agent.fill('[data-testid="wb-list-q"]', 'zhang');
+    ok(await until(async () => (await agent.$$('[data-testid="wb-conv"]:not(.filtered)')).length === 1),
+       '... by the customer\'s name');
+    await agent.fill('[data-testid="wb-list-q"]', '');
 
     // --- the knowledge base (R4.10): an agent shares an external article
     await api('PUT', 'kb/returns', { title: 'Returns', category: 'Orders', external: true,
