@@ -97,6 +97,25 @@ my ($s, $e) = api(GET => 'tenants/acme/search?q=' . uri_escape('!?'),
                   undef, token => $T{alice});
 is $s, 400, 'a query with no word: 400';
 
+# a conversation whose first message is an image, then texts: each text is
+# searchable (the search mark comes with texts), also after an indexing
+my $ci = arrive_ok('acme', customer => 'cu-img');
+my $wi = customer_socket('acme', $ci) or die "socket\n";
+$wi->send_json({ type => 'message', kind => 'image', ref => 'i1',
+                 url => 'https://img.example/a.png' });
+$wi->wait_json(sub { ($_[0]{ref} // '') eq 'i1' }) or die "image\n";
+$wi->say('i2', text => 'zebra stripes') or die;
+index_all();
+is_deeply texts(search(alice => 'zebra')), ['zebra stripes'],
+          'R6.4 a text after an image is searchable';
+$wi->say('i3', text => 'yak wool') or die;
+$wi->say('i4', text => 'yak milk') or die;
+is redis_cmd('SISMEMBER', "${K}sx:dirty", $ci->{id}), 1,
+   '... a new text marks its conversation again';
+index_all();
+is_deeply texts(search(alice => 'yak')), ['yak milk', 'yak wool'],
+          '... and is searchable after it';
+
 # --- customers
 
 api(PUT => 'tenants/acme/customers/k1',

@@ -13,7 +13,7 @@
 
 local r = redis.call('HMGET', key('c', ID), 'state', 'customer', 'agent',
                      'bound', 'last_id', 'msgs', 'msg_bytes', 'rl_at',
-                     'rl_left', 'first_reply', 'assigned', 'queue')
+                     'rl_left', 'first_reply', 'assigned', 'queue', 'sxm')
 if not r[1] then return fail(404, 'not_found', 'no such conversation') end
 local c = { state = r[1], customer = r[2], agent = r[3] or nil,
             bound = r[4] or nil, last_id = r[5] or nil }
@@ -116,20 +116,27 @@ local to = { c.agent or '' }
 if ROLE ~= 'customer' then
     to[2] = ACTOR
 end
--- the counts (and for a customer when it spoke and its bucket) go with
--- the log's last id, in one HSET
-local id, frame
+-- the counts (and for a customer when it spoke and its bucket; for its
+-- agent's first answer its time, R8.2) go with the log's last id, in one
+-- HSET; a text marks the conversation for search once (sxm: search.lua
+-- clears it when it has indexed it), and a marked one makes no SADD
+local set = { 'msgs', msgs, 'msg_bytes', msg_bytes }
+local has_log = c.last_id ~= nil
+if m.text or m.title then
+    has_log = has_log and (r[13] and 'marked' or true)
+    set[#set + 1], set[#set + 2] = 'sxm', 1
+end
+local first = not spoke and not r[10] and r[11] and ACTOR == c.agent
 if spoke then
-    id, frame = log_append(ID, m, to, c.last_id ~= nil, 'msgs', msgs,
-                           'msg_bytes', msg_bytes, 'heard', NOW,
-                           'rl_at', rl_at, 'rl_left', rl_left)
-elseif r[10] or not r[11] or ACTOR ~= c.agent then
-    id, frame = log_append(ID, m, to, c.last_id ~= nil, 'msgs', msgs,
-                           'msg_bytes', msg_bytes)
-else
+    for _, x in ipairs({ 'heard', NOW, 'rl_at', rl_at, 'rl_left', rl_left }) do
+        set[#set + 1] = x
+    end
+elseif first then
+    set[#set + 1], set[#set + 2] = 'first_reply', NOW
+end
+local id, frame = log_append(ID, m, to, has_log, unpack(set))
+if first then
     -- its agent's first answer (R8.2): the time since it was assigned
-    id, frame = log_append(ID, m, to, c.last_id ~= nil, 'msgs', msgs,
-                           'msg_bytes', msg_bytes, 'first_reply', NOW)
     local fr = math.max(0, NOW - (tonumber(r[11]) or NOW))
     count_day(ACTOR, 'fr_ms', fr)
     count_day(ACTOR, 'fr_n', 1)

@@ -42,8 +42,10 @@ end
 -- appends msg to the conversation's log and wakes its customer and the
 -- given agents; returns the entry id and the entry as its client frame.
 -- has_log: the caller knows the log has entries already (the
--- conversation's last_id), so it is not asked; ...: more fields and
--- values of the conversation to set with its last_id (one HSET)
+-- conversation's last_id), so it is not asked; 'marked': and the
+-- conversation is marked for search already (its sxm; search.lua), so the
+-- hot path makes no SADD a message; ...: more fields and values of the
+-- conversation to set with its last_id (one HSET)
 local function log_append(cid, msg, agents, has_log, ...)
     msg.at = NOW
     local json = cjson.encode(msg)
@@ -56,7 +58,7 @@ local function log_append(cid, msg, agents, has_log, ...)
         -- size (about 700 bytes instead of 4,700), later entries grow it
         redis.call('RESTORE', k, 0, redis.call('DUMP', k), 'REPLACE')
     end
-    if msg.text or msg.title then
+    if (msg.text or msg.title) and has_log ~= 'marked' then
         redis.call('SADD', key('sx', 'dirty'), cid)     -- search.lua
     end
     local frame = log_frame(cid, id, json)

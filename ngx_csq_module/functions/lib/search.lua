@@ -183,6 +183,9 @@ local function search_step()
         end
         if left > 0 then
             redis.call('SREM', dk, cid)     -- all of it is indexed
+            if redis.call('EXISTS', ck) == 1 then
+                redis.call('HDEL', ck, 'sxm')   -- the next message marks it
+            end
         end
     end
     table.sort(got, function(x, y)
