@@ -99,6 +99,11 @@ is_deeply decode_json(redis_cmd('HGET', "${K}c:$cid", 'note')),
                 { topic => 'Shipping' });
 is $s, 409, 'R4.6 locked once it has ended';
 is code($j), 'locked', '... locked';
+is_deeply [map { $_->{id} } @{ ok_call(sue => GET =>
+            'conversations?topic=Billing&wrap_status=Solved')->{conversations} }],
+          [$cid], 'R5.5 the review finds it by topic and status';
+is_deeply ok_call(sue => GET => 'conversations?wrap_status=Open')
+              ->{conversations}, [], '... not by another status';
 $j = ok_call(sue => GET => "conversations/$cid/messages");
 is $j->{conversation}{wrapup}{topic}, 'Billing', 'the wrap-up in its records';
 is $j->{conversation}{wrapup}{status}, 'Solved', '... with its status';

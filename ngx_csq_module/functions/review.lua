@@ -1,14 +1,15 @@
 -- flags: no-writes
 -- GET tenants/<t>/conversations?from=&to=&agent=&queue=&channel=&state=
--- &reason=&rating=&topic=&customer=&before=&limit=: the supervisor's
--- review of every conversation of the tenant (R5.5), newest first.
--- from, to: arrival times (unix ms, to exclusive); state: queued, active,
--- bot, ended, abandoned (new: waiting for its first routing); rating and
--- topic: as the conversation's wrap-up set them.  Pages of limit (50, at
--- most 200; 10,000 for the CSV), "next" the cursor for before= (it is
--- "<ms>:<id>").  EXTRA 'csv' (GET .../conversations/export): the same
--- as CSV, up to limit (10,000) rows a request in calls of CSV_BATCH
--- (common.lua), the next page's cursor as r[3].
+-- &reason=&rating=&topic=&wrap_status=&customer=&before=&limit=: the
+-- supervisor's review of every conversation of the tenant (R5.5), newest
+-- first.  from, to: arrival times (unix ms, to exclusive); state: queued,
+-- active, bot, ended, abandoned (new: waiting for its first routing);
+-- rating (the customer's), topic and wrap_status (the wrap-up's status:
+-- wrapup.lua).  Pages of limit (50, at most 200; 10,000 for the CSV),
+-- "next" the cursor for before= (it is "<ms>:<id>").  EXTRA 'csv' (GET
+-- .../conversations/export): the same as CSV, up to limit (10,000) rows
+-- a request in calls of CSV_BATCH (common.lua), the next page's cursor as
+-- r[3].
 -- The index read is the most selective given (agent, queue, all) and at
 -- most READ_MAX of its entries a call: a page may come back short with a
 -- "next" to go on from; a call never reads more (R9.6).
@@ -65,7 +66,7 @@ local function keep(cid, c)
                            ' q:' .. qs.queue .. ' ', 1, true) then
         return false
     end
-    for _, f in ipairs({ 'channel', 'state', 'topic' }) do
+    for _, f in ipairs({ 'channel', 'state', 'topic', 'wrap_status' }) do
         if qs[f] and qs[f] ~= '' and c[f] ~= qs[f] then return false end
     end
     if qs.reason and qs.reason ~= '' and c.end_reason ~= qs.reason then
