@@ -203,5 +203,14 @@ is_deeply ok_call(alice => GET => 'marks')->{pinned}, [], '... unpinned';
 ($s) = call(bob => POST => "conversations/$cid/mark",
             { pinned => JSON::PP::true });
 is $s, 403, 'R9.1 not a conversation it may not read';
+($s) = call($P, POST => "conversations/$cid/mark", { pinned => JSON::PP::true });
+is $s, 403, '... nor a platform token (pins are an agent\'s own)';
+ok_call(alice => POST => "conversations/$cid/mark", { pinned => JSON::PP::true });
+redis_cmd('DEL', "${K}c:$cid");
+is_deeply ok_call(alice => GET => 'marks')->{pinned}, [],
+          'a conversation deleted since is no pin';
+ok_call(alice => POST => "conversations/$cid/mark",
+        { pinned => JSON::PP::false });
+is redis_cmd('ZCARD', "${K}a:alice:pins"), 0, '... and is let go of';
 
 done_testing();

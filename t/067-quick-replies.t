@@ -90,6 +90,16 @@ is $j->{mine}[1]{text}, '=30 days to return.', '... as they were written';
 ($s) = call(bob => POST => 'quick-replies/import', { scope => 'team', csv => $csv });
 is $s, 403, 'R9.1 an agent imports no team replies';
 
+# an import never takes the id of a reply there is
+redis_cmd('HSET', 'csq:{acme}:tenant', 'qrseq', 0);
+$j = ok_call(alice => POST => 'quick-replies/import',
+             { scope => 'mine', csv => "category,title,text\r\nc,New,new one\r\n" });
+is $j->{added}, 1, 'an import next to replies with ids like its own';
+is_deeply titles(ok_call(alice => GET => 'quick-replies?scope=mine')->{mine}),
+          ['Refund', 'Hello', 'New'], '... overwrites none of them';
+ok_call(alice => DELETE => 'quick-replies/mine/' . ok_call(alice => GET =>
+        'quick-replies?scope=mine&q=new')->{mine}[0]{id});
+
 # at most 200 of an agent's own
 my $many = join '', "category,title,text\r\n",
                     map { "c,t$_,text $_\r\n" } 1 .. 205;

@@ -1,6 +1,8 @@
 -- flags: allow-oom
 -- DELETE tenants/<t>/agents/<id> (admin): only an agent with no active or
--- bound conversations goes; its sessions end with it (R9.5)
+-- bound conversations goes; its sessions end with it (R9.5), and its own
+-- pins, hidden conversations, quick replies and favorites (an agent made
+-- later under its id starts clean)
 
 local a = agent(ID)
 if a == nil then return fail(404, 'not_found', 'no such agent') end
@@ -16,7 +18,8 @@ for _, qid in ipairs(redis.call('SMEMBERS', key('a', ID, 'queues'))) do
     redis.call('HDEL', key('q', qid, 'given'), ID)
 end
 redis.call('DEL', key('a', ID), key('a', ID, 'queues'), key('a', ID, 'convs'),
-           key('a', ID, 'wait'))
+           key('a', ID, 'wait'), key('a', ID, 'pins'), key('a', ID, 'hidden'),
+           key('a', ID, 'qr'), key('a', ID, 'qr', 'r'), key('a', ID, 'fav'))
 redis.call('SREM', key('agents'), ID)
 session_end(ID)
 

@@ -5,6 +5,19 @@
 -- go); GET tenants/<t>/marks gives them back.  -> { conversation,
 -- pinned, hidden }
 
+if ROLE == 'platform' then
+    return fail(403, 'forbidden', 'pins and hidden conversations are an '
+                .. 'agent\'s own')
+end
+local pk, hk = key('a', ACTOR, 'pins'), key('a', ACTOR, 'hidden')
+-- one deleted since (retention) is let go of, never taken
+local gone = body()
+if gone and redis.call('EXISTS', key('c', ID)) == 0
+   and gone.pinned ~= true and gone.hidden ~= true then
+    redis.call('ZREM', pk, ID)
+    redis.call('ZREM', hk, ID)
+    return reply(200, { conversation = ID, pinned = false, hidden = false })
+end
 local b, c, err = readable_prologue()
 if err then return err end
 for _, f in ipairs({ 'pinned', 'hidden' }) do
@@ -13,7 +26,6 @@ for _, f in ipairs({ 'pinned', 'hidden' }) do
     end
 end
 
-local pk, hk = key('a', ACTOR, 'pins'), key('a', ACTOR, 'hidden')
 if b.pinned == true then
     if redis.call('ZSCORE', pk, ID) == false
        and redis.call('ZCARD', pk) >= 100 then

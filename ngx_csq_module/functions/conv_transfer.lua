@@ -57,8 +57,10 @@ else
     extra.auto_reply = route_in_queue(ID, c, b.queue, q, t)
 end
 
--- the note rides as a private note, pushed to whoever has it now
-if note and note ~= '' then
+-- the note rides as a private note, pushed to whoever has it now (not
+-- past the conversation's 200 notes: then the transfer goes without it)
+if note and note ~= ''
+   and redis.call('ZCARD', key('c', ID, 'notes')) < 200 then
     local n = { id = 'n' .. redis.call('HINCRBY', KEYS[1], 'noteseq', 1),
                 at = NOW, agent = ACTOR, text = note, transfer = true }
     redis.call('ZADD', key('c', ID, 'notes'), NOW, cjson.encode(n))

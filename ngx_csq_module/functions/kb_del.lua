@@ -6,4 +6,5 @@ if redis.call('HDEL', key('kb', 'r'), ID) == 0 then
     return fail(404, 'not_found', 'no such article')
 end
 redis.call('ZREM', key('kb'), ID)
+redis.call('ZREM', key('kb', 'ext'), ID)
 return reply(200, { id = ID, deleted = true })

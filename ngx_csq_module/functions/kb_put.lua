@@ -24,5 +24,10 @@ local a = { id = ID, title = f.title, body = f.body,
             updated = NOW }
 redis.call('HSET', rk, ID, cjson.encode(a))
 redis.call('ZADD', key('kb'), NOW, ID)
+if a.external then
+    redis.call('ZADD', key('kb', 'ext'), NOW, ID)
+else
+    redis.call('ZREM', key('kb', 'ext'), ID)
+end
 event('article', { article = ID })
 return reply(new and 201 or 200, a)

@@ -14,7 +14,7 @@ if not QR.may(scope) then
     return fail(403, 'forbidden', 'the team\'s replies are a supervisor\'s')
 end
 if type(b.csv) ~= 'string' then return bad('csv', 'must be the CSV text') end
-local rows = csv_rows(b.csv, 1, QR.MAX[scope] + 1)
+local rows, rest = csv_rows(b.csv, 1, QR.MAX[scope] + 1)
 if rows == nil then return bad('csv', 'has a quoted field not closed') end
 
 local added, errors = 0, {}
@@ -24,7 +24,11 @@ for i, row in ipairs(rows) do
                                 text = row[3] })
         local ok, full = false, e
         if r then
-            local id = 'r' .. redis.call('HINCRBY', KEYS[1], 'qrseq', 1)
+            local _, rk = QR.keys(scope)
+            local id
+            repeat
+                id = 'r' .. redis.call('HINCRBY', KEYS[1], 'qrseq', 1)
+            until redis.call('HEXISTS', rk, id) == 0
             for _, f in ipairs({ 'category', 'title', 'text' }) do
                 r[f] = csv_undefuse(r[f])
             end
@@ -37,5 +41,10 @@ for i, row in ipairs(rows) do
                                     message = cjson.decode(full[2]).error.message }
         end
     end
+end
+if rest then
+    errors[#errors + 1] = { row = #rows + 1, message = 'at most '
+                            .. QR.MAX[scope] .. ' rows: this one and the '
+                            .. 'rest were not read' }
 end
 return reply(200, { added = added, errors = arr(errors) })

@@ -9,7 +9,8 @@ if err then return err end
 
 local conf = {}
 for _, f in ipairs({ { 'topics', 100 }, { 'statuses', 50 } }) do
-    local l = b[f[1]] or {}
+    local l = b[f[1]]
+    if l == nil or l == cjson.null then l = {} end
     if type(l) ~= 'table' or #l > f[2] then
         return bad(f[1], 'must be an array of at most ' .. f[2] .. ' names')
     end
@@ -23,7 +24,9 @@ for _, f in ipairs({ { 'topics', 100 }, { 'statuses', 50 } }) do
     conf[f[1]] = l
 end
 local fields
-fields, err = field_defs(b.note_fields or {}, 'note_fields', 20)
+local nf = b.note_fields
+if nf == nil or nf == cjson.null then nf = {} end
+fields, err = field_defs(nf, 'note_fields', 20)
 if err then return err end
 conf.note_fields = fields
 

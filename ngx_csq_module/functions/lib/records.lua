@@ -74,7 +74,7 @@ local function conv_summary(cid, c)
              ended = tonumber(c.ended) or cjson.null,
              end_reason = c.end_reason or cjson.null,
              rating = tonumber(c.rating) or cjson.null,
-             topic = c.topic or cjson.null,
+             topic = (c.topic or '') ~= '' and c.topic or cjson.null,
              wrapup = wrapup_view(c),
              messages = redis.call('XLEN', key('log', cid)) }
 end

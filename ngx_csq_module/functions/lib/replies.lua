@@ -21,7 +21,10 @@ end
 
 -- may the caller change the scope's replies?
 function QR.may(scope)
-    return scope == 'mine' or (ROLES[ROLE] or 0) >= ROLES.supervisor
+    if scope == 'mine' then
+        return ROLE ~= 'platform'           -- an agent's own: an agent's
+    end
+    return (ROLES[ROLE] or 0) >= ROLES.supervisor
 end
 
 -- the replies of a scope in their order, those that have every word of q
@@ -61,7 +64,10 @@ function QR.put(scope, id, r, pos)
     end
     r.id = id
     redis.call('HSET', rk, id, cjson.encode(r))
-    if new or pos then
+    if new and not pos then
+        local top = redis.call('ZREVRANGE', ok, 0, 0, 'WITHSCORES')
+        redis.call('ZADD', ok, (tonumber(top[2]) or 0) + 1, id)
+    elseif pos then
         local ids = redis.call('ZRANGE', ok, 0, -1)
         local list = {}
         for _, x in ipairs(ids) do
