@@ -229,7 +229,20 @@
     for (const c of convs.values()) if (!listed.has(c.id) && LIVE[c.state]) setState(c, 'ended');
     outbox.up();
     if (again) later(refreshPickup);
+    // after a reload: the conversation that was open opens again (#13 §4)
+    const was = ss.get(KS + ':open');
+    if (!again && !cur && was && convs.has(was)) open(convs.get(was));
   }
+
+  // drafts of the conversations' replies, kept over a reload (#13 §4)
+  const drafts = ss.json(KS + ':drafts') || {};
+  function keepDraft() {
+    if (!cur) return;
+    if ($('input').value) drafts[cur.id] = $('input').value;
+    else delete drafts[cur.id];
+    ss.set(KS + ':drafts', JSON.stringify(drafts));
+  }
+  $('input').addEventListener('input', () => later(keepDraft, 400));
 
   // reads what the list's view says is unread (after the agent's read id)
   function catchUp(c) {
@@ -395,7 +408,10 @@
     if (cur !== c) {
       typer.stop();
       const prev = cur;
+      if (prev) keepDraft();
       cur = c;
+      ss.set(KS + ':open', c.id);
+      $('input').value = drafts[c.id] || '';
       if (prev) draw(prev);
       showTyping('');
     }
@@ -452,6 +468,8 @@
   // a message of any kind (text, card ...) on the socket, shown at once
   function sendMessage(m, c = cur) {
     if (!c || c.state !== 'active') return false;
+    delete drafts[c.id];
+    ss.set(KS + ':drafts', JSON.stringify(drafts));
     const ref = csq.ref('m');
     c.thread.pending(ref, { ...m, from: { role: 'agent', id: me, name: myName }, at: Date.now() });
     outbox.add(ref, { type: 'message', conversation: c.id, ...m, ref }, c.thread, () => sendMessage(m, c));

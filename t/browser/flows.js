@@ -259,6 +259,17 @@ async function main() {
     ok(await until(async () => /Returns/.test(await kbPage.textContent('[data-testid="chat-faq"]'))),
        '... whose FAQ bar lists the external articles');
     if (SHOTS) await kbPage.screenshot({ path: `${SHOTS}/chat-article.png` });
+
+    // the open conversation and a draft survive a reload (#13 §4)
+    await agent.fill('[data-testid="wb-input"]', 'A draft reply');
+    await new Promise((r) => setTimeout(r, 700));
+    await agent.reload();
+    ok(await until(async () => /Zhang Wei/.test(await agent.textContent('#conv-title'))
+                               && (await agent.inputValue('[data-testid="wb-input"]')) === 'A draft reply'),
+       'the open conversation and its draft survive a reload',
+       await agent.textContent('#conv-title'));
+    await agent.fill('[data-testid="wb-input"]', '');
+    await new Promise((r) => setTimeout(r, 700));
     if (SHOTS) await agent.screenshot({ path: `${SHOTS}/workbench.png`, fullPage: true });
 
     // --- the customer reloads: the whole history is there (R1.1)
