@@ -34,6 +34,7 @@ local TENANT, NOW, ACTOR, ROLE, ID, EXTRA
 local SESSION               -- the session of a staff token, else nil
 local ORIGIN                -- another site's page: its origin, else ''
 local REF                   -- a socket's client frame: its ref, else nil
+local OFFSET                -- the tenant's utc_offset_minutes, once read
 
 -- a customer token names the customer, and (given at an arrival) the one
 -- conversation it is for: "<customer>/<conversation>"
@@ -97,6 +98,7 @@ end
 
 local function begin(keys, args)
     KEYS, ARGV = keys, args
+    OFFSET = nil
     T = string.sub(keys[1] or '', 1, -7)
     TENANT = string.match(T, '^csq:{(.*)}:$')
     NOW = tonumber(args[1])
@@ -379,11 +381,14 @@ local function parse_slots(list, field, more)
 end
 
 -- the tenant's weekday (1 Monday .. 7 Sunday), minute of the day and day
--- number now (utc_offset_minutes: no daylight saving)
+-- number now (utc_offset_minutes: no daylight saving; read once a call,
+-- however many day counters and schedules ask)
 local function local_now()
-    local offset = tonumber(redis.call('HGET', KEYS[1],
-                                       'utc_offset_minutes')) or 0
-    local localms = NOW + offset * 60000
+    if OFFSET == nil then
+        OFFSET = tonumber(redis.call('HGET', KEYS[1],
+                                     'utc_offset_minutes')) or 0
+    end
+    local localms = NOW + OFFSET * 60000
     local days = math.floor(localms / 86400000)
     return (days + 3) % 7 + 1, math.floor((localms - days * 86400000) / 60000),
            days
