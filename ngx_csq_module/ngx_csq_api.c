@@ -21,6 +21,7 @@
 #include "ngx_csq_login.h"
 #include "ngx_csq_pages.h"
 #include "ngx_csq_chat_open.h"
+#include "ngx_csq_attach.h"
 
 
 #define NGX_CSQ_API_BODY       0x01    /* takes a JSON body */
@@ -268,6 +269,15 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/notes",
       NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_NOTE, NGX_CSQ_API_BODY, NULL,
       NULL, NULL, NULL },
+
+    /* attachments (R5.6): the file is the body (ngx_csq_attach.c) */
+
+    { NGX_HTTP_POST, "tenants/:t/conversations/:id/attachments",
+      NGX_CSQ_ROLE_CUSTOMER, NGX_CSQ_FN_ATTACH_PUT, 0,
+      ngx_csq_attach_upload, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/attachments/:id", NGX_CSQ_ROLE_CUSTOMER,
+      NGX_CSQ_FN_ATTACH_GET, 0, ngx_csq_attach_get, NULL, NULL, NULL },
 
     { NGX_HTTP_POST, "tenants/:t/conversations/:id/rating",
       NGX_CSQ_ROLE_CUSTOMER, NGX_CSQ_FN_CONV_RATING, NGX_CSQ_API_BODY, NULL,

@@ -609,6 +609,29 @@ ngx_csq_json_gen_cstr(yajl_gen g, char *s)
 
 
 ngx_int_t
+ngx_csq_json_utf8(ngx_str_t *s)
+{
+    u_char  *p, *last;
+
+    p = s->data;
+    last = s->data + s->len;
+
+    while (p < last) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+
+        if (ngx_utf8_decode(&p, last - p) > 0x10ffff) {
+            return NGX_DECLINED;
+        }
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_csq_json_body_text(ngx_http_request_t *r, ngx_str_t *text)
 {
     u_char       *p;

@@ -70,6 +70,9 @@ void ngx_csq_json_gen_cstr(yajl_gen g, char *s);
 void ngx_csq_json_gen_value(yajl_gen g, ngx_csq_json_t *v);
 void ngx_csq_json_gen_members(yajl_gen g, ngx_csq_json_t *obj);
 
+/* NGX_OK when s is valid UTF-8 (what a JSON string may hold) */
+ngx_int_t ngx_csq_json_utf8(ngx_str_t *s);
+
 /* the body already read, as one string in the request pool */
 ngx_int_t ngx_csq_json_body_text(ngx_http_request_t *r, ngx_str_t *text);
 

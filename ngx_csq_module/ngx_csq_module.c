@@ -92,6 +92,20 @@ static ngx_command_t  ngx_csq_commands[] = {
       offsetof(ngx_csq_loc_conf_t, max_body),
       &ngx_csq_max_body_post },
 
+    { ngx_string("csq_attachment_max_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_csq_loc_conf_t, attach_max),
+      NULL },
+
+    { ngx_string("csq_attachment_inflight"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_csq_loc_conf_t, attach_inflight),
+      NULL },
+
     { ngx_string("csq_ws_max_message"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -342,6 +356,8 @@ ngx_csq_create_loc_conf(ngx_conf_t *cf)
      */
 
     clcf->max_body = NGX_CONF_UNSET_SIZE;
+    clcf->attach_max = NGX_CONF_UNSET_SIZE;
+    clcf->attach_inflight = NGX_CONF_UNSET_SIZE;
     clcf->ws.max_message = NGX_CONF_UNSET_SIZE;
     clcf->ws.send_queue = NGX_CONF_UNSET_SIZE;
     clcf->ws.ping = NGX_CONF_UNSET_MSEC;
@@ -368,6 +384,17 @@ ngx_csq_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_core_loc_conf_t  *hclcf;
 
     ngx_conf_merge_size_value(conf->max_body, prev->max_body, 64 * 1024);
+    ngx_conf_merge_size_value(conf->attach_max, prev->attach_max,
+                              5 * 1024 * 1024);
+    ngx_conf_merge_size_value(conf->attach_inflight, prev->attach_inflight,
+                              64 * 1024 * 1024);
+
+    if (conf->attach_inflight < conf->attach_max) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"csq_attachment_inflight\" must hold at least "
+                           "one \"csq_attachment_max_size\"");
+        return NGX_CONF_ERROR;
+    }
     ngx_conf_merge_size_value(conf->ws.max_message, prev->ws.max_message,
                               64 * 1024);
     ngx_conf_merge_size_value(conf->ws.send_queue, prev->ws.send_queue,

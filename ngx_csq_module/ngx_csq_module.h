@@ -51,6 +51,8 @@ typedef struct {
 
 typedef struct {
     size_t              max_body;
+    size_t              attach_max;         /* an upload's bytes */
+    size_t              attach_inflight;    /* a worker's uploads' */
     ngx_csq_ws_conf_t   ws;
     ngx_msec_t          presence_grace;
     ngx_uint_t          message_rate;       /* per second, a socket's */

@@ -3,7 +3,7 @@
 -- body: { name, return_hours, default_capacity, suspended_text,
 --         connect_grace_seconds (an anonymous arrival's first socket),
 --         auto_end_minutes, retention_minutes, visitor_retention_minutes
---         (R9.6, retention.lua) }
+--         (R9.6, retention.lua), attachment_quota_mb (attach_put.lua) }
 -- KEYS[2]: csq:tenants, the registry the workers' tick reads
 
 local b = body()
@@ -19,7 +19,8 @@ local f, err = fields(b, {
     { 'avatar', 'string', 2000 }, { 'require_login', 'bool' },
     { 'connect_grace_seconds', 'int', 1, 86400 },
     { 'retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
-    { 'visitor_retention_minutes', 'int', 1, 10 * 365 * 24 * 60 } })
+    { 'visitor_retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
+    { 'attachment_quota_mb', 'int', 0, 1048576 } })
 if err then return err end
 
 -- the chat page's bottom bar (R1.1): [{ label, url }]
@@ -83,4 +84,5 @@ return reply(created and 201 or 200, {
     visitor_retention_minutes = tonumber(t.visitor_retention_minutes
                                          or 43200),
     avatar = t.avatar or '',
+    attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
     faq_links = arr(cjson.decode(t.faq_links or '[]')) })

@@ -6,8 +6,8 @@
 -- entry's id ('' for none), the entry's id, its message frame }: the
 -- sending socket may pass the entry on with the ack when it has every
 -- entry up to the previous one (its copy through pub/sub is then skipped).
--- ID: the conversation; body: { kind, text | url, name, size, title,
--- description, image }, or, for a text, no body and the text as EXTRA
+-- ID: the conversation; body: { kind, text | url, name, size | attachment,
+-- title, description, image }, or, for a text, no body and the text as EXTRA
 -- (the socket's fast path: nothing to decode); the ref is ARGV[9].
 -- This is the hot path: it reads only the fields it needs.
 
@@ -73,6 +73,20 @@ if kind == 'text' then
         return bad('text', 'must be a string of 1 to 10000 bytes')
     end
     m.text = b.text
+elseif (kind == 'image' or kind == 'file') and b.attachment ~= nil then
+    -- one uploaded to this conversation (attach_put.lua); an image only
+    -- if its bytes are one
+    local a = type(b.attachment) == 'string' and valid_id(b.attachment)
+              and redis.call('HMGET', key('att', b.attachment), 'conv',
+                             'name', 'size', 'type', 'image')
+    if not a or a[1] ~= ID then
+        return bad('attachment', 'must be an attachment of this conversation')
+    end
+    if kind == 'image' and a[5] ~= '1' then
+        return bad('attachment', 'is not an image')
+    end
+    m.attachment, m.name, m.size, m.mime =
+        b.attachment, a[2], tonumber(a[3]), a[4]
 elseif kind == 'image' or kind == 'file' then
     m.url, err = url('url', true)
     if err then return err end

@@ -6,7 +6,7 @@
 --
 -- csq:{t}:ended      conversations that ended or were abandoned, by when
 --                    (retention_minutes, 90 days): the conversation, its
---                    log and its sockets' leases; its callback entry and
+--                    log, its attachments and its sockets' leases; its callback entry and
 --                    its places in the review's indexes
 -- csq:{t}:visitors   visitors by last visit (visitor_retention_minutes,
 --                    30 days): the visitor, its place in the search index
@@ -35,6 +35,16 @@ local SWEEPERS = {
               redis.call('ZREM', key('convs', kind, id), cid)
           end
           redis.call('ZREM', key('convs'), cid)
+          -- its attachments (attach_put.lua), off the tenant's quota
+          local ak = key('c', cid, 'att')
+          for _, aid in ipairs(redis.call('SMEMBERS', ak)) do
+              local size = redis.call('HGET', key('att', aid), 'size')
+              if size then
+                  redis.call('DECRBY', key('att', 'bytes'), size)
+                  redis.call('UNLINK', key('att', aid))
+              end
+          end
+          redis.call('UNLINK', ak)
           redis.call('UNLINK', key('c', cid), key('log', cid),
                      key('c', cid, 'socks'), key('c', cid, 'notes'))
           redis.call('ZREM', key('abandoned'), cid)
