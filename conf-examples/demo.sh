@@ -5,8 +5,15 @@
 #           [<widget demo origin>]
 #
 # a robot-first queue with a welcome text, two keyword rules and a hand-off
-# keyword, a human queue, three agents (printed with their passwords), one
-# entry link, and the widget allowlist holding the demo page's origin.
+# keyword, a human queue, three agents and an admin (printed with their
+# passwords), one entry link, the widget allowlist holding the demo page's
+# origin, the team's quick replies in two categories, a public and an
+# internal knowledge article, and the wrap-up's topics and statuses.
+#
+# The agents start offline (an agent made by the API is): nobody is
+# "online" without a workbench open, so a customer waits in line until an
+# agent signs in on the workbench and sets the status to Online (#13 §5).
+# This script never sets a status.
 
 set -euo pipefail
 
@@ -57,8 +64,46 @@ for a in alice:agent bob:agent sam:supervisor; do
     role=${a##*:}
     call PUT "tenants/demo/agents/$id" '{"name":"'"${id^}"'","role":"'"$role"'",
       "queues":["bot","human"],"capacity":3,"password":"'"$id"'-demo-pass"}'
-    call POST "tenants/demo/agents/$id/status" '{"status":"online"}'
 done
+
+# the admin: signs in on the same workbench (supervisor views too) and may
+# change the tenant's settings through the API; in no queue, so no
+# customer is routed to it
+call PUT tenants/demo/agents/admin '{"name":"Admin","role":"admin",
+  "queues":[],"password":"admin-demo-pass"}'
+
+# the team's quick replies ("/" in the composer); a PUT by id, so a second
+# run rewrites the same ones (a new one goes last, the order is kept).
+# None holds the word "greet": t/browser/flows.js adds a reply of its own
+# and expects "/greet" to find it alone.
+reply() {
+    call PUT "tenants/demo/quick-replies/team/$1" "$2"
+}
+reply hello '{"category":"Welcome","title":"Hello",
+  "text":"Hello {customer_name}, this is {agent_name} from Demo Shop. How can I help you?"}'
+reply hello-zh '{"category":"Welcome","title":"Hello (中文)",
+  "text":"您好，{customer_name}！我是 Demo Shop 的{agent_name}，请问有什么可以帮您？"}'
+reply moment '{"category":"Welcome","title":"One moment",
+  "text":"One moment please, {customer_name}: I am checking this for you."}'
+reply shipping '{"category":"Orders","title":"Shipping time",
+  "text":"Orders leave our warehouse within 24 hours; delivery takes 2-4 working days."}'
+reply tracking '{"category":"Orders","title":"Tracking number",
+  "text":"Could you give me your order number? I will look up its tracking number."}'
+
+# the knowledge base: an external article (the chat page's FAQ bar lists
+# it; an agent can share it into a chat) and an internal one
+call PUT tenants/demo/kb/delivery '{"title":"Delivery times","category":"Orders",
+  "external":true,
+  "body":"Orders leave our warehouse within 24 hours, Monday to Friday. Delivery takes 2-4 working days; you get a tracking number by e-mail when your parcel leaves."}'
+call PUT tenants/demo/kb/refund-policy '{"title":"Refunds: what an agent may offer",
+  "category":"Internal","external":false,
+  "body":"Within 30 days of delivery: a full refund once the item is back. A late parcel (over 7 days): a 10% voucher without asking a supervisor. Anything else: ask Sam (supervisor)."}'
+
+# the wrap-up: topics and statuses an agent tags a conversation with, and an
+# optional service note field
+call PUT tenants/demo/wrapup '{"topics":["Order","Delivery","Returns","Product question","Complaint"],
+  "statuses":["Solved","Follow-up","Not solved"],
+  "note_fields":[{"name":"order","label":"Order number","type":"text"}]}'
 
 call PUT tenants/demo/links/welcome '{"name":"Website","queue":"bot"}'
 
@@ -69,4 +114,8 @@ demo tenant "demo" (Demo Shop):
   workbench        $api/tenants/demo/workbench
   agents           alice / alice-demo-pass, bob / bob-demo-pass,
                    sam / sam-demo-pass (supervisor)
+  admin            admin / admin-demo-pass
+  The agents start offline: sign in on the workbench and set the status
+  to Online to take customers.  Quick replies ("/" in the reply box), a
+  knowledge article and the wrap-up's topics are ready to try.
 EOT

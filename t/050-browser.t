@@ -1,10 +1,12 @@
 # issue #6 in a real browser (Debian's chromium, npm playwright-core):
 # a customer opens the chat page, gets the welcome, talks to the robot,
-# hands off, waits with its position shown; an agent logs in on the
+# hands off, waits with its position shown (the demo's agents start
+# offline, #13 §5); an agent logs in on the
 # workbench, takes the conversation, both talk; the customer reloads and
 # sees the history; the agent transfers, the other agent ends it; she
 # takes a waiting customer from her pick-up list; the supervisor assigns
-# another from the waiting list; the widget works on an allowed site and
+# another from the waiting list; the demo's admin signs in and sees the
+# supervisor's views; the widget works on an allowed site and
 # is refused on another.  The flows
 # are t/browser/flows.js; screenshots go to t/servroot-browser/.
 

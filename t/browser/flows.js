@@ -71,9 +71,11 @@ async function main() {
   });
 
   try {
-    // nobody serves yet: the hand-off waits in line
-    for (const a of ['alice', 'bob', 'sam']) {
-      await api('POST', `agents/${a}/status`, { status: 'offline' });
+    // nobody serves yet: the demo's agents start offline (#13 §5) and go
+    // online from their workbench, so the hand-off waits in line
+    for (const a of ['alice', 'bob', 'sam', 'admin']) {
+      const s = (await api('GET', `agents/${a}`)).json;
+      ok(s && s.status === 'offline', `the demo's ${a} starts offline`, JSON.stringify(s));
     }
 
     // --- the customer: welcome, bot, hand-off, waiting (R1.1, R4.1-R4.3)
@@ -445,6 +447,20 @@ async function main() {
     ok(await until(async () => (await agent.$$(`[data-testid="wb-conv"][data-id="${c2.id}"]`)).length === 1),
        '... assigns it to alice, who gets it live');
     if (SHOTS) await sam.screenshot({ path: `${SHOTS}/supervisor.png`, fullPage: true });
+
+    // the demo's admin (#13 §5) signs in on the same workbench: the
+    // supervisor's views, and offline until it chooses otherwise
+    const adctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const adm = await adctx.newPage();
+    adm.on('pageerror', (e) => errors.push(String(e)));
+    await login(adm, 'admin', 'admin-demo-pass');
+    ok(await until(async () => await adm.isVisible('#sup')
+                               && (await adm.$$('[data-testid="wb-figures"] tbody tr')).length >= 2
+                               && /Admin/.test(await adm.textContent('[data-testid="wb-me"]'))),
+       "the demo's admin signs in and sees the supervisor's views");
+    ok(await adm.inputValue('[data-testid="wb-status"]') === 'offline',
+       '... offline', await adm.inputValue('[data-testid="wb-status"]'));
+    await adctx.close();
 
     // --- the Customers view (R6.2, R6.4): the library, a batch, a search
 
