@@ -1,6 +1,6 @@
 -- flags: no-writes
--- GET tenants/<t>/agents: every agent's status, load and today's counts
--- (supervisor, R2.5)
+-- GET tenants/<t>/agents: every agent's status (and since when), load and
+-- today's counts (supervisor, R2.5, R8.3)
 
 if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 
@@ -22,6 +22,7 @@ for _, aid in ipairs(aids) do
                         reception = a.reception ~= '0',
                         load = num(a.load, 0),
                         capacity = num(a.capacity, 0),
+                        status_since = num(a.status_since, cjson.null),
                         today = { taken = num(d.taken, 0),
                                   suspended_ms = away.suspended,
                                   offline_ms = away.offline } }

@@ -24,6 +24,8 @@ end
 local r = { 200, '', chan('a', ACTOR) }
 local qs
 if ROLES[ROLE] >= ROLES.supervisor then
+    -- the monitor's changes of any agent (live.lua), and every queue
+    r[#r + 1] = chan('s', 'team')
     qs = redis.call('SMEMBERS', key('queues'))
 else
     qs = redis.call('SMEMBERS', key('a', ACTOR, 'queues'))

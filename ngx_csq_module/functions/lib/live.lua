@@ -89,6 +89,12 @@ end
 local LOGGED = { assigned = true, transferred = true, ended = true,
                  abandoned = true, queued = true }
 
+-- what changes an agent's line on the supervisors' monitor (R8.3): it is
+-- told on the tenant's team channel, which supervisors' sockets hear
+-- (ws_open.lua); a conversation's messages are not (the hot path)
+local TEAM = { assigned = true, transferred = true, ended = true,
+               status = true, reception = true, agent_deleted = true }
+
 -- an event on the tenant's stream (capped), pushed to whom it concerns
 local function event(kind, fields)
     local args = { 'XADD', key('events'), 'MAXLEN', '~', 10000, '*',
@@ -100,6 +106,11 @@ local function event(kind, fields)
     redis.call(unpack(args))
 
     local cid = fields.conversation
+    if TEAM[kind] then
+        live('s', 'team', { type = 'team', event = kind,
+                            agent = fields.agent or fields.from or '',
+                            to_agent = fields.to_agent, conversation = cid })
+    end
     if cid and LOGGED[kind] then
         local m = { kind = 'system', event = kind }
         local to = {}
