@@ -258,4 +258,7 @@ ok $after < $bytes - 1024 * 1024, "... and off the quota ($bytes -> $after)";
 is $gs, 404, '... not found after';
 
 nginx_twin_stop('att-b');
+unlike nginx_error_log(), qr/\[(alert|crit|emerg)\]/, 'no alert in the error log';
+nginx_stop();
+is valgrind_report(), '', 'valgrind: clean' if $t::CsqUtil::UseValgrind;
 done_testing;
