@@ -25,5 +25,6 @@ return reply(200, {
     retention_minutes = tonumber(t.retention_minutes or 129600),
     visitor_retention_minutes = tonumber(t.visitor_retention_minutes
                                          or 43200),
+    lang = t.lang or '',
     queues = arr(queues),
     agents = arr(agents) })

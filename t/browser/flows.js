@@ -69,6 +69,9 @@ async function main() {
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox'],
   });
+  // the flows read English words: an English browser (the demo tenant
+  // names no language until the languages' flows below)
+  const newContext = (o) => browser.newContext({ locale: 'en-US', ...o });
 
   try {
     // nobody serves yet: the hand-off waits in line
@@ -78,7 +81,7 @@ async function main() {
 
     // --- the customer: welcome, bot, hand-off, waiting (R1.1, R4.1-R4.3)
 
-    const cctx = await browser.newContext({ viewport: { width: 390, height: 780 } });
+    const cctx = await newContext({ viewport: { width: 390, height: 780 } });
     const cust = await cctx.newPage();
     const errors = [];
     cust.on('pageerror', (e) => errors.push(String(e)));
@@ -117,7 +120,7 @@ async function main() {
 
     // --- an agent logs in and takes it (R10)
 
-    const actx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const actx = await newContext({ viewport: { width: 1280, height: 800 } });
     // the workbench's sockets, for the test to drop one and see the next
     await actx.addInitScript(() => {
       const W = window.WebSocket;
@@ -250,7 +253,7 @@ async function main() {
     ok(await until(async () => (await cust.$$('[data-kind="card"]')).length === 1
                                && /Returns/.test(await logText(cust, 'chat-log'))),
        '... and shares it: the customer gets it as a card');
-    const kbPage = await (await browser.newContext()).newPage();
+    const kbPage = await (await newContext()).newPage();
     kbPage.on('pageerror', (e) => errors.push(String(e)));
     await kbPage.goto(await cust.$eval('[data-kind="card"] a', (a) => a.href));
     ok(await until(async () => await kbPage.isVisible('[data-testid="chat-article-dialog"]')
@@ -366,7 +369,7 @@ async function main() {
 
     await api('PUT', 'wrapup', { topics: ['Order', 'Delivery'], statuses: ['Solved'],
       note_fields: [{ name: 'order', label: 'Order number', type: 'text', required: true }] });
-    const bctx = await browser.newContext();
+    const bctx = await newContext();
     const bob = await bctx.newPage();
     bob.on('pageerror', (e) => errors.push(String(e)));
     await login(bob, 'bob', 'bob-demo-pass');
@@ -427,7 +430,7 @@ async function main() {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ customer: 'walkin2', queue: 'human' }) });
     const c2 = await w2.json();
-    const sctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const sctx = await newContext({ viewport: { width: 1280, height: 800 } });
     const sam = await sctx.newPage();
     sam.on('pageerror', (e) => errors.push(String(e)));
     await login(sam, 'sam', 'sam-demo-pass');
@@ -525,7 +528,7 @@ async function main() {
 
     await api('PUT', 'links/gone', { name: 'Old campaign' });
     await api('DELETE', 'links/gone');
-    const gone = await (await browser.newContext()).newPage();
+    const gone = await (await newContext()).newPage();
     await gone.goto(`${BASE}/tenants/${T}/chat?ch=gone`);
     ok(await until(async () => /customer-service account has been deleted/.test(
          await gone.textContent('body'))),
@@ -533,7 +536,7 @@ async function main() {
 
     // a page with no queue for it (no rule, no fallback): a customer reads
     // a plain sentence, not the API's
-    const nq = await (await browser.newContext()).newPage();
+    const nq = await (await newContext()).newPage();
     nq.on('pageerror', (e) => errors.push(String(e)));
     await nq.goto(`${BASE}/tenants/${T}/chat`);
     await until(async () => !(await nq.locator('[data-testid="chat-input"]').isDisabled()));
@@ -545,7 +548,7 @@ async function main() {
 
     // --- the widget (R1.3)
 
-    const wctx = await browser.newContext();
+    const wctx = await newContext();
     const site = await wctx.newPage();
     site.on('pageerror', (e) => errors.push(String(e)));
     await site.goto(process.env.WIDGET_OK);
@@ -575,7 +578,7 @@ async function main() {
     JSON.stringify(traj && traj.json));
 
     // a blacklisted visitor's first word is refused with the desk's text
-    const blctx = await browser.newContext();
+    const blctx = await newContext();
     const bl = await blctx.newPage();
     bl.on('pageerror', (e) => errors.push(String(e)));
     await bl.goto(`${BASE}/tenants/${T}/chat`);
