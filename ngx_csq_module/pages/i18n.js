@@ -32,7 +32,7 @@ window.csqI18n = window.csqI18n || (() => {
     'zh-CN': {
       // language switcher (the names of the languages are their own)
       'lang.label': '语言',
-      'lang.auto': '自动',
+      'lang.auto': '语言：自动',
 
       // shared by the pages: messages in a thread, errors
       'msg.retry': '重试',
@@ -369,7 +369,7 @@ window.csqI18n = window.csqI18n || (() => {
 
     en: {
       'lang.label': 'Language',
-      'lang.auto': 'Automatic',
+      'lang.auto': 'Language: automatic',
 
       'msg.retry': 'Retry',
       'msg.sending': 'Sending\u2026',
