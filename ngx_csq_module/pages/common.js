@@ -55,6 +55,12 @@ const csq = (() => {
   // the entry's answer or the workbench's hello); else the browser's
   const ls = storage('localStorage');
   const CHOICE = 'csq:lang', TLANG = 'csq:' + tenant + ':lang';
+  // does what is kept outlive the page? (a reload must find it: with the
+  // browser's storage refused, the page never reloads for its language)
+  const langLasts = (() => {
+    try { localStorage.setItem('csq:probe', '1'); localStorage.removeItem('csq:probe'); return true; } catch { return false; }
+  })();
+  const langChoice = () => ls.get(CHOICE) || '';
   const langWanted = () => I.pick(new URLSearchParams(location.search).get('lang'), ls.get(CHOICE), ls.get(TLANG));
 
   // the page in language l: its data-i18n texts and <html lang>
@@ -374,6 +380,6 @@ const csq = (() => {
   return {
     P, tenant, T, NEW, el, safeUrl, storage, api, errCode, errMsg, errText, errFrame, wsUrl, cmpId, ref,
     fmtSize, fmtTime, fmtDate, fmtNum, Sock, Thread, Outbox, composer, typingSender, typingLine,
-    t, setLang, tenantLang, chooseLang, get lang() { return I.lang; },
+    t, setLang, tenantLang, chooseLang, langChoice, langLasts, get lang() { return I.lang; },
   };
 })();

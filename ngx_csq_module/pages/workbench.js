@@ -41,12 +41,10 @@
   // tenant's, else the browser's) or one of the catalog's; the page
   // reloads in the one chosen (the session, the open conversation and
   // drafts survive a reload)
-  const LANG_CHOICE = 'csq:lang';
   for (const sel of [$('login-lang'), $('wb-lang')]) {
-    const chosen = csq.storage('localStorage').get(LANG_CHOICE) || '';
     sel.replaceChildren(el('option', { value: '', text: t('lang.auto') }),
       ...csqI18n.langs.map((l) => el('option', { value: l, text: csqI18n.names[l] || l, lang: l })));
-    sel.value = chosen;
+    sel.value = csq.langChoice();
     sel.addEventListener('change', () => csq.chooseLang(sel.value));
   }
 
@@ -235,7 +233,7 @@
     // changes the page's, the page reloads in it (once: the next load
     // reads the kept one)
     const want = csq.tenantLang(h.lang || '');
-    if (want !== csq.lang && csq.storage('localStorage').get('csq:' + tenant + ':lang') === (h.lang || '')) {
+    if (want !== csq.lang && csq.langLasts) {
       sock.stop();
       location.reload();
       return;
