@@ -6,8 +6,9 @@
 # sees the history; the agent transfers, the other agent ends it; she
 # takes a waiting customer from her pick-up list; the supervisor assigns
 # another from the waiting list; the demo's admin signs in and sees the
-# supervisor's views; the widget works on an allowed site and
-# is refused on another.  The flows
+# supervisor's views; the widget works on an allowed site and is refused
+# on another; each page in Simplified Chinese and in English (R10.1).
+# The flows
 # are t/browser/flows.js; screenshots go to t/servroot-browser/.
 
 use strict;
@@ -68,7 +69,8 @@ close $tap;
 is $? >> 8, 0, 'the browser flows passed';
 
 for my $shot (qw(chat-waiting chat workbench supervisor session-ended
-                  widget)) {
+                  widget chat-zh workbench-zh end-dialog-zh workbench-en
+                  widget-zh login-zh supervisor-zh)) {
     ok -s "$shots/$shot.png", "screenshot $shot.png saved";
 }
 

@@ -114,7 +114,7 @@ my @routes = (
     [ PUT => 'tenants/acme', { name => 'Acme', return_hours => 48,
         default_capacity => 5, auto_end_minutes => 0,
         utc_offset_minutes => 60, origins => ['https://shop.example'],
-        require_login => JSON::PP::false(),
+        require_login => JSON::PP::false(), lang => 'zh-CN',
         faq_links => [ { label => 'Help', url => 'https://h.example' } ] } ],
 );
 

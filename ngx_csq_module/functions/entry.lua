@@ -5,7 +5,8 @@
 -- <limit> <address>" (client_extra(): R1.5 a customer the tenant's site
 -- signed in; R9.6 csq_entry_limit a minute an address).
 -- Returns { 200, page JSON } (nginx adds the visitor and its token),
--- with the welcome of the queue the page's first word will go to (R4.3):
+-- with the tenant's lang (R10.1, the page's language unless its URL
+-- says), the welcome of the queue the page's first word will go to (R4.3):
 -- the page shows it, and makes its conversation only when the visitor
 -- writes (R9.6: a page view holds no agent and no place in a queue).
 
@@ -36,7 +37,8 @@ local welcome = q and welcome_text(q) or ''
 
 local faq = cjson.decode(t.faq_links or '[]')
 return reply(200, {
-    tenant = { id = TENANT, name = t.name or TENANT, avatar = t.avatar or '' },
+    tenant = { id = TENANT, name = t.name or TENANT, avatar = t.avatar or '',
+               lang = t.lang or '' },
     link = l and { id = ID, name = l.name } or cjson.null,
     faq_links = arr(faq),
     welcome = welcome ~= '' and welcome or cjson.null,

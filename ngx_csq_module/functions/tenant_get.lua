@@ -26,5 +26,6 @@ return reply(200, {
     visitor_retention_minutes = tonumber(t.visitor_retention_minutes
                                          or 43200),
     attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
+    lang = t.lang or '',
     queues = arr(queues),
     agents = arr(agents) })

@@ -3,7 +3,8 @@
 -- body: { name, return_hours, default_capacity, suspended_text,
 --         connect_grace_seconds (an anonymous arrival's first socket),
 --         auto_end_minutes, retention_minutes, visitor_retention_minutes
---         (R9.6, retention.lua), attachment_quota_mb (attach_put.lua) }
+--         (R9.6, retention.lua), attachment_quota_mb (attach_put.lua),
+--         lang (R10.1: the pages' language, '' the browser's) }
 -- KEYS[2]: csq:tenants, the registry the workers' tick reads
 
 local b = body()
@@ -22,6 +23,15 @@ local f, err = fields(b, {
     { 'visitor_retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
     { 'attachment_quota_mb', 'int', 0, 1048576 } })
 if err then return err end
+
+-- the pages' language (R10.1): one of the catalog's (pages/i18n.js), or
+-- '' for each visitor's browser's
+if b.lang ~= nil then
+    if b.lang ~= '' and b.lang ~= 'zh-CN' and b.lang ~= 'en' then
+        return bad('lang', 'must be "zh-CN", "en" or "" (the browser\'s)')
+    end
+    f.lang = b.lang
+end
 
 -- the chat page's bottom bar (R1.1): [{ label, url }]
 if b.faq_links ~= nil then
@@ -83,6 +93,6 @@ return reply(created and 201 or 200, {
     retention_minutes = tonumber(t.retention_minutes or 129600),
     visitor_retention_minutes = tonumber(t.visitor_retention_minutes
                                          or 43200),
-    avatar = t.avatar or '',
+    avatar = t.avatar or '', lang = t.lang or '',
     attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
     faq_links = arr(cjson.decode(t.faq_links or '[]')) })

@@ -3,9 +3,10 @@
 -- Customer (ID: the conversation): the conversation and its log after
 -- body.after (or its newest entries), as much as body.bytes holds; the
 -- socket counts as present.
--- Agent: itself, its conversations and own waiting list; the socket holds
--- a lease (body.sock, body.lease ms) and an agent that presence had set
--- offline gets its status back.
+-- Agent: itself, its conversations and own waiting list, the tenant's
+-- lang (R10.1: the workbench's language); the socket holds a lease
+-- (body.sock, body.lease ms) and an agent that presence had set offline
+-- gets its status back.
 -- Returns { 200, hello frame } (agent) or { 200, hello frame, more (1 or
 -- 0), id, frame, id, frame ... } (customer).
 
@@ -68,4 +69,5 @@ return reply(200, {
               status = a.status, reception = a.reception ~= '0',
               load = num(a.load, 0), capacity = num(a.capacity, 0) },
     restored = restored,
+    lang = redis.call('HGET', KEYS[1], 'lang') or '',
     conversations = convs, waiting = waiting })

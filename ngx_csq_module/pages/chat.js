@@ -3,7 +3,7 @@
 'use strict';
 
 (() => {
-  const { tenant, api, errCode, errMsg, cmpId } = csq;
+  const { tenant, api, errCode, errMsg, cmpId, t } = csq;
   const $ = (id) => document.getElementById(id);
   const ls = csq.storage('localStorage');
   const K = 'csq:' + tenant + ':';            // visitor, conv, last
@@ -12,9 +12,7 @@
   const frag = new URLSearchParams(location.hash.slice(1));
   const customer = frag.get('customer') || undefined;
   const customerHash = frag.get('hash') || undefined;
-  const SIGN_IN = 'Please sign in on the site to chat';
   const trackOnly = q.get('track') === '1';
-  const UNAVAILABLE = 'Sorry, chat is not available on this page right now. Please try again later.';
 
   const log = $('log'), input = $('input'), statusText = $('status-text');
   const agentName = $('agent-name'), agentAvatar = $('agent-avatar');
@@ -35,7 +33,7 @@
     action: (text) => send(text),
   });
   const outbox = new csq.Outbox((f) => sock && sock.send(f));
-  const typer = csq.typingSender((t) => state === 'active' && !!sock && sock.send({ type: 'typing', typing: t }));
+  const typer = csq.typingSender((on) => state === 'active' && !!sock && sock.send({ type: 'typing', typing: on }));
 
   if (q.get('embed') === '1') {
     document.documentElement.classList.add('embed');
@@ -66,19 +64,24 @@
     });
     if (r.status !== 200 || !r.data || !r.data.visitor) {
       const code = errCode(r);
-      if (code === 'link_deleted') return fatal(errMsg(r) || 'this customer-service account has been deleted');
-      if (code === 'not_found') return fatal('This help desk does not exist');
-      if (code === 'login_required' || code === 'bad_identity') return fatal(SIGN_IN);
+      if (code === 'link_deleted') return fatal(errMsg(r));
+      if (code === 'not_found') return fatal(t('chat.no_desk'));
+      if (code === 'login_required' || code === 'bad_identity') return fatal(t('chat.sign_in'));
       return banner(errMsg(r), start);
     }
     const e = r.data;
     visitor = e.visitor;
     if (visitor.token) ls.set(K + 'visitor', visitor.token);
     track();
-    if (trackOnly) return;
+    // R10.1: the tenant's language, unless ?lang= (or a choice) says
+    // otherwise; nothing of the page's own is drawn yet but its HTML
+    const want = csq.tenantLang((e.tenant || {}).lang || '');
+    if (want !== csq.lang) csq.setLang(want);
+    // the widget's tracker tells the widget (its button's words)
+    if (trackOnly) return parent.postMessage({ csq: 'lang', lang: want }, '*');
     header(e.tenant || {});
     faq(e.faq_links);
-    if (e.require_login && !customer) return fatal(SIGN_IN);
+    if (e.require_login && !customer) return fatal(t('chat.sign_in'));
     const c = ls.json(K + 'conv');
     if (c && c.id && c.token && (!c.customer || c.customer === visitor.id)) {
       conv = c;
@@ -108,10 +111,10 @@
     log.append(csq.el('div', { class: 'msg in note', 'data-testid': 'chat-note', text }));
   }
 
-  function header(t) {
-    $('title').textContent = t.name || t.id || tenant;
-    document.title = (t.name || tenant) + ' \u2013 Chat';
-    const u = t.avatar && csq.safeUrl(t.avatar);
+  function header(desk) {
+    $('title').textContent = desk.name || desk.id || tenant;
+    document.title = t('chat.doc_title', { name: desk.name || tenant });
+    const u = desk.avatar && csq.safeUrl(desk.avatar);
     if (u) { $('logo').src = u; $('logo').hidden = false; }
   }
 
@@ -157,13 +160,13 @@
     opening = false;
     if (r.status !== 201 && r.status !== 200) {
       const code = errCode(r);
-      if (code === 'login_required' || code === 'bad_identity') return fatal(SIGN_IN);
-      if (code === 'queue_full') return banner('All agents are busy, please try later', openConversation);
+      if (code === 'login_required' || code === 'bad_identity') return fatal(t('chat.sign_in'));
+      if (code === 'queue_full') return banner(t('chat.busy'), openConversation);
       if (code === 'blacklisted') return fatal(errMsg(r));
       // an internal refusal (no queue for this page, a deleted queue ...)
       // is the desk's to fix, not the customer's to read
       if (code === 'invalid_field' || code === 'not_found' || r.status >= 500 || !r.status) {
-        return banner(r.status ? UNAVAILABLE : 'Network error, try again', openConversation);
+        return banner(r.status ? t('chat.unavailable') : t('err.network'), openConversation);
       }
       return banner(errMsg(r), openConversation);
     }
@@ -192,7 +195,7 @@
     // a refused handshake is just 1006 here: a stored conversation that
     // never opens (expired token, deleted) is dropped for a new one
     if (!hadHello && !fresh && ++fails >= 3) return gone();
-    banner('Reconnecting\u2026');
+    banner(t('common.reconnecting'));
     return true;
   }
 
@@ -223,14 +226,14 @@
         if (f.position != null) { position = f.position; wait = f.estimated_wait; if (state === 'queued') setState('queued'); }
         break;
       case 'typing':
-        if (f.from === 'agent') showTyping(f.typing ? (agent && agent.name || 'The agent') + ' is typing\u2026' : '');
+        if (f.from === 'agent') showTyping(f.typing ? t('chat.typing', { name: (agent && agent.name) || t('chat.the_agent') }) : '');
         break;
       case 'read':
         if (f.by === 'agent' && f.id) thread.markRead(f.id);
         break;
       case 'ack': outbox.ack(f.ref, f.id); break;
       case 'error':
-        if (outbox.has(f.ref)) outbox.error(f.ref, (f.error && f.error.message) || 'Not sent');
+        if (outbox.has(f.ref)) outbox.error(f.ref, f.error ? csq.errFrame(f.error) : t('msg.not_sent'));
         break;
     }
   }
@@ -256,13 +259,13 @@
     agentName.hidden = !active;
     agentAvatar.hidden = !active || !agentAvatar.getAttribute('src');
     if (s === 'queued') {
-      statusText.textContent = position != null
-        ? 'You are number ' + position + ' in line' + (wait != null ? ', about ' + Math.max(1, Math.ceil(wait / 60)) + ' min' : '')
-        : 'Waiting for an agent';
+      statusText.textContent = position == null ? t('chat.waiting')
+        : wait == null ? t('chat.position', { n: csq.fmtNum(position) })
+          : t('chat.position_wait', { n: csq.fmtNum(position), min: csq.fmtNum(Math.max(1, Math.ceil(wait / 60))) });
     } else if (active) {
-      statusText.textContent = 'Chatting with';
+      statusText.textContent = t('chat.with');
     } else if (s === 'bot') {
-      statusText.textContent = 'Our assistant is answering';
+      statusText.textContent = t('chat.bot');
     } else if (s === 'ended') {
       statusText.textContent = '';
       showTyping('');
@@ -287,10 +290,10 @@
   });
 
   function sysText(m) {
-    const who = (m.agent && (m.agent.name || m.agent.id)) || 'An agent';
-    return { assigned: who + ' joined', queued: 'Waiting for an agent', transferred: 'Transferring you\u2026',
-      handoff: 'Connecting you to an agent\u2026',
-      ended: 'This conversation has ended', abandoned: 'This conversation has ended' }[m.event] || m.text || '';
+    const who = (m.agent && (m.agent.name || m.agent.id)) || t('chat.an_agent');
+    return { assigned: t('chat.sys_joined', { who }), queued: t('chat.waiting'), transferred: t('chat.sys_transferring'),
+      handoff: t('chat.sys_handoff'),
+      ended: t('chat.sys_ended'), abandoned: t('chat.sys_ended') }[m.event] || m.text || '';
   }
 
   function message(m) {
@@ -305,7 +308,7 @@
     if (m.kind === 'system' && cmpId(m.id, helloLast) > 0) {
       if (m.event === 'assigned' && m.agent) { setAgent(m.agent); setState('active'); }
       else if (m.event === 'queued') setState('queued');
-      else if (m.event === 'transferred') { state = 'transferring'; agentName.hidden = agentAvatar.hidden = true; statusText.textContent = 'Transferring you\u2026'; }
+      else if (m.event === 'transferred') { state = 'transferring'; agentName.hidden = agentAvatar.hidden = true; statusText.textContent = t('chat.sys_transferring'); }
       else if (m.event === 'ended' || m.event === 'abandoned') setState('ended');
     }
     if (m.kind === 'system') return;

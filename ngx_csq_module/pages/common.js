@@ -1,4 +1,6 @@
-/* csq: helpers of the chat page and the workbench; all data goes in as text */
+/* csq: helpers of the chat page and the workbench; all data goes in as
+ * text.  Every string shown comes from the catalog (i18n.js, loaded
+ * first): csq.t(key, vars); the page's language is chosen here. */
 'use strict';
 
 const csq = (() => {
@@ -9,6 +11,8 @@ const csq = (() => {
   const T = P + 'tenants/' + encodeURIComponent(tenant) + '/';
 
   const NEW = { target: '_blank', rel: 'noopener noreferrer' };
+  const I = window.csqI18n;
+  const t = I.t;
 
   // el('a', {href, text, class, onclick, 'data-testid'}, ...children)
   function el(tag, attrs, ...kids) {
@@ -44,6 +48,43 @@ const csq = (() => {
     };
   }
 
+  /* ---- the page's language (R10.1) ---- */
+
+  // ?lang= in the URL; else the switcher's choice in this browser
+  // (csq:lang); else the tenant's lang as last seen (csq:<t>:lang, from
+  // the entry's answer or the workbench's hello); else the browser's
+  const ls = storage('localStorage');
+  const CHOICE = 'csq:lang', TLANG = 'csq:' + tenant + ':lang';
+  // does what is kept outlive the page? (a reload must find it: with the
+  // browser's storage refused, the page never reloads for its language)
+  const langLasts = (() => {
+    try { localStorage.setItem('csq:probe', '1'); localStorage.removeItem('csq:probe'); return true; } catch { return false; }
+  })();
+  const langChoice = () => ls.get(CHOICE) || '';
+  const langWanted = () => I.pick(new URLSearchParams(location.search).get('lang'), ls.get(CHOICE), ls.get(TLANG));
+
+  // the page in language l: its data-i18n texts and <html lang>
+  function setLang(l) {
+    I.use(l);
+    I.apply(document);
+  }
+  setLang(langWanted());
+
+  // the tenant's lang ('' none) as the server says it: kept for the next
+  // load; returns the language the page should now show (a page compares
+  // it with csq.lang and redraws or reloads)
+  function tenantLang(l) {
+    if (typeof l === 'string') ls.set(TLANG, l);
+    return langWanted();
+  }
+  // the switcher's choice ('' automatic): kept, then the page reloads in it
+  function chooseLang(l) {
+    if (I.norm(l)) ls.set(CHOICE, I.norm(l)); else ls.del(CHOICE);
+    const u = new URL(location.href);
+    u.searchParams.delete('lang');
+    location.replace(u.href);
+  }
+
   // a JSON call below the tenant: {status, data}, status 0 if the network
   // failed; undefined fields are left out of the body
   async function api(method, path, body, token) {
@@ -64,7 +105,20 @@ const csq = (() => {
   }
   const errOf = (r) => (r.data && r.data.error) || {};
   const errCode = (r) => errOf(r).code || (r.status ? 'http_' + r.status : 'network');
-  const errMsg = (r) => errOf(r).message || (r.status ? 'Error ' + r.status : 'Network error, try again');
+  // what a person reads for an error code (the catalog's err.<code>); the
+  // server's own message only where it is the tenant's text (blacklisted)
+  const TENANT_TEXT = { blacklisted: 1 };
+  function errText(code, message) {
+    if (TENANT_TEXT[code] && message) return message;
+    if (code === 'invalid_field') {
+      const f = /^"([^"]+)"/.exec(message || '');
+      if (f) return t('err.invalid_field', { field: f[1] });
+    }
+    return code && I.has('err.' + code) ? t('err.' + code) : t('err.generic', { code: code || '?' });
+  }
+  const errMsg = (r) => errText(errCode(r), errOf(r).message);
+  // an error frame's {code, message}
+  const errFrame = (e) => errText(e && e.code, e && e.message);
 
   // ws(s)://host<T><path>?params (undefined params left out)
   function wsUrl(path, params) {
@@ -84,9 +138,8 @@ const csq = (() => {
   let seq = 0;
   const ref = (p) => p + Date.now().toString(36) + '-' + (seq++).toString(36);
 
-  const fmtSize = (n) => n == null ? '' : n < 1024 ? n + ' B'
-    : n < 1048576 ? (n / 1024).toFixed(1) + ' KB' : (n / 1048576).toFixed(1) + ' MB';
-  const fmtTime = (ms) => ms ? new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' }) : '';
+  // in the page's language (i18n.js)
+  const fmtSize = I.size, fmtTime = I.time, fmtDate = I.dateTime, fmtNum = I.num;
 
   // text with its http(s) links made clickable
   function linkify(parent, text) {
@@ -194,7 +247,7 @@ const csq = (() => {
       this.byRef.delete(ref);
       this.state(e, 'failed', text);
       e.querySelector('.state').append(' ', el('button', {
-        type: 'button', class: 'link', 'data-testid': 'msg-retry', text: 'Retry',
+        type: 'button', class: 'link', 'data-testid': 'msg-retry', text: t('msg.retry'),
         onclick: () => { e.remove(); retry(); },
       }));
     }
@@ -208,7 +261,7 @@ const csq = (() => {
     state(e, s, text) {
       e.dataset.state = s;
       const st = e.querySelector('.state');
-      if (st) st.textContent = text || { pending: 'Sending\u2026', sent: 'Sent', read: 'Read' }[s] || '';
+      if (st) st.textContent = text || { pending: t('msg.sending'), sent: t('msg.sent'), read: t('msg.read') }[s] || '';
     }
     render(m) {
       const sys = m.kind === 'system' || !m.from;
@@ -222,18 +275,18 @@ const csq = (() => {
         e.append(this.o.system(m));
         return e;
       }
-      if (!mine) e.append(el('div', { class: 'who', text: m.from.name || { customer: 'Customer', bot: 'Assistant' }[role] || m.from.id || role }));
+      if (!mine) e.append(el('div', { class: 'who', text: m.from.name || { customer: t('msg.customer'), bot: t('msg.bot') }[role] || m.from.id || role }));
       const b = el('div', { class: 'body' });
       const u = safeUrl(m.url);
       // images: false (the workbench) shows a link, loads nothing: a
       // customer's image host would learn the agent's address
       if (m.kind === 'image' && this.o.images === false) {
-        b.append(u ? el('a', { href: u, ...NEW, class: 'imglink', text: m.name ? 'Image: ' + m.name : 'Image' }) : m.name || '');
+        b.append(u ? el('a', { href: u, ...NEW, class: 'imglink', text: m.name ? t('msg.image_named', { name: m.name }) : t('msg.image') }) : m.name || '');
       } else if (m.kind === 'image') {
-        const img = el('img', { src: u, alt: m.name || 'Image', loading: 'lazy' });
+        const img = el('img', { src: u, alt: m.name || t('msg.image'), loading: 'lazy' });
         b.append(u ? el('a', { href: u, ...NEW }, img) : m.name || '');
       } else if (m.kind === 'file') {
-        b.append(u ? el('a', { href: u, download: m.name || true, ...NEW, text: m.name || 'File' }) : m.name || 'File',
+        b.append(u ? el('a', { href: u, download: m.name || true, ...NEW, text: m.name || t('msg.file') }) : m.name || t('msg.file'),
           m.size != null ? ' (' + fmtSize(m.size) + ')' : '');
       } else if (m.kind === 'card') {
         const img = safeUrl(m.image);
@@ -279,7 +332,7 @@ const csq = (() => {
     up() {
       this.ready = true;
       this.flush();
-      setTimeout(() => { for (const [r, o] of this.q) if (o.lost) this.error(r, 'Not sent'); }, 2500);
+      setTimeout(() => { for (const [r, o] of this.q) if (o.lost) this.error(r, t('msg.not_sent')); }, 2500);
     }
   }
 
@@ -287,14 +340,14 @@ const csq = (() => {
   // send(text) returning false keeps the text in the box
   function composer(form, ta, send, typed) {
     const go = () => {
-      const t = ta.value.trim();
-      if (!t || ta.disabled) return;
-      if (new TextEncoder().encode(t).length > 10000) {
-        ta.setCustomValidity('This message is too long');
+      const text = ta.value.trim();
+      if (!text || ta.disabled) return;
+      if (new TextEncoder().encode(text).length > 10000) {
+        ta.setCustomValidity(t('msg.too_long'));
         ta.reportValidity();
         return;
       }
-      if (send(t) !== false) ta.value = '';
+      if (send(text) !== false) ta.value = '';
       ta.focus();
     };
     ta.addEventListener('keydown', (e) => {
@@ -315,17 +368,18 @@ const csq = (() => {
 
   // "<who> is typing\u2026" for 5 s or until show('')
   function typingLine(node) {
-    let t;
+    let timer;
     return (text) => {
-      clearTimeout(t);
+      clearTimeout(timer);
       node.textContent = text || '';
       node.hidden = !text;
-      if (text) t = setTimeout(() => { node.textContent = ''; node.hidden = true; }, 5000);
+      if (text) timer = setTimeout(() => { node.textContent = ''; node.hidden = true; }, 5000);
     };
   }
 
   return {
-    P, tenant, T, NEW, el, safeUrl, storage, api, errCode, errMsg, wsUrl, cmpId, ref,
-    fmtSize, fmtTime, Sock, Thread, Outbox, composer, typingSender, typingLine,
+    P, tenant, T, NEW, el, safeUrl, storage, api, errCode, errMsg, errText, errFrame, wsUrl, cmpId, ref,
+    fmtSize, fmtTime, fmtDate, fmtNum, Sock, Thread, Outbox, composer, typingSender, typingLine,
+    t, setLang, tenantLang, chooseLang, langChoice, langLasts, get lang() { return I.lang; },
   };
 })();

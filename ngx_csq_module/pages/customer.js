@@ -8,15 +8,15 @@
 'use strict';
 
 window.csqCustomer = (() => {
-  const { el, errMsg } = csq;
+  const { el, errMsg, t } = csq;
   const enc = encodeURIComponent;
   const $ = (id) => document.getElementById(id);
-  let o = null;            // { call, me, system }
+  let o = null;            // { call, me, system, named, stateName }
   let cust = null;         // the customer shown
   let fields = null;       // the tenant's business fields
   let shown = 0;           // the latest show(): older answers are dropped
 
-  const when = (ms) => (ms ? new Date(ms).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : '');
+  const when = csq.fmtDate;     // in the page's language
 
   function init(opts) {
     o = opts;
@@ -44,7 +44,7 @@ window.csqCustomer = (() => {
       const f = await o.call('GET', 'customer-fields');
       fields = f.status === 200 ? f.data.fields : [];
     }
-    const [r, t] = await Promise.all([
+    const [r, trail] = await Promise.all([
       o.call('GET', 'customers/' + enc(id)),
       o.call('GET', 'customers/' + enc(id) + '/trajectory?limit=30')]);
     if (n !== shown) return;
@@ -52,10 +52,10 @@ window.csqCustomer = (() => {
       cust = null;
       $('cust-name').textContent = id;
       $('cust-body').hidden = true;
-      return error(r.status === 404 ? 'No record of this customer yet' : errMsg(r));
+      return error(r.status === 404 ? t('cust.no_record') : errMsg(r));
     }
     $('cust-body').hidden = false;
-    draw(r.data, t.status === 200 ? t.data.items : []);
+    draw(r.data, trail.status === 200 ? trail.data.items : []);
   }
 
   function draw(c, items) {
@@ -65,9 +65,9 @@ window.csqCustomer = (() => {
     const fav = !!c.favorite;
     $('cust-fav').setAttribute('aria-pressed', String(fav));
     $('cust-fav').textContent = fav ? '\u2605' : '\u2606';
-    $('cust-fav').title = fav ? 'Remove from favorites' : 'Add to favorites';
-    const owner = c.owner ? (c.owner === o.me ? 'you' : c.owner) : 'nobody (public pool)';
-    $('cust-lib').textContent = c.library ? 'In the library, owner: ' + owner : 'Not in the library';
+    $('cust-fav').title = fav ? t('cust.fav_remove') : t('cust.fav_add');
+    const owner = c.owner ? (c.owner === o.me ? t('cust.owner_you') : c.owner) : t('cust.owner_none');
+    $('cust-lib').textContent = c.library ? t('cust.in_library', { owner }) : t('cust.not_in_library');
     $('cust-add').hidden = c.library;
     $('cust-take').hidden = !!c.owner;
     $('cust-release').hidden = c.owner !== o.me;
@@ -79,15 +79,16 @@ window.csqCustomer = (() => {
       el('span', { class: 'sub', text: when(x.at) + ' \u00b7 ' + x.agent }), el('div', { text: x.text }))));
     const convs = items.filter((i) => i.kind === 'conversation');
     $('cust-convs').replaceChildren(...convs.map((i) => el('li', {}, i.deleted
-      ? el('span', { class: 'sub', text: when(i.at) + ' \u00b7 ' + i.id + ' (deleted)' })
+      ? el('span', { class: 'sub', text: t('cust.conv_deleted', { when: when(i.at), id: i.id }) })
       : el('button', { type: 'button', class: 'conv', 'data-testid': 'wb-cust-conv', 'data-id': i.id,
         onclick: () => transcript(i) },
       el('span', { class: 'name', text: when(i.created) }),
-      el('span', { class: 'sub', text: [i.id, i.channel, i.agents.join(', '), i.state, i.messages + ' messages'].filter(Boolean).join(' \u00b7 ') })))));
+      el('span', { class: 'sub', text: [i.id, i.channel, i.agents.join(', '), o.stateName(i.state),
+        t('cust.n_messages', { n: csq.fmtNum(i.messages) })].filter(Boolean).join(' \u00b7 ') })))));
     $('cust-trail').replaceChildren(...items.map((i) => el('li', { 'data-kind': i.kind },
       el('span', { class: 'sub', text: when(i.at) }), ' ',
-      i.kind === 'page' ? pageLink(i) : i.kind === 'note' ? 'Note: ' + i.text
-        : 'Conversation ' + i.id + (i.channel ? ' (' + i.channel + ')' : ''))));
+      i.kind === 'page' ? pageLink(i) : i.kind === 'note' ? t('cust.trail_note', { text: i.text })
+        : i.channel ? t('cust.trail_conv_channel', { id: i.id, channel: i.channel }) : t('cust.trail_conv', { id: i.id }))));
   }
 
   function pageLink(i) {
@@ -162,7 +163,7 @@ window.csqCustomer = (() => {
     tr = { id: i.id, box, first: null,
       thread: new csq.Thread(box, { mine: (m) => m.from.role === 'agent' && m.from.id === o.me,
         system: o.system, images: false, scroller: () => $('tr-log') }) };
-    $('tr-title').textContent = 'Conversation ' + i.id + ' \u00b7 ' + when(i.created);
+    $('tr-title').textContent = t('cust.transcript_title', { id: i.id, when: when(i.created) });
     $('tr-log').replaceChildren(box);
     $('transcript').showModal();
     await page('');
@@ -170,15 +171,15 @@ window.csqCustomer = (() => {
   }
 
   async function page(before) {
-    const t = tr;
-    const r = await o.call('GET', 'conversations/' + enc(t.id) + '/messages?limit=50' + (before ? '&before=' + enc(before) : ''));
-    if (t !== tr) return;
+    const one = tr;
+    const r = await o.call('GET', 'conversations/' + enc(one.id) + '/messages?limit=50' + (before ? '&before=' + enc(before) : ''));
+    if (one !== tr) return;
     if (r.status !== 200) {
       $('tr-earlier').hidden = true;
-      return t.box.append(el('p', { class: 'error', text: errMsg(r) }));
+      return one.box.append(el('p', { class: 'error', text: errMsg(r) }));
     }
-    for (const m of r.data.messages) t.thread.add(m);
-    if (r.data.messages.length) t.first = r.data.messages[0].id;
+    for (const m of r.data.messages) one.thread.add(m);
+    if (r.data.messages.length) one.first = r.data.messages[0].id;
     $('tr-earlier').hidden = !r.data.more_before;
   }
 

@@ -10,12 +10,12 @@
 'use strict';
 
 window.csqLibrary = (() => {
-  const { el, errMsg } = csq;
+  const { el, errMsg, errText, t } = csq;
   const $ = (id) => document.getElementById(id);
-  let o = null;            // { call, me, staff, pane }
+  let o = null;            // { call, me, staff, pane, stateName, reasonName }
   let libNext = null, rvNext = null;
 
-  const when = (ms) => (ms ? new Date(ms).toLocaleString([], { dateStyle: 'short', timeStyle: 'short' }) : '');
+  const when = csq.fmtDate, num = csq.fmtNum;     // in the page's language
 
   function init(opts) {
     o = opts;
@@ -32,8 +32,8 @@ window.csqLibrary = (() => {
       count();
     });
     $('lib-rows').addEventListener('change', count);
-    $('lib-tag-add').addEventListener('click', () => batch((t) => ({ add_tags: [t] }), true));
-    $('lib-tag-remove').addEventListener('click', () => batch((t) => ({ remove_tags: [t] }), true));
+    $('lib-tag-add').addEventListener('click', () => batch((tag) => ({ add_tags: [tag] }), true));
+    $('lib-tag-remove').addEventListener('click', () => batch((tag) => ({ remove_tags: [tag] }), true));
     $('lib-take').addEventListener('click', () => batch(() => ({ owner: o.me })));
     $('lib-move').addEventListener('click', () => batch(() => ({ owner: $('lib-owner').value.trim() || null })));
     $('lib-export').addEventListener('click', () => download('customers/export?' + libQuery().toString(), 'customers.csv'));
@@ -41,6 +41,7 @@ window.csqLibrary = (() => {
     $('rv-form').addEventListener('submit', (e) => { e.preventDefault(); rvLoad(false); });
     $('rv-more').addEventListener('click', () => rvLoad(true));
     $('rv-export').addEventListener('click', () => download('conversations/export?' + rvQuery().toString(), 'conversations.csv'));
+    count();
   }
 
   // one of the three views; the customer pane goes along to the one shown
@@ -91,13 +92,13 @@ window.csqLibrary = (() => {
     if (!more) { $('lib-rows').replaceChildren(); $('lib-all').checked = false; }
     $('lib-rows').append(...list.map(row));
     $('lib-more').hidden = libNext == null;
-    msg('lib-msg', $('lib-rows').children.length ? '' : 'No customers here');
+    msg('lib-msg', $('lib-rows').children.length ? '' : t('lib.empty'));
     count();
   }
 
   function row(c) {
     return el('tr', { 'data-testid': 'lib-row', 'data-id': c.id },
-      el('td', {}, el('input', { type: 'checkbox', 'aria-label': 'Select ' + (c.name || c.id), value: c.id })),
+      el('td', {}, el('input', { type: 'checkbox', 'aria-label': t('lib.select', { name: c.name || c.id }), value: c.id })),
       el('td', {}, el('button', { type: 'button', class: 'link', 'data-testid': 'lib-open', text: c.name || c.id,
         onclick: () => o.show(c.id) })),
       el('td', { text: c.phone }), el('td', { text: c.email }), el('td', { text: c.company }),
@@ -106,37 +107,39 @@ window.csqLibrary = (() => {
   }
 
   const picked = () => [...document.querySelectorAll('#lib-rows input[type="checkbox"]:checked')].map((b) => b.value);
-  function count() { $('lib-count').textContent = picked().length + ' selected'; }
+  function count() { $('lib-count').textContent = t('lib.selected', { n: num(picked().length) }); }
 
   async function batch(make, needTag) {
     const ids = picked(), tag = $('lib-batch-tag').value.trim();
-    if (!ids.length) return msg('lib-msg', 'Select customers first');
-    if (needTag && !tag) return msg('lib-msg', 'Give the tag first');
+    if (!ids.length) return msg('lib-msg', t('lib.select_first'));
+    if (needTag && !tag) return msg('lib-msg', t('lib.tag_first'));
     const r = await o.call('POST', 'customers/batch', { customers: ids, ...make(tag) });
     if (r.status !== 200) return msg('lib-msg', errMsg(r));
     const f = r.data.failed;
     await libLoad(false);
-    msg('lib-msg', r.data.updated + ' changed' + (f.length ? '; not changed: '
-      + f.map((x) => x.customer + ' (' + x.message + ')').join(', ') : ''));
+    const changed = t('lib.changed', { n: num(r.data.updated) });
+    msg('lib-msg', f.length ? t('lib.not_changed', { text: changed,
+      list: f.map((x) => t('fmt.pair', { a: x.customer, b: errText(x.code, x.message) })).join(', ') }) : changed);
   }
 
   async function importCsv(e) {
     const file = e.target.files[0];
     if (!file) return;
-    msg('lib-msg', 'Importing\u2026');
+    msg('lib-msg', t('lib.importing'));
     const r = await o.call('POST', 'customers/import', { csv: await file.text() });
     e.target.value = '';
     if (r.status !== 200) return msg('lib-msg', errMsg(r));
     const d = r.data;
-    msg('lib-msg', d.created + ' new, ' + d.updated + ' updated, ' + d.failed + ' failed'
-      + d.errors.slice(0, 5).map((x) => '; row ' + x.row + ': ' + x.message).join(''));
+    // each failed row's message is the server's (it names the field)
+    msg('lib-msg', [t('lib.imported', { created: num(d.created), updated: num(d.updated), failed: num(d.failed) }),
+      ...d.errors.slice(0, 5).map((x) => t('lib.import_row', { row: num(x.row), message: x.message }))].join(t('fmt.sep')));
     libLoad(false);
   }
 
   // a CSV answer saved as a file (the call needs the session's token)
   async function download(path, name) {
     const r = await fetch(csq.T + path, { headers: { Authorization: 'Bearer ' + o.token() } });
-    if (!r.ok) return msg($('review').hidden ? 'lib-msg' : 'rv-msg', 'Export failed: ' + r.status);
+    if (!r.ok) return msg($('review').hidden ? 'lib-msg' : 'rv-msg', t('lib.export_failed', { status: r.status }));
     const a = el('a', { href: URL.createObjectURL(await r.blob()), download: name });
     document.body.append(a);
     a.click();
@@ -173,10 +176,11 @@ window.csqLibrary = (() => {
         onclick: () => csqCustomer.transcript(c) })),
       el('td', { text: when(c.created) }), el('td', { text: c.customer_name || c.customer }),
       el('td', { text: c.channel }), el('td', { text: c.queue }), el('td', { text: c.agents.join(', ') }),
-      el('td', { text: c.state }), el('td', { text: c.end_reason || '' }), el('td', { text: String(c.messages) }))));
+      el('td', { text: o.stateName(c.state) }), el('td', { text: c.end_reason ? o.reasonName(c.end_reason) : '' }),
+      el('td', { text: num(c.messages) }))));
     rvNext = r.data.next;
     $('rv-more').hidden = rvNext == null;
-    msg('rv-msg', $('rv-rows').children.length ? '' : 'No conversations match');
+    msg('rv-msg', $('rv-rows').children.length ? '' : t('rv.empty'));
   }
 
   function msg(id, text) { $(id).textContent = text || ''; }

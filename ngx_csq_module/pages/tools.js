@@ -9,7 +9,7 @@
 'use strict';
 
 window.csqTools = (() => {
-  const { el, errMsg } = csq;
+  const { el, errMsg, t } = csq;
   const enc = encodeURIComponent;
   const $ = (id) => document.getElementById(id);
   let o = null;          // { call, cur, ended, removed, reorder }
@@ -44,7 +44,7 @@ window.csqTools = (() => {
     $('kb-open').disabled = !c;
     $('pin').disabled = !c;
     $('hide').disabled = !c;
-    $('pin').textContent = c && pins.has(c.id) ? 'Unpin' : 'Pin';
+    $('pin').textContent = c && pins.has(c.id) ? t('tools.unpin') : t('tools.pin');
     $('pin').setAttribute('aria-pressed', String(!!c && pins.has(c.id)));
   }
 
@@ -132,13 +132,16 @@ window.csqTools = (() => {
     $('transfer-note').value = '';
     const r = await o.call('GET', 'conversations/' + enc(c.id) + '/targets');
     if (r.status !== 200) return o.banner(errMsg(r));
+    const num = csq.fmtNum;
+    const who = (a) => t('tools.target_agent', { name: a.name, status: o.statusName(a.status),
+      load: num(a.load), capacity: num(a.capacity) });
     $('transfer-target').replaceChildren(
-      el('optgroup', { label: 'Agents' }, ...r.data.agents.map((a) => el('option', {
+      el('optgroup', { label: t('tools.agents') }, ...r.data.agents.map((a) => el('option', {
         value: 'agent:' + a.id, disabled: !a.can_take,
-        text: a.name + ' (' + a.status + ', ' + a.load + '/' + a.capacity + ')' + (a.can_take ? '' : ' \u2013 cannot take it now'),
+        text: a.can_take ? who(a) : t('tools.cannot_take', { text: who(a) }),
       }))),
-      el('optgroup', { label: 'Queues' }, ...r.data.queues.map((q) => el('option', {
-        value: 'queue:' + q.id, text: q.name + ' (' + q.waiting + ' waiting)',
+      el('optgroup', { label: t('tools.queues') }, ...r.data.queues.map((q) => el('option', {
+        value: 'queue:' + q.id, text: t('tools.target_queue', { name: q.name, n: num(q.waiting) }),
       }))));
     const first = $('transfer-target').querySelector('option:not([disabled])');
     if (first) first.selected = true;
@@ -166,7 +169,7 @@ window.csqTools = (() => {
   function showNote(c, n) {
     if (!c || c.thread.box.querySelector(`[data-note="${n.id}"]`)) return;
     const e = el('div', { class: 'msg note', 'data-testid': 'wb-note', 'data-note': n.id },
-      el('div', { class: 'who', text: (n.transfer ? 'Transfer note by ' : 'Private note by ') + n.agent }),
+      el('div', { class: 'who', text: n.transfer ? t('tools.transfer_note_by', { agent: n.agent }) : t('tools.note_by', { agent: n.agent }) }),
       el('div', { class: 'body', text: n.text }));
     c.thread.put(e, n.at + '-0');
   }
@@ -191,10 +194,10 @@ window.csqTools = (() => {
     const r = await o.call('GET', 'kb?q=' + enc($('kb-q').value.trim()));
     if (n !== kbSeq || r.status !== 200) return;
     $('kb-list').replaceChildren(...r.data.articles.map((a) => el('li', {},
-      el('strong', { text: a.title }), ' ', el('span', { class: 'sub', text: a.category + (a.external ? '' : ' \u00b7 internal') }),
+      el('strong', { text: a.title }), ' ', el('span', { class: 'sub', text: a.external ? a.category : t('tools.kb_internal', { category: a.category }) }),
       el('div', { text: a.excerpt }),
       a.external ? el('button', { type: 'button', class: 'small', 'data-testid': 'wb-kb-share', 'data-id': a.id,
-        text: 'Share in the chat', onclick: () => share(a) }) : null)));
+        text: t('tools.kb_share'), onclick: () => share(a) }) : null)));
   }
 
   // an external article as a card: the chat page opens it (?kb=<id>)

@@ -4,14 +4,21 @@
 'use strict';
 
 (() => {
-  const { tenant, api, errCode, errMsg, cmpId, el } = csq;
+  const { tenant, api, errCode, errMsg, errFrame, cmpId, el, t } = csq;
   const enc = encodeURIComponent;
   const $ = (id) => document.getElementById(id);
   const ss = csq.storage('sessionStorage');
   const KS = 'csq:' + tenant + ':session';
   const STAFF = { supervisor: 1, admin: 1, platform: 1 };
   const LIVE = { active: 1, queued: 1, bot: 1 };
-  const LABEL = { queued: 'waiting', bot: 'bot', ended: 'ended', abandoned: 'left', transferred: 'transferred', gone: 'reassigned' };
+  // a conversation's state in words; in the list ('' while it goes on)
+  const stateName = (s) => ({ active: t('state.active'), queued: t('state.queued'), bot: t('state.bot'),
+    ended: t('state.ended'), abandoned: t('state.abandoned'), transferred: t('state.transferred'),
+    gone: t('state.gone') })[s] || s || '';
+  const label = (s) => (s === 'active' ? '' : stateName(s));
+  // an agent's status, as the status switch names it
+  const statusName = (s) => ({ online: t('status.online'), invisible: t('status.invisible'),
+    suspended: t('status.suspended'), offline: t('status.offline') })[s] || s || '';
 
   let session = null;        // {token, role, agent, expires}
   let me = '', myName = '';
@@ -23,19 +30,30 @@
   const outbox = new csq.Outbox((f) => !!sock && sock.send(f));
   const showTyping = csq.typingLine($('typing'));
   let typingConv = null;
-  const typer = csq.typingSender((t) => !!typingConv && !!sock
-    && sock.send({ type: 'typing', conversation: typingConv.id, typing: t }));
+  const typer = csq.typingSender((on) => !!typingConv && !!sock
+    && sock.send({ type: 'typing', conversation: typingConv.id, typing: on }));
   const timers = new Map();
   const later = (fn, ms = 300) => { clearTimeout(timers.get(fn)); timers.set(fn, setTimeout(fn, ms)); };
 
-  document.title = 'Workbench \u2013 ' + tenant;
+  document.title = t('wb.doc_title', { tenant });
+
+  // R10.1: the language switcher (login form and header): automatic (the
+  // tenant's, else the browser's) or one of the catalog's; the page
+  // reloads in the one chosen (the session, the open conversation and
+  // drafts survive a reload)
+  for (const sel of [$('login-lang'), $('wb-lang')]) {
+    sel.replaceChildren(el('option', { value: '', text: t('lang.auto') }),
+      ...csqI18n.langs.map((l) => el('option', { value: l, text: csqI18n.names[l] || l, lang: l })));
+    sel.value = csq.langChoice();
+    sel.addEventListener('change', () => csq.chooseLang(sel.value));
+  }
 
   /* ---- session ---- */
 
   function expiresAt(x) {
     if (typeof x === 'number') return x < 1e12 ? x * 1000 : x;   // seconds or ms
-    const t = Date.parse(x);
-    return isNaN(t) ? 0 : t;
+    const ms = Date.parse(x);
+    return isNaN(ms) ? 0 : ms;
   }
 
   function showLogin(msg) {
@@ -58,7 +76,7 @@
     const r = await api('POST', 'login', { agent, password: $('login-password').value });
     $('login-submit').disabled = false;
     if (r.status !== 200 || !r.data || !r.data.token) {
-      return loginError(r.status === 401 ? 'Wrong agent ID or password' : errMsg(r));
+      return loginError(r.status === 401 ? t('wb.login_wrong') : errMsg(r));
     }
     const a = r.data.agent;
     session = { token: r.data.token, role: r.data.role || 'agent', agent: (a && a.id) || a || agent, expires: r.data.expires };
@@ -86,13 +104,13 @@
     logout();
   });
 
-  const ENDED = 'Your session was ended, please sign in again';
+  const ENDED = t('wb.session_ended');
 
   // an API call with the session's token; a 401 ends the session
   async function call(method, path, body) {
     const r = await api(method, path, body, session.token);
     if (r.status === 401) {
-      logout(errCode(r) === 'session_ended' ? ENDED : 'Your session has expired, please sign in again');
+      logout(errCode(r) === 'session_ended' ? ENDED : t('wb.session_expired'));
     }
     return r;
   }
@@ -110,7 +128,7 @@
     $('app').hidden = false;
     $('me').textContent = me;
     const exp = expiresAt(session.expires), left = exp - Date.now();
-    if (exp && left < 2 ** 31) setTimeout(() => logout('Your session has expired, please sign in again'), Math.max(0, left));
+    if (exp && left < 2 ** 31) setTimeout(() => logout(t('wb.session_expired')), Math.max(0, left));
     sock = new csq.Sock(connectUrl, { frame, close: closed });
     sock.start();
     addEventListener('online', () => sock.now());
@@ -118,11 +136,12 @@
     refreshPickup();
     myDay();
     setInterval(myDay, 30000);
-    csqCustomer.init({ call, me, system: sysText, named });
-    csqTools.init({ call, cur: () => cur, banner: (t) => banner(t, true), reorder, myName: () => myName, sendMessage,
+    csqCustomer.init({ call, me, system: sysText, named, stateName });
+    csqTools.init({ call, cur: () => cur, banner: (text) => banner(text, true), reorder, myName: () => myName, sendMessage, statusName,
       removed: removeConv,
       ended: (c, remove) => { setState(c, 'ended'); if (remove) removeConv(c); } });
     csqLibrary.init({ call, me, staff: !!STAFF[session.role], token: () => session.token,
+      stateName, reasonName,
       show: (id) => csqCustomer.show(id), pane: () => csqCustomer.show(cur ? cur.view.customer : null) });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
@@ -159,7 +178,7 @@
       return false;
     }
     outbox.down();
-    banner('Reconnecting\u2026');
+    banner(t('common.reconnecting'));
     // a refused handshake looks like any drop (1006): ask the API whether
     // the token still holds (a 401 there signs out)
     if (++fails >= 2) call('GET', 'agents/' + enc(me));
@@ -174,7 +193,7 @@
       case 'message': message(f); break;
       case 'ack': case 'error': answer(f); break;
       case 'typing':
-        if (f.from === 'customer' && cur && f.conversation === cur.id) showTyping(f.typing ? 'Customer is typing\u2026' : '');
+        if (f.from === 'customer' && cur && f.conversation === cur.id) showTyping(f.typing ? t('wb.customer_typing') : '');
         break;
       case 'read': read(f); break;
       case 'queue':   // a conversation arrived in, was taken from or left a queue of mine
@@ -198,7 +217,7 @@
 
   function answer(f) {
     const w = f.ref && waiters.get(f.ref);
-    const msg = (f.error && f.error.message) || 'Error';
+    const msg = errFrame(f.error);
     if (w) { waiters.delete(f.ref); w(f); }
     else if (f.type === 'ack' && f.ref) outbox.ack(f.ref, f.id);
     else if (f.ref && outbox.has(f.ref)) outbox.error(f.ref, msg);
@@ -210,10 +229,19 @@
   function hello(h) {
     fails = 0;
     sock.ok();
-    banner(h.restored ? 'You were set offline while away; your status is back' : null, true);
+    // R10.1: the tenant's language, kept for the next load: when it
+    // changes the page's, the page reloads in it (once: the next load
+    // reads the kept one)
+    const want = csq.tenantLang(h.lang || '');
+    if (want !== csq.lang && csq.langLasts) {
+      sock.stop();
+      location.reload();
+      return;
+    }
+    banner(h.restored ? t('wb.restored') : null, true);
     const a = h.agent || {};
     myName = a.name || me;
-    $('me').textContent = myName === me ? me : myName + ' (' + me + ')';
+    $('me').textContent = myName === me ? me : t('wb.me', { name: myName, id: me });
     if (a.status) setStatus(a.status);
     if (a.reception != null) setReception(a.reception);
     const again = hellos++ > 0;
@@ -255,7 +283,7 @@
   // then an ack with "more"
   function sync(c, after) {
     return request({ type: 'sync', conversation: c.id, after }, (f) => {
-      if (f.type === 'error') banner(f.error && f.error.message, true);
+      if (f.type === 'error') banner(errFrame(f.error), true);
       // a read-back comes in pages that fit the socket: after an id, on
       // to the end
       else if (f.more && after && c.thread.lastId) sync(c, c.thread.lastId);
@@ -276,7 +304,8 @@
     // the list shows the newest message's text (#13 §4)
     if (!sys && cmpId(m.id, c.previewId) > 0) {
       c.previewId = m.id;
-      c.preview = (m.from.role === 'agent' && m.from.id === me ? 'You: ' : '') + (m.text || m.title || m.name || m.kind);
+      const text = m.text || m.title || m.name || { image: t('msg.image'), file: t('msg.file') }[m.kind] || m.kind;
+      c.preview = m.from.role === 'agent' && m.from.id === me ? t('wb.you', { text }) : text;
     }
     // entries up to the id the list's view had only draw; newer ones act
     const fresh = cmpId(m.id, c.seen) > 0;
@@ -306,16 +335,24 @@
   }
 
   function sysText(m) {
-    const who = (m.agent && (m.agent.name || m.agent.id)) || 'an agent';
+    const who = (m.agent && (m.agent.name || m.agent.id)) || t('wb.an_agent');
     switch (m.event) {
-      case 'assigned': return 'Assigned to ' + who;
-      case 'queued': return 'Waiting in queue ' + (m.queue || '');
-      case 'transferred': return 'Transferred' + (m.to_agent ? ' to ' + m.to_agent : m.to_queue ? ' to queue ' + m.to_queue : '');
-      case 'ended': return 'Ended' + (m.reason ? ' (' + m.reason + ')' : '');
-      case 'abandoned': return 'The customer left';
-      case 'handoff': return 'Handed over by the robot';
+      case 'assigned': return t('wb.sys_assigned', { who });
+      case 'queued': return t('wb.sys_queued', { queue: m.queue || '' });
+      case 'transferred': return m.to_agent ? t('wb.sys_transferred_agent', { agent: m.to_agent })
+        : m.to_queue ? t('wb.sys_transferred_queue', { queue: m.to_queue }) : t('wb.sys_transferred');
+      case 'ended': return m.reason ? t('wb.sys_ended_reason', { reason: reasonName(m.reason) }) : t('wb.sys_ended');
+      case 'abandoned': return t('wb.sys_abandoned');
+      case 'handoff': return t('wb.sys_handoff');
       default: return m.text || m.event || '';
     }
+  }
+
+  // an end reason: the catalog's words for the known ones
+  function reasonName(r) {
+    return ({ solved: t('reason.solved'), no_reply: t('reason.no_reply'), transferred_out: t('reason.transferred_out'),
+      other: t('reason.other'), agent: t('reason.agent'), customer: t('reason.customer'), timeout: t('reason.timeout'),
+      no_socket: t('reason.no_socket'), left: t('reason.left') })[r] || r;
   }
 
   /* ---- conversation list ---- */
@@ -361,16 +398,16 @@
     c.btn.replaceChildren(
       el('span', { class: 'name', text: v.customer_name || v.customer || c.id }),
       el('span', { class: 'preview', 'data-testid': 'wb-preview', text: c.preview || '' }),
-      el('span', { class: 'sub', text: [c.id, v.channel, v.queue, LABEL[c.state]].filter(Boolean).join(' \u00b7 ') }),
-      el('span', { class: 'badge', 'data-testid': 'wb-unread', hidden: !n, text: String(n) }),
-      el('span', { class: 'sr', text: n ? ' unread' : '' }));
+      el('span', { class: 'sub', text: [c.id, v.channel, v.queue, label(c.state)].filter(Boolean).join(' \u00b7 ') }),
+      el('span', { class: 'badge', 'data-testid': 'wb-unread', hidden: !n, text: csq.fmtNum(n) }),
+      el('span', { class: 'sr', text: n ? ' ' + t('wb.unread') : '' }));
     c.btn.setAttribute('aria-current', String(cur === c));
     c.li.classList.toggle('ended', !LIVE[c.state]);
     c.li.dataset.state = c.state;    // active, queued, bot, ended, abandoned, transferred, gone
     filterOne(c);
     let total = 0;
     for (const x of convs.values()) total += unread(x);
-    document.title = (total ? '(' + total + ') ' : '') + 'Workbench \u2013 ' + tenant;
+    document.title = (total ? '(' + total + ') ' : '') + t('wb.doc_title', { tenant });
   }
 
   // the customer pane saved a customer's name: its conversations show it
@@ -431,7 +468,8 @@
 
   function pane() {
     const c = cur, active = !!c && c.state === 'active';
-    $('conv-title').textContent = c ? 'Customer ' + (c.view.customer_name || c.view.customer || c.id) + (LABEL[c.state] ? ' (' + LABEL[c.state] + ')' : '') : 'No conversation open';
+    const title = c && t('wb.conv_title', { name: c.view.customer_name || c.view.customer || c.id });
+    $('conv-title').textContent = !c ? t('wb.no_conv') : label(c.state) ? t('fmt.pair', { a: title, b: label(c.state) }) : title;
     $('end').disabled = !active;
     $('transfer').disabled = !active;
     $('close').hidden = !c || !!LIVE[c.state];
@@ -521,7 +559,7 @@
       if (ok) { if (d.status) setStatus(d.status); if (d.reception != null) setReception(d.reception); }
       else { banner(msg, true); setStatus(myStatus); setReception(myReception); }
     };
-    if (!request(Object.assign({ type: 'status' }, body), (f) => done(f.type === 'ack', f, f.error && f.error.message))) {
+    if (!request(Object.assign({ type: 'status' }, body), (f) => done(f.type === 'ack', f, errFrame(f.error)))) {
       call('POST', 'agents/' + enc(me) + '/status', body).then((r) => done(r.status === 200, r.data || {}, errMsg(r)));
     }
   }
@@ -565,7 +603,8 @@
     });
     keyed($('pickup'), items, (it) => el('li', {},
       el('span', { text: it.id + ' \u00b7 ' + it.queue }),
-      el('button', { type: 'button', class: 'small', 'data-testid': 'wb-take', 'data-id': it.id, 'aria-label': 'Take ' + it.id, text: 'Take', onclick: () => take(it.id) })));
+      el('button', { type: 'button', class: 'small', 'data-testid': 'wb-take', 'data-id': it.id, 'aria-label': t('wb.take_aria', { id: it.id }),
+        text: t('wb.take'), onclick: () => take(it.id) })));
   }
 
   async function take(id) {
@@ -578,38 +617,39 @@
       else if (!LIVE[c.state]) setState(c, 'active');
       open(c);
     } else {
-      msg.textContent = r.status === 409 ? 'Conversation ' + id + ' is already taken' : errMsg(r);
+      msg.textContent = r.status === 409 && errCode(r) === 'conflict' ? t('wb.taken', { id }) : errMsg(r);
     }
     later(refreshPickup);
   }
 
   async function refreshSup() {
     if (document.hidden) return;
-    const [w, t] = await Promise.all([call('GET', 'waiting'), call('GET', 'agents')]);
+    const [w, tm] = await Promise.all([call('GET', 'waiting'), call('GET', 'agents')]);
     if (w.status === 200 && w.data) {
       const items = [];
-      for (const q of w.data.queues || []) for (const v of q.waiting || []) items.push({ key: v.id, v, where: 'queue ' + q.queue });
-      for (const a of w.data.agents || []) for (const v of a.waiting || []) items.push({ key: v.id, v, where: 'for ' + a.agent });
+      for (const q of w.data.queues || []) for (const v of q.waiting || []) items.push({ key: v.id, v, where: t('wb.where_queue', { queue: q.queue }) });
+      for (const a of w.data.agents || []) for (const v of a.waiting || []) items.push({ key: v.id, v, where: t('wb.where_agent', { agent: a.agent }) });
       keyed($('waiting'), items, waitingItem);
     } else {
       $('sup-msg').textContent = errMsg(w);
     }
-    if (t.status === 200 && t.data) team(t.data.agents || []);
+    if (tm.status === 200 && tm.data) team(tm.data.agents || []);
     const f = await call('GET', 'figures');
     if (f.status === 200 && f.data) figures(f.data.queues);
   }
 
-  // R8.2: durations as "45 s" / "3 min", shares as "87%"
-  const secs = (ms) => (ms == null ? '\u2013' : ms < 120000 ? Math.round(ms / 1000) + ' s' : Math.round(ms / 60000) + ' min');
-  const pct = (x) => (x == null ? '\u2013' : Math.round(x * 100) + '%');
+  // R8.2: durations as "45 s" / "3 min", shares as "87%", in the page's
+  // language (i18n.js)
+  const secs = csqI18n.duration, pct = csqI18n.pct, num = csq.fmtNum;
+  const pair = (a, b) => t('fmt.pair', { a, b });
 
   function figures(queues) {
     $('figures').replaceChildren(...queues.map((q) => el('tr', { 'data-id': q.id },
-      el('th', { scope: 'row', text: q.name }), el('td', { text: String(q.waiting) }),
+      el('th', { scope: 'row', text: q.name }), el('td', { text: num(q.waiting) }),
       el('td', { text: q.waiting ? secs(q.longest_wait_ms) : '\u2013' }), el('td', { text: secs(q.average_wait_ms) }),
       el('td', { text: pct(q.abandoned_rate) }), el('td', { text: secs(q.first_response_ms) }),
-      el('td', { text: pct(q.service_level) + ' (' + q.sl_seconds + ' s)' }),
-      el('td', { text: q.rating == null ? '\u2013' : q.rating + ' (' + q.ratings + ')' }))));
+      el('td', { text: pair(pct(q.service_level), secs(q.sl_seconds * 1000)) }),
+      el('td', { text: q.rating == null ? '\u2013' : pair(num(q.rating), num(q.ratings)) }))));
   }
 
   // the agent's own day (R8.2), every half minute
@@ -618,45 +658,46 @@
     const r = await call('GET', 'agents/' + enc(me));
     const d = r.status === 200 && r.data.today;
     if (!d) return;
-    $('myday').textContent = 'Today: ' + d.taken + ' taken, ' + d.ended + ' ended, first reply '
-      + secs(d.first_response_ms) + ', handling ' + secs(d.handling_ms)
-      + (d.rating != null ? ', rating ' + d.rating : '');
+    const text = t('wb.myday', { taken: num(d.taken), ended: num(d.ended),
+      first: secs(d.first_response_ms), handling: secs(d.handling_ms) });
+    $('myday').textContent = d.rating != null ? t('wb.myday_rating', { text, rating: num(d.rating) }) : text;
   }
   $('sup-refresh').addEventListener('click', refreshSup);
 
   function waitingItem(it) {
     const v = it.v;
-    const input = el('input', { 'data-testid': 'wb-assign-agent', 'aria-label': 'Agent for ' + v.id, placeholder: 'agent ID', size: 8, autocapitalize: 'off', spellcheck: 'false' });
+    const input = el('input', { 'data-testid': 'wb-assign-agent', 'aria-label': t('wb.assign_aria', { id: v.id }),
+      placeholder: t('wb.agent_id_ph'), size: 8, autocapitalize: 'off', spellcheck: 'false' });
     // R3.8: the supervisor puts it ahead (0-9, higher first)
-    const prio = el('select', { 'data-testid': 'wb-priority', 'data-id': v.id, 'aria-label': 'Priority of ' + v.id,
+    const prio = el('select', { 'data-testid': 'wb-priority', 'data-id': v.id, 'aria-label': t('wb.priority_aria', { id: v.id }),
       onchange: () => priority(v.id, Number(prio.value)) },
-    ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => el('option', { value: n, text: 'priority ' + n, selected: n === (v.priority || 0) })));
+    ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => el('option', { value: n, text: t('wb.priority_n', { n: num(n) }), selected: n === (v.priority || 0) })));
     return el('li', {},
       el('span', { text: (v.customer_name || v.customer || v.id) + ' \u00b7 ' + it.where }), prio,
       el('form', { class: 'assign', onsubmit: (e) => { e.preventDefault(); assign(v.id, input.value.trim()); } },
-        input, el('button', { type: 'submit', class: 'small', 'data-testid': 'wb-assign', 'data-id': v.id, text: 'Assign' })));
+        input, el('button', { type: 'submit', class: 'small', 'data-testid': 'wb-assign', 'data-id': v.id, text: t('wb.assign') })));
   }
   async function priority(id, n) {
     const r = await call('POST', 'conversations/' + enc(id) + '/priority', { priority: n });
-    $('sup-msg').textContent = r.status >= 200 && r.status < 300 ? 'Priority of ' + id + ': ' + n : errMsg(r);
+    $('sup-msg').textContent = r.status >= 200 && r.status < 300 ? t('wb.priority_set', { id, n: num(n) }) : errMsg(r);
     refreshSup();
   }
 
   async function assign(id, agent) {
     const msg = $('sup-msg');
-    if (!agent) { msg.textContent = 'Enter an agent ID to assign ' + id; return; }
+    if (!agent) { msg.textContent = t('wb.assign_need', { id }); return; }
     const r = await call('POST', 'conversations/' + enc(id) + '/assign', { agent });
-    msg.textContent = r.status >= 200 && r.status < 300 ? 'Assigned ' + id + ' to ' + agent : errMsg(r);
+    msg.textContent = r.status >= 200 && r.status < 300 ? t('wb.assigned', { id, agent }) : errMsg(r);
     refreshSup();
   }
 
   function team(agents) {
-    const min = (ms) => String(Math.round((ms || 0) / 60000));
+    const min = (ms) => num(Math.round((ms || 0) / 60000));
     $('team').replaceChildren(...agents.map((a) => el('tr', {},
-      el('th', { scope: 'row', text: a.name && a.name !== a.id ? a.name + ' (' + a.id + ')' : a.id }),
-      el('td', { text: (a.status || '') + (a.reception === false ? ', not receiving' : '') }),
-      el('td', { text: (a.load || 0) + ' / ' + (a.capacity || 0) }),
-      el('td', { text: String((a.today && a.today.taken) || 0) }),
+      el('th', { scope: 'row', text: a.name && a.name !== a.id ? t('wb.me', { name: a.name, id: a.id }) : a.id }),
+      el('td', { text: a.reception === false ? t('wb.not_receiving', { status: statusName(a.status) }) : statusName(a.status) }),
+      el('td', { text: num(a.load || 0) + ' / ' + num(a.capacity || 0) }),
+      el('td', { text: num((a.today && a.today.taken) || 0) }),
       el('td', { text: min(a.today && a.today.suspended_ms) }),
       el('td', { text: min(a.today && a.today.offline_ms) }))));
   }

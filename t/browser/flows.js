@@ -64,11 +64,36 @@ async function login(page, agent, password) {
   await page.click('[data-testid="login-submit"]');
 }
 
+// the tenant itself (PUT tenants/<t>, a platform call)
+async function tenantPut(body) {
+  const r = await fetch(`${BASE}/tenants/${T}`, {
+    method: 'PUT', headers: { Authorization: `Bearer ${PLATFORM}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body) });
+  return r.status;
+}
+
+// R10.1: the Latin words in the visible text of the elements sels of a
+// page (innerText: what shows), once the allowed ones (names, ids, the
+// tenant's own texts) are taken out
+async function latinWords(page, sels, allowed = []) {
+  let text = await page.evaluate((ss) => ss.map((sel) => [...document.querySelectorAll(sel)]
+    .map((e) => e.innerText || '').join('\n')).join('\n'), sels);
+  for (const a of allowed) text = text.split(a).join(' ');
+  // conversation and visitor ids, the language switcher's English
+  text = text.replace(/\b[cv][0-9a-f]{1,24}\b/g, ' ').replace(/\bEnglish\b|\bCSV\b/g, ' ');
+  return text.match(/[A-Za-z]{2,}/g) || [];
+}
+
+const htmlLang = (page) => page.evaluate(() => document.documentElement.lang);
+
 async function main() {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     args: ['--no-sandbox'],
   });
+  // the flows read English words: an English browser (the demo tenant
+  // names no language until the languages' flows below)
+  const newContext = (o) => browser.newContext({ locale: 'en-US', ...o });
 
   try {
     // nobody serves yet: the demo's agents start offline (#13 §5) and go
@@ -80,7 +105,7 @@ async function main() {
 
     // --- the customer: welcome, bot, hand-off, waiting (R1.1, R4.1-R4.3)
 
-    const cctx = await browser.newContext({ viewport: { width: 390, height: 780 } });
+    const cctx = await newContext({ viewport: { width: 390, height: 780 } });
     const cust = await cctx.newPage();
     const errors = [];
     cust.on('pageerror', (e) => errors.push(String(e)));
@@ -91,6 +116,8 @@ async function main() {
        'R4.3 the chat page shows the welcome text', await logText(cust, 'chat-log'));
     ok(Date.now() - t0 < 3000, `... soon after opening (${Date.now() - t0} ms)`);
     ok(/Demo Shop/.test(await cust.textContent('h1')), 'the header has the tenant name');
+    ok(await htmlLang(cust) === 'en' && /Send/.test(await cust.textContent('[data-testid="chat-send"]')),
+       'R10.1 the tenant names no language: an English browser gets the page in English (lang en)');
     ok(await cust.isVisible('[data-testid="chat-faq"]'), 'R1.1 the FAQ bar is shown');
     const link0 = await api('GET', 'links/welcome');
     ok(link0.json && link0.json.customers === 0,
@@ -119,7 +146,7 @@ async function main() {
 
     // --- an agent logs in and takes it (R10)
 
-    const actx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const actx = await newContext({ viewport: { width: 1280, height: 800 } });
     // the workbench's sockets, for the test to drop one and see the next
     await actx.addInitScript(() => {
       const W = window.WebSocket;
@@ -252,7 +279,7 @@ async function main() {
     ok(await until(async () => (await cust.$$('[data-kind="card"]')).length === 1
                                && /Returns/.test(await logText(cust, 'chat-log'))),
        '... and shares it: the customer gets it as a card');
-    const kbPage = await (await browser.newContext()).newPage();
+    const kbPage = await (await newContext()).newPage();
     kbPage.on('pageerror', (e) => errors.push(String(e)));
     await kbPage.goto(await cust.$eval('[data-kind="card"] a', (a) => a.href));
     ok(await until(async () => await kbPage.isVisible('[data-testid="chat-article-dialog"]')
@@ -368,7 +395,7 @@ async function main() {
 
     await api('PUT', 'wrapup', { topics: ['Order', 'Delivery'], statuses: ['Solved'],
       note_fields: [{ name: 'order', label: 'Order number', type: 'text', required: true }] });
-    const bctx = await browser.newContext();
+    const bctx = await newContext();
     const bob = await bctx.newPage();
     bob.on('pageerror', (e) => errors.push(String(e)));
     await login(bob, 'bob', 'bob-demo-pass');
@@ -429,7 +456,7 @@ async function main() {
       method: 'POST', headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ customer: 'walkin2', queue: 'human' }) });
     const c2 = await w2.json();
-    const sctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const sctx = await newContext({ viewport: { width: 1280, height: 800 } });
     const sam = await sctx.newPage();
     sam.on('pageerror', (e) => errors.push(String(e)));
     await login(sam, 'sam', 'sam-demo-pass');
@@ -541,7 +568,7 @@ async function main() {
 
     await api('PUT', 'links/gone', { name: 'Old campaign' });
     await api('DELETE', 'links/gone');
-    const gone = await (await browser.newContext()).newPage();
+    const gone = await (await newContext()).newPage();
     await gone.goto(`${BASE}/tenants/${T}/chat?ch=gone`);
     ok(await until(async () => /customer-service account has been deleted/.test(
          await gone.textContent('body'))),
@@ -549,7 +576,7 @@ async function main() {
 
     // a page with no queue for it (no rule, no fallback): a customer reads
     // a plain sentence, not the API's
-    const nq = await (await browser.newContext()).newPage();
+    const nq = await (await newContext()).newPage();
     nq.on('pageerror', (e) => errors.push(String(e)));
     await nq.goto(`${BASE}/tenants/${T}/chat`);
     await until(async () => !(await nq.locator('[data-testid="chat-input"]').isDisabled()));
@@ -561,7 +588,7 @@ async function main() {
 
     // --- the widget (R1.3)
 
-    const wctx = await browser.newContext();
+    const wctx = await newContext();
     const site = await wctx.newPage();
     site.on('pageerror', (e) => errors.push(String(e)));
     await site.goto(process.env.WIDGET_OK);
@@ -574,6 +601,9 @@ async function main() {
          await frame.locator('[data-testid="chat-log"]').textContent())),
        '... which opens the chat, welcome included');
     if (SHOTS) await site.screenshot({ path: `${SHOTS}/widget.png` });
+    ok(/Chat with us/.test(await button.textContent())
+       && await frame.locator('html').getAttribute('lang') === 'en',
+       'R10.1 in an English browser the widget and its chat are in English (lang en)');
 
     // R5.4: the site's page that holds the widget joins the trajectory of
     // the visitor (the widget's hidden tracker shares the chat's visitor)
@@ -591,7 +621,7 @@ async function main() {
     JSON.stringify(traj && traj.json));
 
     // a blacklisted visitor's first word is refused with the desk's text
-    const blctx = await browser.newContext();
+    const blctx = await newContext();
     const bl = await blctx.newPage();
     bl.on('pageerror', (e) => errors.push(String(e)));
     await bl.goto(`${BASE}/tenants/${T}/chat`);
@@ -620,6 +650,179 @@ async function main() {
     await new Promise((r) => setTimeout(r, 500));
     ok(await bad.locator('[data-testid="widget-button"]').count() === 0,
        '... and no chat button appears');
+
+    // --- languages (R10.1): the pages in Simplified Chinese, the tenant's
+    // default, in an English browser; ?lang=en over it; the workbench's
+    // switcher; a Chinese browser where the tenant names none
+
+    for (const a of ['alice', 'bob', 'sam']) await api('POST', `agents/${a}/status`, { status: 'offline' });
+    ok(await tenantPut({ lang: 'zh-CN' }) === 200, 'R10.1 the tenant says its pages are in Chinese');
+    // a Chinese desk's own words for the wrap-up
+    await api('PUT', 'wrapup', { topics: ['订单', '物流'], statuses: ['已解决', '跟进中'],
+      note_fields: [{ name: 'order', label: '订单号', type: 'text' }] });
+
+    const zctx = await newContext({ viewport: { width: 390, height: 780 } });
+    const zc = await zctx.newPage();
+    zc.on('pageerror', (e) => errors.push(String(e)));
+    await zc.goto(`${BASE}/tenants/${T}/chat?ch=welcome`);
+    ok(await until(async () => await htmlLang(zc) === 'zh-CN'),
+       'R10.1 the chat page takes the tenant\'s language over the browser\'s: lang zh-CN', await htmlLang(zc));
+    ok(await until(async () => (await zc.textContent('[data-testid="chat-send"]')) === '发送'
+                               && (await zc.textContent('label[for="input"]')) === '请输入消息'),
+       '... its words are Chinese', await zc.textContent('[data-testid="chat-send"]'));
+    ok(await zc.getByLabel('请输入消息').count() === 1, '... the message box labelled in Chinese');
+    ok(await until(async () => /Demo Shop bot/.test(await logText(zc, 'chat-log'))),
+       '... the desk\'s own welcome as it is written');
+    await say(zc, 'chat-input', 'chat-send', 'agent');
+    ok(await until(async () => /排在第\s*1\s*位/.test(await zc.textContent('[data-testid="chat-status"]'))),
+       'R10.1 the customer waits, its place said in Chinese', await zc.textContent('[data-testid="chat-status"]'));
+    const zcTime = await zc.$eval('[data-testid="chat-log"] .msg.out time', (e) => e.textContent);
+    ok(/^\d{2}:\d{2}$/.test(zcTime), `R10.1 ... times as Chinese write them (${zcTime})`);
+    const zcLatin = await latinWords(zc, ['header.top', '#banner', '#composer', '.msg.sys', '.msg .meta', '#faq'],
+      ['Demo Shop', 'Shipping', 'Returns']);
+    ok(!zcLatin.length, 'R10.1 ... and no English word of the page\'s own is left', zcLatin.join(' '));
+    if (SHOTS) await zc.screenshot({ path: `${SHOTS}/chat-zh.png`, fullPage: true });
+
+    // the workbench in an English browser: the tenant's language comes
+    // with the socket's hello (the page reloads in it, once)
+    const zactx = await newContext({ viewport: { width: 1280, height: 800 } });
+    const za = await zactx.newPage();
+    za.on('pageerror', (e) => errors.push(String(e)));
+    await login(za, 'alice', 'alice-demo-pass');
+    ok(await until(async () => await htmlLang(za) === 'zh-CN' && await za.isVisible('[data-testid="wb-status"]')),
+       'R10.1 the workbench takes the tenant\'s language: lang zh-CN', await htmlLang(za));
+    await za.selectOption('[data-testid="wb-status"]', 'online');
+    if (!(await za.isChecked('[data-testid="wb-reception"]'))) await za.check('[data-testid="wb-reception"]');
+    const zconv = await zc.evaluate((t) => JSON.parse(localStorage.getItem('csq:' + t + ':conv')).id, T);
+    const zli = `[data-testid="wb-conv"][data-id="${zconv}"]`;
+    ok(await until(async () => (await za.$$(zli)).length === 1),
+       '... the waiting customer comes to alice');
+    await za.click(zli);
+    ok(await until(async () => /agent/.test(await logText(za, 'wb-log'))), '... who opens it');
+    await za.fill('[data-testid="wb-input"]', '您好，我是 Alice');
+    await za.click('[data-testid="wb-send"]');
+    ok(await until(async () => /我是 Alice/.test(await logText(zc, 'chat-log'))), '... and answers');
+    ok(await until(async () => /为您服务的是/.test(await zc.textContent('[data-testid="chat-status"]'))),
+       'R10.1 the customer reads who serves it in Chinese', await zc.textContent('[data-testid="chat-status"]'));
+    ok((await za.textContent('[data-testid="wb-logout"]')) === '退出登录'
+       && (await za.textContent('[data-testid="wb-end"]')) === '结束会话'
+       && (await za.textContent('#h-convs')) === '会话列表',
+       'R10.1 the workbench\'s words are Chinese');
+    await until(async () => /今日/.test(await za.textContent('[data-testid="wb-myday"]')));
+    const names = ['Alice', 'alice', 'Demo Shop', 'welcome', 'human', 'bot', 'agent', 'web'];
+    const zaLatin = await latinWords(za, ['header.bar', '.pane-head', '#composer', 'nav.side h2', '.list-tools',
+      '[data-testid="wb-conv"] .sub', '#log .msg.sys', '#log .meta', 'aside.queues > h2'], names);
+    ok(!zaLatin.length, 'R10.1 ... no English word left in its header, list, pane and composer', zaLatin.join(' '));
+    if (SHOTS) await za.screenshot({ path: `${SHOTS}/workbench-zh.png`, fullPage: true });
+    await za.click('[data-testid="wb-end"]');
+    ok(await until(async () => await za.isVisible('[data-testid="wb-end-dialog"]')), 'the end dialog opens');
+    const endLatin = await latinWords(za, ['#end-dialog'], names);
+    ok(/结束会话并移除窗口/.test(await za.textContent('[data-testid="wb-end-dialog"]')) && !endLatin.length,
+       'R10.1 ... in Chinese', endLatin.join(' '));
+    if (SHOTS) await za.screenshot({ path: `${SHOTS}/end-dialog-zh.png` });
+    await za.click('#end-cancel');
+    await za.click('[data-testid="wb-transfer"]');
+    ok(await until(async () => await za.isVisible('#transfer-dialog')
+                               && (await za.$$('[data-testid="wb-transfer-target"] option')).length > 0),
+       'the transfer dialog opens');
+    const trLatin = await latinWords(za, ['#transfer-dialog h2', '#transfer-dialog label', '#transfer-dialog button',
+      '#transfer-dialog option'], names.concat(['Bob', 'Sam', 'Front desk', 'Support']));
+    ok(!trLatin.length, 'R10.1 ... in Chinese, agents\' statuses too', trLatin.join(' '));
+    await za.click('#transfer-cancel');
+
+    // the supervisor's views; the sign-in page in a Chinese browser
+    const zs = await (await newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 800 } })).newPage();
+    zs.on('pageerror', (e) => errors.push(String(e)));
+    await zs.goto(`${BASE}/tenants/${T}/workbench`);
+    ok(await until(async () => await htmlLang(zs) === 'zh-CN'
+                               && (await zs.textContent('[data-testid="login-submit"]')) === '登录'),
+       'R10.1 the sign-in page of a Chinese browser is in Chinese');
+    if (SHOTS) await zs.screenshot({ path: `${SHOTS}/login-zh.png` });
+    await zs.fill('[data-testid="login-agent"]', 'sam');
+    await zs.fill('[data-testid="login-password"]', 'sam-demo-pass');
+    await zs.click('[data-testid="login-submit"]');
+    ok(await until(async () => (await zs.$$('[data-testid="wb-team"] tbody tr')).length >= 3
+                               && (await zs.$$('[data-testid="wb-figures"] tbody tr')).length >= 2),
+       'the supervisor signs in: the team and the queues\' figures');
+    const supLatin = await latinWords(zs, ['#sup', 'header.bar'],
+      ['Alice', 'alice', 'Bob', 'bob', 'Sam', 'sam', 'Front desk', 'Support', 'walkin1', 'walkin2', 'human', 'bot']);
+    ok(!supLatin.length, 'R10.1 ... in Chinese, statuses and durations too', supLatin.join(' '));
+    if (SHOTS) await zs.screenshot({ path: `${SHOTS}/supervisor-zh.png`, fullPage: true });
+    await zs.click('[data-testid="wb-v-library"]');
+    await zs.selectOption('[data-testid="lib-view"]', 'all');
+    await zs.click('[data-testid="lib-apply"]');
+    ok(await until(async () => (await zs.$$('[data-testid="lib-row"]')).length >= 1), 'the Customers view lists');
+    const libLatin = await latinWords(zs, ['#lib-form', '.batch', '#library thead', '#lib-rows td:last-child']);
+    ok(!libLatin.length, 'R10.1 ... in Chinese, its dates too', libLatin.join(' '));
+    if (SHOTS) await zs.screenshot({ path: `${SHOTS}/library-zh.png` });
+    await zs.click('[data-testid="wb-v-review"]');
+    ok(await until(async () => (await zs.$$('[data-testid="rv-row"]')).length >= 1), 'the Review view lists');
+    const rvLatin = await latinWords(zs, ['#rv-form', '#review thead', '#rv-rows td:nth-child(2)', '#rv-rows td:nth-child(7)',
+      '#rv-rows td:nth-child(8)']);
+    ok(!rvLatin.length, 'R10.1 ... in Chinese, states and end reasons too', rvLatin.join(' '));
+    if (SHOTS) await zs.screenshot({ path: `${SHOTS}/review-zh.png` });
+
+    // ?lang=en over the tenant's: the same pages in English
+    await za.goto(`${BASE}/tenants/${T}/workbench?lang=en`);
+    ok(await until(async () => await htmlLang(za) === 'en' && await za.isVisible('[data-testid="wb-status"]')
+                               && (await za.textContent('[data-testid="wb-logout"]')) === 'Sign out'),
+       'R10.1 ?lang=en: the workbench in English (lang en)', await htmlLang(za));
+    ok(await until(async () => /Today: \d+ taken/.test(await za.textContent('[data-testid="wb-myday"]'))),
+       '... its figures too', await za.textContent('[data-testid="wb-myday"]'));
+    if (SHOTS) await za.screenshot({ path: `${SHOTS}/workbench-en.png`, fullPage: true });
+    const ze = await (await newContext({ locale: 'zh-CN' })).newPage();
+    ze.on('pageerror', (e) => errors.push(String(e)));
+    await ze.goto(`${BASE}/tenants/${T}/chat?lang=en`);
+    ok(await until(async () => await htmlLang(ze) === 'en' && !(await ze.locator('[data-testid="chat-input"]').isDisabled())
+                               && (await ze.textContent('label[for="input"]')) === 'Your message'),
+       'R10.1 ?lang=en: the chat page in English, in a Chinese browser too');
+
+    // the switcher: a choice kept in this browser, over the tenant's
+    await za.goto(`${BASE}/tenants/${T}/workbench`);
+    await until(async () => await htmlLang(za) === 'zh-CN' && await za.isVisible('[data-testid="wb-lang"]'));
+    await za.selectOption('[data-testid="wb-lang"]', 'en');
+    ok(await until(async () => await htmlLang(za) === 'en'
+                               && (await za.textContent('[data-testid="wb-logout"]')) === 'Sign out'),
+       'R10.1 the switcher turns the workbench to English');
+    await za.reload();
+    ok(await until(async () => await htmlLang(za) === 'en' && await za.isVisible('[data-testid="wb-status"]')),
+       '... and the choice stays');
+    await za.selectOption('[data-testid="wb-lang"]', '');
+    ok(await until(async () => await htmlLang(za) === 'zh-CN'
+                               && (await za.textContent('[data-testid="wb-logout"]')) === '退出登录'),
+       '... "automatic" is the tenant\'s again');
+
+    // the widget on the site: the tenant's language once its tracker
+    // page says it
+    const zw = await (await newContext()).newPage();
+    zw.on('pageerror', (e) => errors.push(String(e)));
+    await zw.goto(process.env.WIDGET_OK);
+    const zbutton = zw.locator('[data-testid="widget-button"]');
+    ok(await until(async () => (await zbutton.textContent()) === '在线咨询'),
+       'R10.1 the widget\'s button takes the tenant\'s language', await zbutton.textContent().catch(() => ''));
+    ok(await zw.evaluate(() => document.getElementById('csq-widget').getAttribute('lang')) === 'zh-CN'
+       && await htmlLang(zw) === 'en', '... (lang zh-CN on the widget, the site\'s page keeps its own)');
+    await zbutton.click();
+    const zframe = zw.frameLocator('[data-testid="widget-frame"]');
+    ok(await until(async () => await zframe.locator('html').getAttribute('lang') === 'zh-CN'
+                               && (await zframe.locator('[data-testid="chat-send"]').textContent()) === '发送'),
+       '... and so does its chat');
+    ok((await zw.locator('[data-testid="widget-close"]').getAttribute('aria-label')) === '关闭咨询窗口',
+       '... its close button named in Chinese');
+    if (SHOTS) await zw.screenshot({ path: `${SHOTS}/widget-zh.png` });
+
+    // the tenant names none: a Chinese browser gets Chinese
+    ok(await tenantPut({ lang: '' }) === 200, "R10.1 the tenant's lang cleared");
+    const zb = await (await newContext({ locale: 'zh-CN' })).newPage();
+    zb.on('pageerror', (e) => errors.push(String(e)));
+    await zb.goto(`${BASE}/tenants/${T}/chat`);
+    ok(await until(async () => await htmlLang(zb) === 'zh-CN' && !(await zb.locator('[data-testid="chat-input"]').isDisabled())
+                               && (await zb.textContent('[data-testid="chat-send"]')) === '发送'),
+       'R10.1 ... a Chinese browser gets the chat page in Chinese', await htmlLang(zb));
+    const zb2 = await (await newContext({ locale: 'en-US' })).newPage();
+    await zb2.goto(`${BASE}/tenants/${T}/chat`);
+    ok(await until(async () => await htmlLang(zb2) === 'en' && !(await zb2.locator('[data-testid="chat-input"]').isDisabled())),
+       '... an English one in English');
 
     ok(errors.length === 0, 'no script error on any page', errors.join('\n'));
   } catch (e) {
