@@ -9,7 +9,8 @@
 # supervisor's views; the widget works on an allowed site and is refused
 # on another; each page in Simplified Chinese and in English (R10.1).
 # The flows
-# are t/browser/flows.js; screenshots go to t/servroot-browser/.
+# are t/browser/flows.js, then t/browser/more/*.js; screenshots go to
+# t/servroot-browser/.
 
 use strict;
 use warnings;

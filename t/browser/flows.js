@@ -6,6 +6,8 @@
 // origin), SHOTS (a folder for screenshots), PLATFORM (a platform token).
 'use strict';
 
+const fs = require('fs');
+const path = require('path');
 const { chromium } = require('playwright-core');
 
 const BASE = process.env.BASE;
@@ -823,6 +825,19 @@ async function main() {
     await zb2.goto(`${BASE}/tenants/${T}/chat`);
     ok(await until(async () => await htmlLang(zb2) === 'en' && !(await zb2.locator('[data-testid="chat-input"]').isDisabled())),
        '... an English one in English');
+
+    // more flows, one file each: t/browser/more/*.js in name order, each
+    // module.exports = async (ctx) => { ... } with the helpers above
+    const ctx = { browser, newContext, ok, api, until, texts, logText, say, login, tenantPut,
+      latinWords, htmlLang, BASE, T, SHOTS, PLATFORM, errors };
+    const more = path.join(__dirname, 'more');
+    for (const f of (fs.existsSync(more) ? fs.readdirSync(more) : []).filter((x) => x.endsWith('.js')).sort()) {
+      try {
+        await require(path.join(more, f))(ctx);
+      } catch (e) {
+        ok(false, `the flows of ${f} ran to the end`, e && e.stack);
+      }
+    }
 
     ok(errors.length === 0, 'no script error on any page', errors.join('\n'));
   } catch (e) {
