@@ -32,12 +32,13 @@ NGINX        ?= /usr/sbin/nginx
 # what building, running and testing need, all from Debian
 PKGS_BUILD   := gcc make nginx nginx-dev libhiredis-dev libyajl-dev
 PKGS_RUN     := redis-server redis-tools curl
-# fonts-wqy-microhei: Chinese glyphs in the browser tests' screenshots
-# (R10.1); without a CJK font headless chromium draws boxes
+# fonts-wqy-microhei, fonts-noto-color-emoji: Chinese glyphs and emoji in
+# the browser tests' screenshots (R10.1, R5.6); without them headless
+# chromium draws boxes
 PKGS_TEST    := libtest-base-perl libtext-diff-perl libhttp-message-perl \
                 liburi-perl libprotocol-websocket-perl libipc-run-perl \
                 liblist-moreutils-perl valgrind chromium openssl \
-                fonts-wqy-microhei
+                fonts-wqy-microhei fonts-noto-color-emoji
 PKGS_BENCH   := wrk libnginx-mod-nchan gcc
 # Node.js for the browser tests (npm playwright-core): Debian's, unless the
 # machine already has one

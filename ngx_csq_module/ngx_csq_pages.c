@@ -209,7 +209,8 @@ ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_page_file_t *a,
     /*
      * every page has a CSP.  The workbench is never framed, and loads no
      * image from another host (a customer's link would learn the agent's
-     * address: it shows a link instead); the chat page may be framed by
+     * address: it shows a link instead), only its own and the blobs of
+     * attachments it read (attach.js); the chat page may be framed by
      * the tenant's sites; a page of assets/ by nobody
      */
 
@@ -217,7 +218,7 @@ ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_page_file_t *a,
         if (ngx_csq_page_is(a, "workbench.html")) {
             ngx_str_set(&none, "'none'");
             ancestors = &none;
-            ngx_str_set(&img, "'self' data:");
+            ngx_str_set(&img, "'self' data: blob:");
 
         } else {
             if (ancestors == NULL) {
@@ -225,7 +226,7 @@ ngx_csq_page_send(ngx_http_request_t *r, ngx_csq_page_file_t *a,
                 ancestors = &none;
             }
 
-            ngx_str_set(&img, "* data:");
+            ngx_str_set(&img, "* data: blob:");
         }
 
         p = ngx_pnalloc(r->pool, ancestors->len + 256);

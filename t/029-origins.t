@@ -113,7 +113,7 @@ like $hd->{'content-security-policy'} // '',
 is $st, 200, 'the workbench';
 my $csp = $hd->{'content-security-policy'} // '';
 like $csp, qr{frame-ancestors 'none'(;|$)}, '... may not be framed, by anyone';
-like $csp, qr{img-src 'self' data:;}, '... and loads images of its own only';
+like $csp, qr{img-src 'self' data: blob:;}, '... and loads images of its own only (blob: the attachments it read)';
 
 # every HTML has a CSP, the copies of assets/ too
 for my $page ('chat.html', 'workbench.html') {

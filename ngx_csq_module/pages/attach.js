@@ -81,7 +81,7 @@ window.csqAttach = (() => {
   function composer(o) {
     const input = el('input', { type: 'file', hidden: true, 'data-testid': 'att-input' });
     const attach = el('button', { type: 'button', class: 'icon att-btn', 'data-testid': 'att-button',
-      'aria-label': t('att.attach'), title: t('att.attach'), text: '📎', onclick: () => input.click() });
+      'aria-label': t('att.attach'), title: t('att.attach'), onclick: () => input.click() }, clip());
     const panel = el('div', { class: 'emoji-panel', role: 'dialog', 'aria-label': t('att.emoji'), hidden: true,
       'data-testid': 'emoji-panel' }, ...EMOJI.map((e) => el('button', {
       type: 'button', class: 'emoji', text: e, 'aria-label': e,
@@ -91,7 +91,7 @@ window.csqAttach = (() => {
       onclick: () => { panel.hidden = !panel.hidden; emoji.setAttribute('aria-expanded', String(!panel.hidden)); } });
     panel.addEventListener('keydown', (e) => { if (e.key === 'Escape') { panel.hidden = true; emoji.focus(); } });
     const tools = el('div', { class: 'att-tools' }, attach, emoji, input, panel);
-    o.form.prepend(tools);
+    o.input.before(tools);
 
     async function send(files) {
       for (const f of files) {
@@ -118,6 +118,24 @@ window.csqAttach = (() => {
       if (files.length) { e.preventDefault(); send(files); }
     });
     return { enable(on) { attach.disabled = emoji.disabled = !on; } };
+  }
+
+  // a paper clip, drawn (an emoji font may be missing)
+  function clip() {
+    const NS = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(NS, 'svg');
+    svg.setAttribute('viewBox', '0 0 24 24');
+    svg.setAttribute('width', '18');
+    svg.setAttribute('height', '18');
+    svg.setAttribute('aria-hidden', 'true');
+    const p = document.createElementNS(NS, 'path');
+    p.setAttribute('d', 'M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5');
+    p.setAttribute('fill', 'none');
+    p.setAttribute('stroke', 'currentColor');
+    p.setAttribute('stroke-width', '1.6');
+    p.setAttribute('stroke-linecap', 'round');
+    svg.append(p);
+    return svg;
   }
 
   // text at the caret, as if typed

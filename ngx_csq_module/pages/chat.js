@@ -30,6 +30,7 @@
   const thread = new csq.Thread(log, {
     mine: (m) => m.from.role === 'customer',
     system: sysText,
+    token: () => conv && conv.token,
     action: (text) => send(text),
   });
   const outbox = new csq.Outbox((f) => sock && sock.send(f));
@@ -344,6 +345,16 @@
   }
 
   csq.composer($('composer'), input, send, () => typer.input());
+  // images and files (R5.6): into the conversation once there is one
+  csqAttach.composer({ form: $('composer'), input, token: () => conv && conv.token,
+    conversation: () => (conv && state !== 'ended' && !input.disabled ? conv.id : null),
+    error: (text) => note(text),
+    send: (kind, a) => {
+      const ref = csq.ref('c');
+      const m = { kind, attachment: a.id, name: a.name, size: a.size, mime: a.mime };
+      thread.pending(ref, { ...m, from: { role: 'customer' }, at: Date.now() });
+      outbox.add(ref, { type: 'message', ...m, ref }, thread, () => {});
+    } });
   input.addEventListener('blur', () => typer.stop());
   $('new').addEventListener('click', () => { forget(); location.reload(); });
 

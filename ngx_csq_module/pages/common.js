@@ -278,9 +278,13 @@ const csq = (() => {
       if (!mine) e.append(el('div', { class: 'who', text: m.from.name || { customer: t('msg.customer'), bot: t('msg.bot') }[role] || m.from.id || role }));
       const b = el('div', { class: 'body' });
       const u = safeUrl(m.url);
+      // an attachment (R5.6) is read with the page's token, shown from a
+      // blob (attach.js): never a URL of another site
+      if (m.attachment && window.csqAttach) {
+        b.append(csqAttach.show(m, this.o.token ? this.o.token() : null));
       // images: false (the workbench) shows a link, loads nothing: a
       // customer's image host would learn the agent's address
-      if (m.kind === 'image' && this.o.images === false) {
+      } else if (m.kind === 'image' && this.o.images === false) {
         b.append(u ? el('a', { href: u, ...NEW, class: 'imglink', text: m.name ? t('msg.image_named', { name: m.name }) : t('msg.image') }) : m.name || '');
       } else if (m.kind === 'image') {
         const img = el('img', { src: u, alt: m.name || t('msg.image'), loading: 'lazy' });

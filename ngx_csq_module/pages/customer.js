@@ -161,7 +161,7 @@ window.csqCustomer = (() => {
   async function transcript(i) {
     const box = el('div', { class: 'thread' });
     tr = { id: i.id, box, first: null,
-      thread: new csq.Thread(box, { mine: (m) => m.from.role === 'agent' && m.from.id === o.me,
+      thread: new csq.Thread(box, { mine: (m) => m.from.role === 'agent' && m.from.id === o.me, token: o.token,
         system: o.system, images: false, scroller: () => $('tr-log') }) };
     $('tr-title').textContent = t('cust.transcript_title', { id: i.id, when: when(i.created) });
     $('tr-log').replaceChildren(box);

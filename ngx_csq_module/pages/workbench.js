@@ -136,7 +136,7 @@
     refreshPickup();
     myDay();
     setInterval(myDay, 30000);
-    csqCustomer.init({ call, me, system: sysText, named, stateName });
+    csqCustomer.init({ call, me, system: sysText, named, stateName, token: () => session.token });
     csqTools.init({ call, cur: () => cur, banner: (text) => banner(text, true), reorder, myName: () => myName, sendMessage, statusName,
       removed: removeConv,
       ended: (c, remove) => { setState(c, 'ended'); if (remove) removeConv(c); } });
@@ -365,6 +365,7 @@
       mine: (m) => m.from.role === 'agent' && m.from.id === me,
       system: sysText,
       images: false,       // no customer image loads by itself (CSP too)
+      token: () => session.token,   // its attachments (attach.js) do
       scroller: () => (cur === c ? $('log') : null),
     });
     c.btn = el('button', { type: 'button', class: 'conv', onclick: () => open(c) });
@@ -524,6 +525,11 @@
     if (cur && cur.state === 'active') typer.input();
   });
   $('input').addEventListener('blur', () => typer.stop());
+  // images and files (R5.6) into the open conversation
+  csqAttach.composer({ form: $('composer'), input: $('input'), token: () => session.token,
+    conversation: () => (cur && cur.state === 'active' ? cur.id : null),
+    error: (text) => banner(text, true),
+    send: (kind, a) => sendMessage({ kind, attachment: a.id, name: a.name, size: a.size, mime: a.mime }) });
 
   // "end and remove window" (R4.5): an ended one leaves the list; a
   // hidden one too (R4.7)
