@@ -157,17 +157,32 @@ window.csqCustomer = (() => {
   }
 
   /* a past conversation, read-only, the newest 50 first, "Earlier" for more */
+  // live (a supervisor watching one going on, R8.3): what comes after
+  // its last message is read every 3 seconds while the dialog is open
   let tr = null;
-  async function transcript(i) {
+  async function transcript(i, opts = {}) {
     const box = el('div', { class: 'thread' });
     tr = { id: i.id, box, first: null,
       thread: new csq.Thread(box, { mine: (m) => m.from.role === 'agent' && m.from.id === o.me, token: o.token,
         system: o.system, images: false, scroller: () => $('tr-log') }) };
-    $('tr-title').textContent = t('cust.transcript_title', { id: i.id, when: when(i.created) });
+    $('tr-title').textContent = t('cust.transcript_title', { id: i.id, when: when(i.created) })
+      + (opts.live ? ' \u00b7 ' + t('cust.live') : '');
     $('tr-log').replaceChildren(box);
     $('transcript').showModal();
     await page('');
     $('tr-log').scrollTop = $('tr-log').scrollHeight;
+    if (opts.live) follow(tr);
+  }
+
+  async function follow(one) {
+    while (one === tr && $('transcript').open) {
+      await new Promise((res) => setTimeout(res, 3000));
+      if (one !== tr || !$('transcript').open || document.hidden) continue;
+      const after = one.thread.lastId;
+      const r = await o.call('GET', 'conversations/' + enc(one.id) + '/messages?limit=200' + (after ? '&after=' + enc(after) : ''));
+      if (one !== tr || r.status !== 200) continue;
+      for (const m of r.data.messages) one.thread.add(m);
+    }
   }
 
   async function page(before) {

@@ -200,6 +200,7 @@
         later(refreshPickup);
         if (STAFF[session.role]) later(refreshSup);
         break;
+      case 'team': if (STAFF[session.role]) later(refreshSup); break;   // the monitor (R8.3)
       case 'status': if (f.agent === me) setStatus(f.status); break;
       case 'reception': if (f.agent === me) setReception(f.reception); break;
       case 'note': if (convs.has(f.conversation)) csqTools.showNote(convs.get(f.conversation), f.note); break;
@@ -697,15 +698,41 @@
     refreshSup();
   }
 
+  // the monitor (R8.3): each agent with its time in status and, opened,
+  // its conversations, each of which a supervisor reads live, read-only;
+  // a "team" frame on the socket reads it again
+  const opened = new Set();
   function team(agents) {
     const min = (ms) => num(Math.round((ms || 0) / 60000));
-    $('team').replaceChildren(...agents.map((a) => el('tr', {},
-      el('th', { scope: 'row', text: a.name && a.name !== a.id ? t('wb.me', { name: a.name, id: a.id }) : a.id }),
-      el('td', { text: a.reception === false ? t('wb.not_receiving', { status: statusName(a.status) }) : statusName(a.status) }),
-      el('td', { text: num(a.load || 0) + ' / ' + num(a.capacity || 0) }),
-      el('td', { text: num((a.today && a.today.taken) || 0) }),
-      el('td', { text: min(a.today && a.today.suspended_ms) }),
-      el('td', { text: min(a.today && a.today.offline_ms) }))));
+    const rows = [];
+    for (const a of agents) {
+      const more = el('button', { type: 'button', class: 'small', 'data-testid': 'wb-team-convs', 'data-agent': a.id,
+        'aria-expanded': String(opened.has(a.id)), disabled: !a.load, text: t('wb.show_convs', { n: num(a.load || 0) }),
+        onclick: () => { if (opened.has(a.id)) opened.delete(a.id); else opened.add(a.id); refreshSup(); } });
+      rows.push(el('tr', { 'data-agent': a.id },
+        el('th', { scope: 'row', text: a.name && a.name !== a.id ? t('wb.me', { name: a.name, id: a.id }) : a.id }),
+        el('td', { text: a.reception === false ? t('wb.not_receiving', { status: statusName(a.status) }) : statusName(a.status) }),
+        el('td', { 'data-testid': 'wb-team-since', text: a.status_since ? secs(Math.max(0, Date.now() - a.status_since)) : '\u2013' }),
+        el('td', { text: num(a.load || 0) + ' / ' + num(a.capacity || 0) }),
+        el('td', { text: num((a.today && a.today.taken) || 0) }),
+        el('td', { text: min(a.today && a.today.suspended_ms) }),
+        el('td', { text: min(a.today && a.today.offline_ms) }),
+        el('td', {}, more)));
+      if (opened.has(a.id) && a.load) {
+        const list = el('ul', { class: 'plain team-convs', 'data-testid': 'wb-team-list' });
+        rows.push(el('tr', { class: 'team-more' }, el('td', { colspan: 8 }, list)));
+        agentConvs(a.id, list);
+      }
+    }
+    $('team').replaceChildren(...rows);
+  }
+  async function agentConvs(aid, list) {
+    const r = await call('GET', 'agents/' + enc(aid) + '/conversations');
+    if (r.status !== 200) return list.replaceChildren(el('li', { class: 'error', text: errMsg(r) }));
+    list.replaceChildren(...(r.data.active || []).map((c) => el('li', {},
+      el('span', { text: t('wb.team_conv', { customer: c.customer_name || c.customer || c.id, since: csq.fmtTime(c.created) }) }), ' ',
+      el('button', { type: 'button', class: 'small', 'data-testid': 'wb-team-open', 'data-id': c.id, text: t('wb.watch'),
+        onclick: () => csqCustomer.transcript(c, { live: true }) }))));
   }
 
   /* ---- start ---- */
