@@ -134,6 +134,9 @@ for my $bad ([level => 'bronze'], [orders => '12'], [birthday => '1990-13-01'],
 $j = ok_call(alice => PUT => 'customers/k1', { fields => { orders => undef } });
 ok !exists $j->{fields}{orders}, 'null removes a field\'s value';
 is $j->{fields}{level}, 'gold', '... the others stay';
+$j = ok_call(alice => PUT => 'customers/k1', { fields => { likes => [] } });
+ok !exists $j->{fields}{likes},
+   'a multiselect with none chosen has no value (not {} read back)';
 
 # --- the library and its views (R6.2)
 

@@ -130,6 +130,8 @@ local function field_value(d, v)
     for _, x in ipairs(v) do
         if not ok[x] then return nil, 'must be an array of its options' end
     end
+    -- none chosen is no value (an empty table would read back as {})
+    if #v == 0 then return nil end
     return v
 end
 
