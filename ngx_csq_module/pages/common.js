@@ -141,6 +141,34 @@ const csq = (() => {
   // in the page's language (i18n.js)
   const fmtSize = I.size, fmtTime = I.time, fmtDate = I.dateTime, fmtNum = I.num;
 
+  // a day (local time) as "2026-12-2"; its words: Today, Yesterday, else
+  // the date in the page's language (the year when not this one's)
+  const dayKey = (ms) => {
+    const d = new Date(ms);
+    return isNaN(d) ? '' : d.getFullYear() + '-' + (d.getMonth() + 1) + '-' + d.getDate();
+  };
+  function fmtDay(key) {
+    const [y, mo, d] = key.split('-').map(Number), now = new Date();
+    if (key === dayKey(now)) return t('day.today');
+    if (key === dayKey(new Date(now.getFullYear(), now.getMonth(), now.getDate() - 1))) return t('day.yesterday');
+    return new Date(y, mo - 1, d).toLocaleDateString(I.lang, { weekday: 'long', month: 'long', day: 'numeric',
+      year: y === now.getFullYear() ? undefined : 'numeric' });
+  }
+  // the separator of a day in a thread (made, or its words brought up to
+  // date: "Today" is "Yesterday" after midnight)
+  function daySep(key, sep) {
+    const text = fmtDay(key);
+    if (!sep) {
+      return el('div', { class: 'day-sep', role: 'separator', 'aria-label': text, 'data-testid': 'day-sep', 'data-day': key },
+        el('span', { text }));
+    }
+    if (sep.textContent !== text) {
+      sep.setAttribute('aria-label', text);
+      sep.firstChild.textContent = text;
+    }
+    return sep;
+  }
+
   // text with its http(s) links made clickable
   function linkify(parent, text) {
     let i = 0;
@@ -221,9 +249,29 @@ const csq = (() => {
       const near = s && s.scrollHeight - s.scrollTop - s.clientHeight < 80;
       let at = this.box.lastElementChild;
       // (a pending one has no id: it goes last, not before everything)
-      while (id && at && (at.classList.contains('local') || cmpId(at.dataset.id || '0-0', id) > 0)) at = at.previousElementSibling;
+      while (id && at && (at.classList.contains('local') || at.classList.contains('day-sep') || cmpId(at.dataset.id || '0-0', id) > 0)) at = at.previousElementSibling;
       if (at) at.after(e); else this.box.prepend(e);
+      if (!e.dataset.day) e.dataset.day = dayKey(id ? Number(String(id).split('-')[0]) : Date.now());
+      this.days();
       if (s && (near || !id)) s.scrollTop = s.scrollHeight;
+    }
+    // a line with the day before the first entry of each day (#13 §4),
+    // right wherever an entry went (out of order, a page of older ones
+    // first); entries with no day (a page's own notes) are passed over
+    days() {
+      let last = null, sep = null;
+      for (let e = this.box.firstElementChild, next; e; e = next) {
+        next = e.nextElementSibling;
+        if (e.classList.contains('day-sep')) { if (sep) sep.remove(); sep = e; continue; }
+        const d = e.dataset.day;
+        if (!d) continue;
+        if (d === last) { if (sep) sep.remove(); }
+        else if (sep && sep.dataset.day === d) daySep(d, sep);
+        else { if (sep) sep.remove(); e.before(daySep(d)); }
+        last = d;
+        sep = null;
+      }
+      if (sep) sep.remove();
     }
     pending(ref, m) {
       const e = this.render(m);

@@ -143,6 +143,8 @@
     csqLibrary.init({ call, me, staff: !!STAFF[session.role], token: () => session.token,
       stateName, reasonName,
       show: (id) => csqCustomer.show(id), pane: () => csqCustomer.show(cur ? cur.view.customer : null) });
+    csqKeys.init({ cur: () => cur, get: (id) => convs.get(id), open, unread, list: showList,
+      banner: (text) => banner(text, true) });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
       refreshSup();
@@ -464,9 +466,43 @@
       csqTools.loadNotes(c);
     }
     markRead();
+    showConv();
     if (matchMedia('(max-width: 900px)').matches) $('log').scrollIntoView({ block: 'nearest' });
-    if (!$('input').disabled) $('input').focus();
+    // (on a phone the keyboard would cover the conversation just opened)
+    if (phone.matches) $('back').focus();
+    else if (!$('input').disabled) $('input').focus();
   }
+
+  /* ---- on a phone (R10.3, seed 001 §8): the list and the conversation
+   * are two views (workbench.css, up to 700px wide: data-mview on the
+   * page); opening one shows it, its back button and the browser's Back
+   * return to the list.  Wider, both show as ever. */
+  const phone = matchMedia('(max-width: 700px)');
+  $('app').dataset.mview = 'list';
+  const inConv = () => !!history.state && history.state.csqView === 'conv';
+  function phoneView(v) {
+    if ($('app').dataset.mview === v) return;
+    $('app').dataset.mview = v;
+    document.querySelector('main.cols').scrollTop = 0;
+  }
+  function showConv() {
+    if ($('app').dataset.mview === 'conv') return;
+    phoneView('conv');
+    if (phone.matches && !inConv()) history.pushState({ csqView: 'conv' }, '');
+  }
+  function showList() {
+    if ($('app').dataset.mview === 'list') return;
+    if (inConv()) history.back();     // then popstate
+    else listNow();
+  }
+  function listNow() {
+    phoneView('list');
+    if (cur && phone.matches) cur.btn.focus();
+  }
+  addEventListener('popstate', () => { if (inConv() && cur) phoneView('conv'); else listNow(); });
+  $('back').addEventListener('click', showList);
+  // the customer's pane is below the conversation
+  $('to-cust').addEventListener('click', () => $('cust').scrollIntoView({ block: 'start' }));
 
   function pane() {
     const c = cur, active = !!c && c.state === 'active';
@@ -541,6 +577,7 @@
       cur = null;
       $('log').replaceChildren();
       pane();
+      showList();
     }
     const first = $('list').querySelector('button');
     if (first) first.focus();

@@ -353,7 +353,8 @@ async function main() {
       t.add({ id: '7-0', kind: 'text', text: 'later', from: { role: 'bot' } });
       t.pending('r1', { kind: 'text', text: 'offline', from: { role: 'customer' } });
       t.add({ id: '6-0', kind: 'text', text: 'between', from: { role: 'bot' } });
-      return [...box.children].map((e) => e.querySelector('.body').textContent);
+      // (the messages: a day's separator goes first, #13 §4)
+      return [...box.querySelectorAll('.msg')].map((e) => e.querySelector('.body').textContent);
     });
     ok(order.join(',') === 'welcome,between,later,offline',
        'a pending message stays last; entries go in id order', order.join(','));

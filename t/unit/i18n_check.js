@@ -14,7 +14,8 @@
 //   (placeholder, title, aria-label, label, alt) with words and no
 //   data-i18n for it; a CSS content: with words; a script's literal with
 //   words given as a text, textContent, placeholder, title, label or
-//   aria-label, or to banner(), fatal(), msg(), error() and the like.
+//   aria-label, or to banner(), fatal(), msg(), error() and the like
+//   (a key's name on its cap, <kbd>Alt</kbd>, is no language's word).
 'use strict';
 
 const fs = require('fs');
@@ -73,6 +74,7 @@ const LIT = String.raw`(['"\x60])((?:(?!\1)[^\\])*[A-Za-z]{2,}(?:(?!\1)[^\\])*)\
 const SINK = new RegExp(String.raw`(?:(?:\btext|\btextContent|\bplaceholder|\btitle|\blabel|'aria-label'|\balt)\s*[:=]\s*`
   + String.raw`|\b(?:banner|fatal|note|msg\([^,()]+,|error|loginError|showTyping|setCustomValidity|logout|confirm|alert)\(\s*)` + LIT, 'g');
 const PROSE = /^[A-Z][a-z]+(?: [A-Za-z]+)*[.!?\u2026]?$|^[A-Za-z]+(?:,? [A-Za-z]+){2,}[.!?\u2026]?$/;
+const KEYCAP = /^(?:Alt|Shift|Ctrl|Esc|Enter|Tab|Space|Home|End)$/;
 const OK_LITERAL = /^(?:Bearer |Content-Type|Authorization|Escape|Enter|Tab|ArrowUp|ArrowDown|[a-z][\w-]*)$/;
 
 for (const f of files) {
@@ -91,6 +93,9 @@ for (const f of files) {
           if (WORDS.test(m[2]) && !tok.includes(`data-i18n-${m[1]}=`)) leftovers.push(`${f}:${line}: ${m[1]}="${m[2]}"`);
         }
       } else if (WORDS.test(tok.replace(/&\w+;|&#\d+;/g, ''))) {
+        // a key's name on its cap (<kbd>Alt</kbd>) is the same in every
+        // language, not a word of one
+        if (/^<kbd[\s>]/.test(last) && KEYCAP.test(tok)) continue;
         if (last.startsWith('</') || !/\sdata-i18n="/.test(last)) leftovers.push(`${f}:${line}: ${tok.trim()}`);
       }
     }
