@@ -72,7 +72,8 @@ is $? >> 8, 0, 'the browser flows passed';
 for my $shot (qw(chat-waiting chat workbench supervisor session-ended
                   widget chat-zh workbench-zh end-dialog-zh workbench-en
                   widget-zh login-zh supervisor-zh chat-attach
-                  workbench-attach supervisor-monitor)) {
+                  workbench-attach supervisor-monitor manage-replies
+                  manage-articles manage-replies-zh manage-articles-zh)) {
     ok -s "$shots/$shot.png", "screenshot $shot.png saved";
 }
 

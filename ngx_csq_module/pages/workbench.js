@@ -143,6 +143,7 @@
     csqLibrary.init({ call, me, staff: !!STAFF[session.role], token: () => session.token,
       stateName, reasonName,
       show: (id) => csqCustomer.show(id), pane: () => csqCustomer.show(cur ? cur.view.customer : null) });
+    csqManage.init({ call, me, staff: !!STAFF[session.role], token: () => session.token });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
       refreshSup();
