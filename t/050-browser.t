@@ -74,7 +74,9 @@ for my $shot (qw(chat-waiting chat workbench supervisor session-ended
                   widget-zh login-zh supervisor-zh chat-attach
                   workbench-attach supervisor-monitor
                   mobile-list mobile-conversation mobile-list-zh
-                  mobile-conversation-zh shortcuts-help)) {
+                  mobile-conversation-zh shortcuts-help
+                  manage-replies manage-articles manage-replies-zh
+                  manage-articles-zh)) {
     ok -s "$shots/$shot.png", "screenshot $shot.png saved";
 }
 

@@ -111,4 +111,17 @@ like $j->{errors}[0]{message}, qr/at most 200/, '... the others refused';
 is $s, 409, '... and one more refused';
 is $j->{error}{code}, 'too_many_replies', '... too_many_replies';
 
+# the team's beyond 200: the composer gets 200 of each scope, a scope asked
+# alone comes whole (the workbench's management dialog orders all of it)
+my $team = join '', "category,title,text\r\n",
+                    map { "c,team $_,text $_\r\n" } 1 .. 203;
+$j = ok_call(sue => POST => 'quick-replies/import',
+             { scope => 'team', csv => $team });
+is $j->{added}, 203, 'the team has 205 quick replies';
+is scalar @{ ok_call(alice => GET => 'quick-replies')->{team} }, 200,
+   '... the composer gets 200 of them';
+$j = ok_call(alice => GET => 'quick-replies?scope=team');
+is scalar @{ $j->{team} }, 205, '#13 §2 ... the team\'s asked alone, all of them';
+is $j->{team}[204]{title}, 'team 203', '... in their order, the last one last';
+
 done_testing();

@@ -65,5 +65,11 @@ is $s, 400, 'no article named "public"';
 ok_call(sue => DELETE => 'kb/shipping');
 is_deeply ids(ok_call(alice => GET => 'kb')->{articles}), [qw(fraud returns)],
           'one deleted';
+($s) = call(alice => GET => 'kb/shipping');
+is $s, 404, '... and no longer read (404, not 200 false)';
+($s) = api(GET => 'tenants/acme/kb/public/shipping');
+is $s, 404, '... by customers neither';
+($s) = call(alice => GET => 'kb/never-was');
+is $s, 404, 'an article there never was: 404';
 
 done_testing();

@@ -2,7 +2,8 @@
 -- GET tenants/<t>/quick-replies?q=&category=&scope=: the quick replies
 -- an agent may use (R4.8): the team's and its own, each in its order,
 -- those with every word of q in their title, text or category (the
--- composer's "/"), at most 200 of each; scope=team or mine for one.
+-- composer's "/"), at most 200 of each; scope=team or mine for one,
+-- all of it (the workbench's management dialog lists a scope to order it)
 -- -> { team: [...], mine: [...] }, each { id, scope, category, title,
 -- text }.  EXTRA 'csv' (GET .../quick-replies/export?scope=): CSV of one
 -- scope, category,title,text, in order (import takes it back)
@@ -24,7 +25,8 @@ end
 local v = {}
 for _, scope in ipairs({ 'team', 'mine' }) do
     if qs.scope == nil or qs.scope == scope then
-        v[scope] = arr(QR.list(scope, qs.q, qs.category, 200))
+        v[scope] = arr(QR.list(scope, qs.q, qs.category,
+                               qs.scope and QR.MAX[scope] or 200))
     end
 end
 return reply(200, v)

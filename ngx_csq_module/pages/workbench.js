@@ -145,6 +145,7 @@
       show: (id) => csqCustomer.show(id), pane: () => csqCustomer.show(cur ? cur.view.customer : null) });
     csqKeys.init({ cur: () => cur, get: (id) => convs.get(id), open, unread, list: showList,
       banner: (text) => banner(text, true) });
+    csqManage.init({ call, me, staff: !!STAFF[session.role], token: () => session.token });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
       refreshSup();

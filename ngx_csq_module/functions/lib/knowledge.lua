@@ -33,8 +33,9 @@ function KB.list(q, category, external_only, n)
     return out
 end
 
--- article id, or nil
+-- article id, or nil (HGET of none is false in Lua: not an article)
 function KB.get(id)
     local raw = redis.call('HGET', key('kb', 'r'), id)
-    return raw and cjson.decode(raw)
+    if not raw then return nil end
+    return cjson.decode(raw)
 end
