@@ -681,7 +681,7 @@ async function main() {
     const zcTime = await zc.$eval('[data-testid="chat-log"] .msg.out time', (e) => e.textContent);
     ok(/^\d{2}:\d{2}$/.test(zcTime), `R10.1 ... times as Chinese write them (${zcTime})`);
     const zcLatin = await latinWords(zc, ['header.top', '#banner', '#composer', '.msg.sys', '.msg .meta', '#faq'],
-      ['Demo Shop', 'Shipping', 'Returns']);
+      ['Demo Shop', 'Shipping', 'Returns', 'Delivery times']);
     ok(!zcLatin.length, 'R10.1 ... and no English word of the page\'s own is left', zcLatin.join(' '));
     if (SHOTS) await zc.screenshot({ path: `${SHOTS}/chat-zh.png`, fullPage: true });
 
@@ -728,7 +728,7 @@ async function main() {
                                && (await za.$$('[data-testid="wb-transfer-target"] option')).length > 0),
        'the transfer dialog opens');
     const trLatin = await latinWords(za, ['#transfer-dialog h2', '#transfer-dialog label', '#transfer-dialog button',
-      '#transfer-dialog option'], names.concat(['Bob', 'Sam', 'Front desk', 'Support']));
+      '#transfer-dialog option'], names.concat(['Bob', 'Sam', 'Admin', 'Front desk', 'Support']));
     ok(!trLatin.length, 'R10.1 ... in Chinese, agents\' statuses too', trLatin.join(' '));
     await za.click('#transfer-cancel');
 
@@ -747,7 +747,7 @@ async function main() {
                                && (await zs.$$('[data-testid="wb-figures"] tbody tr')).length >= 2),
        'the supervisor signs in: the team and the queues\' figures');
     const supLatin = await latinWords(zs, ['#sup', 'header.bar'],
-      ['Alice', 'alice', 'Bob', 'bob', 'Sam', 'sam', 'Front desk', 'Support', 'walkin1', 'walkin2', 'human', 'bot']);
+      ['Alice', 'alice', 'Bob', 'bob', 'Sam', 'sam', 'Admin', 'admin', 'Front desk', 'Support', 'walkin1', 'walkin2', 'human', 'bot']);
     ok(!supLatin.length, 'R10.1 ... in Chinese, statuses and durations too', supLatin.join(' '));
     if (SHOTS) await zs.screenshot({ path: `${SHOTS}/supervisor-zh.png`, fullPage: true });
     await zs.click('[data-testid="wb-v-library"]');
