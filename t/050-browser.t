@@ -71,7 +71,7 @@ is $? >> 8, 0, 'the browser flows passed';
 
 for my $shot (qw(chat-waiting chat workbench supervisor session-ended
                   widget chat-zh workbench-zh end-dialog-zh workbench-en
-                  widget-zh login-zh supervisor-zh)) {
+                  widget-zh login-zh supervisor-zh widget-badge workbench-notify)) {
     ok -s "$shots/$shot.png", "screenshot $shot.png saved";
 }
 
