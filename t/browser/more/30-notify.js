@@ -278,6 +278,43 @@ module.exports = async (ctx) => {
   await again.locator('[data-testid="widget-button"]').click();
   ok(await until(async () => await again.locator('[data-testid="widget-badge"]').isHidden()), '... until opened');
 
+  // the robot's replies: those seen with the panel open count no more on
+  // the next page; one that comes while closed counts
+  const rctx = await newContext();
+  const rs = await rctx.newPage();
+  rs.on('pageerror', (e) => errors.push(String(e)));
+  await rs.goto(process.env.WIDGET_OK);
+  await rs.locator('[data-testid="widget-button"]').click();
+  const rframe = rs.frameLocator('[data-testid="widget-frame"]');
+  await until(async () => !(await rframe.locator('[data-testid="chat-input"]').isDisabled()));
+  await rframe.locator('[data-testid="chat-input"]').fill('price');
+  await rframe.locator('[data-testid="chat-send"]').click();
+  ok(await until(async () => /Want a person/.test(await rframe.locator('[data-testid="chat-log"]').textContent())),
+     'a visitor talks to the robot in the widget');
+  await sleep(500);
+  await rs.click('[data-testid="widget-close"]');
+  await rs.reload();
+  const rbadge = rs.locator('[data-testid="widget-badge"]');
+  ok(await until(async () => !!(await rs.locator('[data-testid="widget-frame"]').getAttribute('src'))),
+     '... on the next page its chat loads, closed');
+  const rchat = () => rs.frames().find((f) => /[?&]closed=1/.test(f.url()));
+  await until(async () => /Want a person/.test(await rchat().textContent('[data-testid="chat-log"]')));
+  await sleep(700);
+  ok(await rbadge.isHidden(), 'R10.2 the robot\'s replies seen before count no more',
+     await rbadge.textContent().catch(() => ''));
+  await rchat().evaluate((t) => new Promise((resolve) => {
+    const conv = JSON.parse(localStorage.getItem('csq:' + t + ':conv'));
+    const ws = new WebSocket(csq.wsUrl('chat/ws', { token: conv.token, conversation: conv.id }));
+    ws.onmessage = (e) => {
+      const f = JSON.parse(e.data);
+      if (f.type === 'hello') ws.send(JSON.stringify({ type: 'message', text: 'hours', ref: 'h1' }));
+      else if (f.ref === 'h1') { ws.close(); resolve(); }
+    };
+  }), T);
+  ok(await until(async () => (await rbadge.isVisible()) && (await rbadge.textContent()) === '1'),
+     'R10.2 a robot reply while the panel is closed counts', await rbadge.textContent().catch(() => ''));
+  await rctx.close();
+
   await nora.selectOption('[data-testid="wb-status"]', 'offline');
   await actx.close();
   await wctx.close();
