@@ -26,6 +26,7 @@
   let state = null, position = null, wait = null, agent = null;
   let lastId = null, lastAgentId = null, readSent = null, readTimer = 0;
   let helloLast = null;     // the log's last id when the hello was made
+  let helloRead = null;     // the customer's read mark then (R10.2)
 
   const thread = new csq.Thread(log, {
     mine: (m) => m.from.role === 'customer',
@@ -101,6 +102,7 @@
   function track() {
     const http = (u) => (/^https?:\/\//.test(u || '') ? u : '');
     const page = frag.get('page');
+    if (!page && !widgetShown) { trackLater = true; return; }   // loaded by the widget, not opened yet (R10.2)
     const view = page
       ? { url: http(page), title: frag.get('title') || '', referrer: http(frag.get('ref')) }
       : { url: location.origin + location.pathname + location.search, title: document.title, referrer: http(document.referrer) };
@@ -217,6 +219,7 @@
         banner(null);
         if (f.conversation) {
           helloLast = f.conversation.last_id || null;
+          if (cmpId(f.conversation.read_customer, helloRead) > 0) helloRead = f.conversation.read_customer;
           if (f.conversation.read_agent) thread.markRead(f.conversation.read_agent);
           apply(f.conversation);
         }
@@ -268,6 +271,7 @@
     } else if (s === 'bot') {
       statusText.textContent = t('chat.bot');
     } else if (s === 'ended') {
+      if (conv) ls.set(K + 'ended', conv.id);   // no more replies: the widget need not load it (R10.2)
       statusText.textContent = '';
       showTyping('');
       typer.stop();
@@ -321,6 +325,7 @@
     }
     if (role === 'bot' || role === 'agent') {
       for (const n of log.querySelectorAll('.note')) if (n.textContent === m.text) n.remove();
+      reply(m.id);
     }
   }
 
@@ -328,11 +333,58 @@
   function markRead() {
     clearTimeout(readTimer);
     readTimer = setTimeout(() => {
-      if (document.visibilityState === 'visible' && lastAgentId && lastAgentId !== readSent
+      if (shown() && lastAgentId && lastAgentId !== readSent
           && sock && sock.send({ type: 'read', id: lastAgentId })) readSent = lastAgentId;
     }, 300);
   }
   document.addEventListener('visibilitychange', markRead);
+
+  /* R10.2: the site's widget shows on its button the replies (the agent's,
+   * the robot's) that came while its panel was closed.  The widget keeps
+   * this page loaded once opened (and loads it closed, ?closed=1, on a
+   * page of the site where this browser has a conversation going on); it
+   * tells whether its panel is open ({csq: 'panel', open}), from the
+   * parent window only, and this page answers that window's origin only
+   * with the count ({csq: 'unread', n}).  What was seen (the newest reply
+   * shown while open) is kept: a reply that came while no page of the
+   * site was open counts on the next one. */
+  const inWidget = q.get('embed') === '1' && parent !== window;
+  let widgetShown = q.get('closed') !== '1';
+  let widgetOrigin = null, lastReply = null, unread = 0, trackLater = false;
+  function shown() { return document.visibilityState === 'visible' && (!inWidget || widgetShown); }
+  const seenKey = K + 'seen';
+  function seen() {
+    const x = ls.json(seenKey);
+    return x && conv && x.conversation === conv.id ? x.id : null;
+  }
+  function reply(id) {
+    if (cmpId(id, lastReply) > 0) lastReply = id;
+    if (shown()) return looked();
+    if (cmpId(id, seen()) > 0 && cmpId(id, helloRead) > 0) { unread++; tell(); }
+  }
+  function looked() {
+    if (conv && lastReply && cmpId(lastReply, seen()) > 0) ls.set(seenKey, JSON.stringify({ conversation: conv.id, id: lastReply }));
+    if (unread) { unread = 0; tell(); }
+  }
+  function tell() {
+    if (inWidget && widgetOrigin) parent.postMessage({ csq: 'unread', n: unread }, widgetOrigin);
+  }
+  addEventListener('message', (e) => {
+    if (!inWidget || e.source !== parent || !e.data || e.data.csq !== 'panel') return;
+    widgetOrigin = e.origin;
+    // the tracker tells whether a conversation goes on here
+    if (trackOnly) {
+      const c = ls.json(K + 'conv');
+      if (c && c.id && c.token && ls.get(K + 'ended') !== c.id) parent.postMessage({ csq: 'live' }, widgetOrigin);
+      return;
+    }
+    widgetShown = !!e.data.open;
+    if (!shown()) return tell();
+    looked();
+    markRead();
+    if (trackLater) { trackLater = false; track(); }
+  });
+  document.addEventListener('visibilitychange', () => { if (shown()) looked(); });
 
   function send(text) {
     if (state === 'ended' || !visitor) return false;

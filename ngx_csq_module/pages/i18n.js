@@ -119,6 +119,20 @@ window.csqI18n = window.csqI18n || (() => {
       'widget.open': '在线咨询',
       'widget.close': '关闭咨询窗口',
       'widget.tracker': '访问跟踪',
+      // R10.2: replies that came while the panel was closed
+      'widget.unread': '未读回复：{n}',
+      'widget.open_unread': '{label}（未读回复：{n}）',
+
+      // R10.2: the workbench's notifications (notify.js)
+      'notify.sound': '提示音',
+      'notify.sound_title': '本页在后台时，新会话或新消息播放提示音',
+      'notify.desktop': '桌面通知',
+      'notify.desktop_title': '本页在后台时，新会话或新消息以桌面通知提醒',
+      'notify.blocked': '浏览器已禁止本站的通知：请在浏览器的网站设置中允许',
+      'notify.new_conv': '新会话：{name}',
+      'notify.new_msg': '{name} 发来新消息',
+      'notify.new_msgs': '{name} 发来 {n} 条新消息',
+      'notify.waiting': '{queue} 有客户在等待：{name}',
 
       // the workbench: sign-in, header
       'wb.title': '工作台',
@@ -539,6 +553,18 @@ window.csqI18n = window.csqI18n || (() => {
       'widget.open': 'Chat with us',
       'widget.close': 'Close chat',
       'widget.tracker': 'Chat tracker',
+      'widget.unread': 'Unread replies: {n}',
+      'widget.open_unread': '{label} (unread replies: {n})',
+
+      'notify.sound': 'Sound',
+      'notify.sound_title': 'A sound for a new conversation or message while this tab is in the background',
+      'notify.desktop': 'Desktop notifications',
+      'notify.desktop_title': 'A desktop notification for a new conversation or message while this tab is in the background',
+      'notify.blocked': 'The browser blocks notifications from this site: allow them in its site settings',
+      'notify.new_conv': 'New conversation: {name}',
+      'notify.new_msg': 'New message from {name}',
+      'notify.new_msgs': '{n} new messages from {name}',
+      'notify.waiting': 'Waiting in {queue}: {name}',
 
       'wb.title': 'Workbench',
       'wb.login_title': 'Agent workbench',

@@ -9,7 +9,14 @@
  * (R10.1); without it the tenant's lang (the hidden tracker page tells
  * it), else the browser's.  Its words come from the pages' catalog
  * (assets/i18n.js, loaded first: window.csqI18n).
- * Everything lives in a shadow root so the host's CSS leaves it alone. */
+ * Everything lives in a shadow root so the host's CSS leaves it alone.
+ * R10.2: the button shows the replies that came while the panel was
+ * closed (a badge, and in its accessible name); the chat page counts them
+ * and tells this script ({csq: 'unread', n}; its origin and window
+ * checked).  The chat is loaded at the first open and kept; on a page of
+ * the site where this browser has a conversation going on (the tracker
+ * says so) it is loaded at once, closed, so that its replies count: no
+ * socket for a visitor without one. */
 (() => {
   'use strict';
   const me = document.currentScript
@@ -67,6 +74,12 @@
     background: transparent; color: #fff; font: 28px/1 system-ui, sans-serif;
   }
   iframe { flex: 1; width: 100%; border: 0; }
+  .badge {
+    position: absolute; top: -6px; right: -6px; min-width: 22px; height: 22px; padding: 0 6px;
+    border-radius: 11px; border: 2px solid #fff; background: #c62828; color: #fff;
+    font: 700 12px/18px system-ui, sans-serif; text-align: center;
+  }
+  .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
   @media (max-width: 480px), (max-height: 500px) {
     .panel { inset: 0; width: 100%; height: 100%; border-radius: 0; }
   }`;
@@ -99,7 +112,11 @@
     path.setAttribute('d', 'M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2z');
     svg.append(path);
     const buttonText = mk('span', {});
-    button.append(svg, buttonText);
+    const badge = mk('span', { class: 'badge', 'aria-hidden': 'true', 'data-testid': 'widget-badge' });
+    badge.hidden = true;
+    button.append(svg, buttonText, badge);
+    // said once when the count grows (the button's name says it too)
+    const said = mk('span', { class: 'sr', role: 'status' });
 
     const panel = mk('div', { id: 'csq-panel', class: 'panel', role: 'dialog', 'data-testid': 'widget-panel' });
     panel.hidden = true;
@@ -109,7 +126,7 @@
     bar.append(barText, close);
     const frame = mk('iframe', { 'data-testid': 'widget-frame', allow: 'clipboard-write' });
     panel.append(bar, frame);
-    root.append(button, panel);
+    root.append(button, panel, said);
 
     // the words, in language l (data-label, the site's own, stays as given)
     function words(l) {
@@ -121,18 +138,42 @@
       frame.title = label;
       close.setAttribute('aria-label', I.t('widget.close'));
       tracker.title = I.t('widget.tracker');
+      badgeWords();
     }
+
+    // R10.2: replies while the panel is closed
+    let unread = 0;
+    function setUnread(n) {
+      n = panel.hidden ? Math.max(0, Math.min(Number(n) || 0, 9999)) : 0;
+      const more = n > unread;
+      unread = n;
+      badgeWords();
+      said.textContent = more ? I.t('widget.unread', { n: I.num(n) }) : '';
+    }
+    function badgeWords() {
+      badge.hidden = !unread;
+      badge.textContent = !unread ? '' : unread > 99 ? '99+' : I.num(unread);
+      if (unread) button.setAttribute('aria-label', I.t('widget.open_unread', { label: d.label || I.t('widget.open'), n: I.num(unread) }));
+      else button.removeAttribute('aria-label');
+    }
+    // the chat page (and the tracker) learn whether the panel is open
+    const tell = (f) => f.getAttribute('src') && f.contentWindow
+      && f.contentWindow.postMessage({ csq: 'panel', open: !panel.hidden }, src.origin);
+    frame.addEventListener('load', () => tell(frame));
 
     function open() {
       if (!frame.src) frame.src = url.href;   // loaded on first open, kept after
       panel.hidden = false;
       button.setAttribute('aria-expanded', 'true');
+      setUnread(0);
+      tell(frame);
       frame.focus();
     }
     function hide() {
       if (panel.hidden) return;
       panel.hidden = true;
       button.setAttribute('aria-expanded', 'false');
+      tell(frame);
       button.focus();
     }
     button.addEventListener('click', () => (panel.hidden ? open() : hide()));
@@ -144,6 +185,14 @@
       // the tracker's page learnt the tenant's language (data-lang stands)
       if (e.source === tracker.contentWindow && e.origin === src.origin && e.data && e.data.csq === 'lang'
           && !d.lang && I.norm(e.data.lang) && I.norm(e.data.lang) !== I.lang) words(e.data.lang);
+      // R10.2: the chat counts replies while closed; the tracker says a
+      // conversation goes on here: the chat loads now, closed
+      if (e.source === frame.contentWindow && e.origin === src.origin && e.data && e.data.csq === 'unread') setUnread(e.data.n);
+      if (e.source === tracker.contentWindow && e.origin === src.origin && e.data && e.data.csq === 'live' && !frame.src) {
+        const closed = new URL(url.href);
+        closed.searchParams.set('closed', '1');
+        frame.src = closed.href;
+      }
     });
 
     // R5.4: a hidden tracker (the chat page, ?track=1) reports the site's
@@ -155,6 +204,7 @@
     turl.hash = new URLSearchParams({ page: location.href.split('#')[0], title: document.title, ref: document.referrer,
       ...(d.customer ? { customer: d.customer, hash: d.customerHash || '' } : {}) }).toString();
     tracker.src = turl.href;
+    tracker.addEventListener('load', () => tell(tracker));
     root.append(tracker);
 
     const mount = () => document.body.append(host);

@@ -136,6 +136,9 @@
     refreshPickup();
     myDay();
     setInterval(myDay, 30000);
+    // R10.2: sound and desktop notifications while the tab is away
+    csqNotify.init({ me, banner: (text) => banner(text, true), open: (id) => { if (convs.has(id)) open(convs.get(id)); },
+      name: (id) => { const v = convs.has(id) ? convs.get(id).view : {}; return v.customer_name || v.customer; } });
     csqCustomer.init({ call, me, system: sysText, named, stateName, token: () => session.token });
     csqTools.init({ call, cur: () => cur, banner: (text) => banner(text, true), reorder, myName: () => myName, sendMessage, statusName,
       removed: removeConv,
@@ -315,6 +318,7 @@
     const fresh = cmpId(m.id, c.seen) > 0;
     if (fresh) c.seen = m.id;
     if (sys && fresh) event(c, m);
+    if (fresh) csqNotify.entry(c.id, m);     // R10.2, when the tab is away
     if (!sys && m.from.role === 'customer') {
       c.cust.push(m.id);
       if (c === cur) showTyping('');
@@ -646,6 +650,7 @@
         items.push({ key: id, id, queue: r.data.name || myQueues[i] });
       }
     });
+    csqNotify.waiting(items);
     keyed($('pickup'), items, (it) => el('li', {},
       el('span', { text: it.id + ' \u00b7 ' + it.queue }),
       el('button', { type: 'button', class: 'small', 'data-testid': 'wb-take', 'data-id': it.id, 'aria-label': t('wb.take_aria', { id: it.id }),
