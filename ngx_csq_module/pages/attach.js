@@ -103,10 +103,9 @@ window.csqAttach = (() => {
         const r = await upload(f, o.token(), cid);
         attach.disabled = false;
         if (r.status === 201 && r.data) o.send(r.data.image ? 'image' : 'file', r.data);
-        else o.error(t('att.failed', { name: f.name, why: r.data && r.data.error ? errText(r) : errMsg(r) }));
+        else o.error(t('att.failed', { name: f.name, why: errMsg(r) }));
       }
     }
-    const errText = (r) => (csq.errText ? csq.errText(r) : errMsg(r));
     input.addEventListener('change', () => { send([...input.files]); input.value = ''; });
     o.input.addEventListener('paste', (e) => {
       const files = [...((e.clipboardData && e.clipboardData.files) || [])];

@@ -401,11 +401,11 @@
   csqAttach.composer({ form: $('composer'), input, token: () => conv && conv.token,
     conversation: () => (conv && state !== 'ended' && !input.disabled ? conv.id : null),
     error: (text) => note(text),
-    send: (kind, a) => {
+    send: function sendFile(kind, a) {
       const ref = csq.ref('c');
       const m = { kind, attachment: a.id, name: a.name, size: a.size, mime: a.mime };
       thread.pending(ref, { ...m, from: { role: 'customer' }, at: Date.now() });
-      outbox.add(ref, { type: 'message', ...m, ref }, thread, () => {});
+      outbox.add(ref, { type: 'message', ...m, ref }, thread, () => sendFile(kind, a));
     } });
   input.addEventListener('blur', () => typer.stop());
   $('new').addEventListener('click', () => { forget(); location.reload(); });

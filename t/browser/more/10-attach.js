@@ -28,7 +28,7 @@ function png(w, h) {
 }
 const PNG = png(160, 100);
 
-module.exports = async ({ newContext, ok, api, until, logText, say, login, BASE, T, SHOTS, errors }) => {
+module.exports = async ({ newContext, ok, api, until, logText, say, login, tenantPut, BASE, T, SHOTS, errors }) => {
   // alice serves: the hand-off goes to her
   for (const a of ['bob', 'sam']) await api('POST', `agents/${a}/status`, { status: 'offline' });
   await api('POST', 'agents/alice/status', { status: 'online' });
@@ -90,6 +90,13 @@ module.exports = async ({ newContext, ok, api, until, logText, say, login, BASE,
   await cust.setInputFiles('[data-testid="att-input"]', { name: 'big.bin', mimeType: 'application/octet-stream', buffer: Buffer.alloc(6 * 1024 * 1024, 1) });
   ok(await until(async () => /big\.bin is over/.test(await logText(cust, 'chat-log'))),
      'a file over the limit is not sent, and the customer is told', await logText(cust, 'chat-log'));
+
+  // and what the server refuses, in the catalog's words for its code
+  await tenantPut({ attachment_quota_mb: 0 });
+  await cust.setInputFiles('[data-testid="att-input"]', { name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('hi') });
+  ok(await until(async () => /note\.txt was not sent: Files cannot be sent here/.test(await logText(cust, 'chat-log'))),
+     '... a file the server refuses is said in the page\'s words', await logText(cust, 'chat-log'));
+  await tenantPut({ attachment_quota_mb: 1024 });
 
   if (SHOTS) {
     await cust.screenshot({ path: `${SHOTS}/chat-attach.png` });
