@@ -42,13 +42,9 @@ if tonumber(c.atts or 0) >= ATT_MAX then
     return fail(409, 'too_many_attachments',
                 'this conversation has ' .. ATT_MAX .. ' attachments')
 end
-local rk = key('rl', 'att', ID)
-if ROLE == 'customer'
-   and (tonumber(redis.call('GET', rk)) or 0) >= ATT_RATE then
-    local r = fail(429, 'rate_limited', 'too many files: wait a moment')
-    r[3] = math.max(1, math.ceil(redis.call('PTTL', rk) / 1000))
-    return r
-end
+local rate = ROLE == 'customer' and ATT_RATE or 0
+local full = address_full('att', rate, ID, 'too many files: wait a moment')
+if full then return full end
 local bk = key('att', 'bytes')
 if (tonumber(redis.call('GET', bk)) or 0) + #data > quota * 1048576 then
     return fail(507, 'storage_full', 'the help desk keeps no more files')
@@ -83,8 +79,6 @@ redis.call('HSET', key('att', id), 'data', data, 'name', name,
 redis.call('SADD', key('c', ID, 'att'), id)
 redis.call('HINCRBY', key('c', ID), 'atts', 1)
 redis.call('INCRBY', bk, #data)
-if ROLE == 'customer' and redis.call('INCR', rk) == 1 then
-    redis.call('PEXPIRE', rk, 60000)
-end
+address_count('att', rate, ID)
 return reply(201, { id = id, name = name, mime = ctype, size = #data,
                     image = image ~= nil })

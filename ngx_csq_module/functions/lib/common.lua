@@ -425,9 +425,11 @@ local function client_extra()
 end
 
 -- R9.6: nil while address addr may do one more of kind this minute, else
--- the 429 (seconds to wait as its r[3]); address_count() counts one.
--- The count expires with its minute; a refusal writes nothing.
-local function address_full(kind, limit, addr)
+-- the 429 (seconds to wait as its r[3]; message, if given, says what of);
+-- address_count() counts one.  The count expires with its minute; a
+-- refusal writes nothing.  addr may be any id (attach_put.lua: a
+-- conversation's).
+local function address_full(kind, limit, addr, message)
     if limit == 0 then
         return nil
     end
@@ -436,7 +438,7 @@ local function address_full(kind, limit, addr)
         return nil
     end
     local r = fail(429, 'rate_limited',
-                   'too many from this address: try again later')
+                   message or 'too many from this address: try again later')
     r[3] = math.max(1, math.ceil(redis.call('PTTL', k) / 1000))
     return r
 end
