@@ -22,6 +22,7 @@
 #include "ngx_csq_pages.h"
 #include "ngx_csq_chat_open.h"
 #include "ngx_csq_attach.h"
+#include "ngx_csq_channel.h"
 
 
 #define NGX_CSQ_API_BODY       0x01    /* takes a JSON body */
@@ -298,6 +299,10 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
       NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_MESSAGES, NGX_CSQ_API_QUERY,
       NULL, NULL, NULL, NULL },
 
+    { NGX_HTTP_GET, "tenants/:t/conversations/:id/delivery",
+      NGX_CSQ_ROLE_AGENT, NGX_CSQ_FN_CONV_DELIVERY, 0, NULL, NULL, NULL,
+      NULL },
+
     { NGX_HTTP_PUT, "tenants/:t/customer-fields", NGX_CSQ_ROLE_ADMIN,
       NGX_CSQ_FN_CUSTOMER_FIELDS_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL,
       ngx_csq_arrays_fields },
@@ -431,6 +436,35 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
 
     { NGX_HTTP_GET, "tenants/:t/identity", NGX_CSQ_ROLE_ADMIN,
       0, 0, ngx_csq_login_identity, NULL, NULL, NULL },
+
+    /* channels and the outbox (R1.4, R7.1-R7.3) */
+
+    { NGX_HTTP_GET, "tenants/:t/channels", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_FN_CHANNELS, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/channels/:id", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_FN_CHANNEL_PUT, NGX_CSQ_API_BODY, NULL, ngx_csq_channel_put,
+      NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/channels/:id", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_FN_CHANNEL_GET, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_DELETE, "tenants/:t/channels/:id", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_FN_CHANNEL_DEL, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/channels/:id/key", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_FN_CHANNEL_GET, 0, ngx_csq_channel_key_get, NULL, NULL,
+      NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/channels/:id/inbound", NGX_CSQ_ROLE_NONE,
+      NGX_CSQ_FN_CHANNEL_INBOUND, NGX_CSQ_API_BODY, NULL,
+      ngx_csq_channel_inbound, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/outbox", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_FN_OUTBOX, NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/outbox/:id/retry", NGX_CSQ_ROLE_ADMIN,
+      NGX_CSQ_FN_OUTBOX_RETRY, 0, NULL, NULL, NULL, NULL },
 
     { NGX_HTTP_GET, "tenants/:t/chat/ws", NGX_CSQ_ROLE_CUSTOMER,
       NGX_CSQ_FN_WS_OPEN, NGX_CSQ_API_CLOSE|NGX_CSQ_API_WS,

@@ -368,6 +368,63 @@ ngx_csq_identity_key(ngx_str_t *secret, ngx_str_t *tenant, u_char *hex)
 }
 
 
+/*
+ * R1.4: a channel's key, hex(HMAC-SHA256(csq_secret, "csq-channel|<tenant>|
+ * <channel>|<generation>")): derived, never stored; a new generation is a
+ * new key (channel_put.lua's rotate_key)
+ */
+
+void
+ngx_csq_channel_key(ngx_str_t *secret, ngx_str_t *tenant, ngx_str_t *channel,
+    ngx_uint_t generation, u_char *hex)
+{
+    u_char  md[EVP_MAX_MD_SIZE];
+    u_char  buf[sizeof("csq-channel||") + 2 * NGX_CSQ_ID_MAX + NGX_INT_T_LEN];
+
+    if (tenant->len > NGX_CSQ_ID_MAX || channel->len > NGX_CSQ_ID_MAX) {
+        ngx_memzero(hex, NGX_CSQ_IDENTITY_KEY_LEN);
+        return;
+    }
+
+    ngx_csq_hmac(secret, buf,
+                 ngx_sprintf(buf, "csq-channel|%V|%V|%ui", tenant, channel,
+                             generation)
+                 - buf, md);
+
+    ngx_hex_dump(hex, md, 32);
+}
+
+
+/*
+ * A webhook's signature, both ways: hex(HMAC-SHA256(the channel's key,
+ * "<unix seconds>.<body>")) into sig (NGX_CSQ_IDENTITY_KEY_LEN bytes)
+ */
+
+ngx_int_t
+ngx_csq_channel_sign(ngx_pool_t *pool, u_char *key, time_t ts,
+    ngx_str_t *body, u_char *sig)
+{
+    u_char     *buf, *p, md[EVP_MAX_MD_SIZE];
+    ngx_str_t   k;
+
+    buf = ngx_pnalloc(pool, NGX_TIME_T_LEN + 1 + body->len);
+    if (buf == NULL) {
+        return NGX_ERROR;
+    }
+
+    p = ngx_sprintf(buf, "%T.", ts);
+    p = ngx_cpymem(p, body->data, body->len);
+
+    k.data = key;
+    k.len = NGX_CSQ_IDENTITY_KEY_LEN;
+
+    ngx_csq_hmac(&k, buf, p - buf, md);
+    ngx_hex_dump(sig, md, 32);
+
+    return NGX_OK;
+}
+
+
 /* the site's customer_hash: hex(HMAC-SHA256(identity key, customer)) */
 
 ngx_int_t

@@ -66,6 +66,12 @@ void ngx_csq_identity_key(ngx_str_t *secret, ngx_str_t *tenant, u_char *hex);
 ngx_int_t ngx_csq_identity_check(ngx_str_t *secret, ngx_str_t *tenant,
     ngx_str_t *customer, ngx_str_t *hash);
 
+/* R1.4: a channel's key and a webhook's signature (hex, 64 bytes each) */
+void ngx_csq_channel_key(ngx_str_t *secret, ngx_str_t *tenant,
+    ngx_str_t *channel, ngx_uint_t generation, u_char *hex);
+ngx_int_t ngx_csq_channel_sign(ngx_pool_t *pool, u_char *key, time_t ts,
+    ngx_str_t *body, u_char *sig);
+
 /* "pbkdf2-sha256$<iterations>$<salt>$<hash>" fits in this */
 #define NGX_CSQ_PASSWORD_HASH_LEN  128
 

@@ -13,6 +13,7 @@
 #include "ngx_csq_api.h"
 #include "ngx_csq_status.h"
 #include "ngx_csq_tick.h"
+#include "ngx_csq_outbox.h"
 #include "ngx_csq_pages.h"
 
 
@@ -48,6 +49,8 @@ static ngx_conf_post_handler_pt  ngx_csq_max_body_post =
 static char *ngx_csq_check_ws_size(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_csq_check_ws_ping(ngx_conf_t *cf, void *post, void *data);
 static char *ngx_csq_trusted(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static char *ngx_csq_outbox_allow(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 static ngx_conf_post_handler_pt  ngx_csq_ws_size_post =
     ngx_csq_check_ws_size;
@@ -211,6 +214,41 @@ static ngx_command_t  ngx_csq_commands[] = {
       offsetof(ngx_csq_main_conf_t, tick),
       NULL },
 
+    { ngx_string("csq_outbox"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_csq_outbox_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("csq_outbox_allow"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_csq_outbox_allow,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("csq_outbox_concurrency"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_csq_main_conf_t, outbox_concurrency),
+      NULL },
+
+    { ngx_string("csq_outbox_lease"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_csq_main_conf_t, outbox_lease),
+      NULL },
+
+    { ngx_string("csq_webhook_window"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_csq_main_conf_t, webhook_window),
+      NULL },
+
     { ngx_string("csq_pages_root"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
       ngx_csq_pages_root_directive,
@@ -237,7 +275,7 @@ static ngx_command_t  ngx_csq_commands[] = {
 
 
 static ngx_http_module_t  ngx_csq_module_ctx = {
-    NULL,                                  /* preconfiguration */
+    ngx_csq_outbox_add_variables,          /* preconfiguration */
     NULL,                                  /* postconfiguration */
 
     ngx_csq_create_main_conf,              /* create main configuration */
@@ -293,6 +331,9 @@ ngx_csq_create_main_conf(ngx_conf_t *cf)
     cmcf->token_ttl = NGX_CONF_UNSET_MSEC;
     cmcf->platform_generation = NGX_CONF_UNSET;
     cmcf->tick = NGX_CONF_UNSET_MSEC;
+    cmcf->outbox_concurrency = NGX_CONF_UNSET_UINT;
+    cmcf->outbox_lease = NGX_CONF_UNSET_MSEC;
+    cmcf->webhook_window = NGX_CONF_UNSET;
 
     return cmcf;
 }
@@ -308,6 +349,16 @@ ngx_csq_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_conf_init_msec_value(cmcf->token_ttl, NGX_CSQ_TOKEN_TTL * 1000);
     ngx_conf_init_msec_value(cmcf->tick, 1000);
     ngx_conf_init_value(cmcf->platform_generation, 0);
+    ngx_conf_init_uint_value(cmcf->outbox_concurrency, 32);
+    ngx_conf_init_msec_value(cmcf->outbox_lease, 60000);
+    ngx_conf_init_value(cmcf->webhook_window, 300);
+
+    if (cmcf->outbox_concurrency == 0 || cmcf->outbox_lease < 1000) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"csq_outbox_concurrency\" must be at least 1 "
+                           "and \"csq_outbox_lease\" at least 1s");
+        return NGX_CONF_ERROR;
+    }
 
     if (cmcf->token_ttl < 60 * 1000) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -838,6 +889,66 @@ ngx_csq_trusted(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+/*
+ * csq_outbox_allow <url prefix> ...: where channels' urls may point (an
+ * admin of a tenant names the url: nothing else may be reached from the
+ * outbox).  A prefix is a scheme, a host and a path: "https://host/" lets
+ * out that host, "https://host" would let "https://host.evil.example" out.
+ */
+
+static char *
+ngx_csq_outbox_allow(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_csq_main_conf_t  *cmcf = conf;
+
+    u_char      *p, *last;
+    ngx_str_t   *value, *a;
+    ngx_uint_t   i;
+
+    if (cmcf->outbox_allow == NULL) {
+        cmcf->outbox_allow = ngx_array_create(cf->pool, 4, sizeof(ngx_str_t));
+        if (cmcf->outbox_allow == NULL) {
+            return NGX_CONF_ERROR;
+        }
+    }
+
+    value = cf->args->elts;
+
+    for (i = 1; i < cf->args->nelts; i++) {
+        p = value[i].data;
+        last = p + value[i].len;
+
+        if (value[i].len > 8 && ngx_strncmp(p, "https://", 8) == 0) {
+            p += 8;
+
+        } else if (value[i].len > 7 && ngx_strncmp(p, "http://", 7) == 0) {
+            p += 7;
+
+        } else {
+            p = NULL;
+        }
+
+        if (p == NULL || ngx_strlchr(p, last, '/') == NULL
+            || ngx_strlchr(p, last, '/') == p)
+        {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"%V\" must be http(s)://host[:port]/path",
+                               &value[i]);
+            return NGX_CONF_ERROR;
+        }
+
+        a = ngx_array_push(cmcf->outbox_allow);
+        if (a == NULL) {
+            return NGX_CONF_ERROR;
+        }
+
+        *a = value[i];
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 static ngx_int_t
 ngx_csq_init_process(ngx_cycle_t *cycle)
 {
@@ -865,7 +976,9 @@ ngx_csq_init_process(ngx_cycle_t *cycle)
         return NGX_OK;
     }
 
-    if (ngx_csq_sub_init(cycle, cmcf) != NGX_OK) {
+    if (ngx_csq_sub_init(cycle, cmcf) != NGX_OK
+        || ngx_csq_outbox_init(cycle, cmcf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -877,6 +990,7 @@ static void
 ngx_csq_exit_process(ngx_cycle_t *cycle)
 {
     ngx_csq_tick_done_process();
+    ngx_csq_outbox_done_process();
     ngx_csq_sub_done(cycle);
     ngx_csq_redis_done(cycle);
 }

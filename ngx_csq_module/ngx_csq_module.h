@@ -27,6 +27,16 @@
 #define NGX_CSQ_TENANT_KEY_LEN  (sizeof("csq:{}:tenant") + 64)
 
 
+/* csq_outbox: the location the outbox's posts go through */
+typedef struct {
+    void       **main_conf;         /* its server's, for its requests */
+    void       **srv_conf;
+    void       **loc_conf;          /* its own: its error_log */
+    ngx_str_t    uri;
+    ngx_int_t    url_index;         /* $csq_outbox_url */
+} ngx_csq_outbox_loc_t;
+
+
 typedef struct {
     ngx_str_t    redis_addr;        /* as written, for logs */
     ngx_str_t    redis_host;        /* numeric address, NUL-terminated */
@@ -42,6 +52,12 @@ typedef struct {
     ngx_int_t    platform_generation;   /* R9.5: platform tokens' */
     ngx_array_t *page_files;        /* csq_pages_root: the pages' files */
     ngx_msec_t   tick;
+
+    ngx_csq_outbox_loc_t  *outbox;
+    ngx_array_t *outbox_allow;      /* of ngx_str_t: url prefixes */
+    ngx_uint_t   outbox_concurrency;    /* a worker's sends at once */
+    ngx_msec_t   outbox_lease;
+    time_t       webhook_window;
 
     unsigned     redis_set:1;
     unsigned     handlers:1;        /* some location serves csq content */

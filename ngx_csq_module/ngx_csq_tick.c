@@ -10,13 +10,15 @@
  * the tick's indexing step was full, index_step.lua runs again, one call
  * after another, at most NGX_CSQ_INDEX_ROUNDS times a tick, so that a
  * busy tenant's messages are searchable soon while no call holds Redis
- * long.
+ * long.  A tenant with something due in its outbox wakes this worker's
+ * sender (ngx_csq_outbox.c), in case its wake-up was lost.
  */
 
 
 #include "ngx_csq_module.h"
 #include "ngx_csq_tick.h"
 #include "ngx_csq_redis.h"
+#include "ngx_csq_outbox.h"
 
 
 #define NGX_CSQ_TICK_ARGS      7
@@ -146,6 +148,7 @@ ngx_csq_tick_call(ngx_uint_t fn, ngx_str_t *tenant,
 static void
 ngx_csq_tick_done(void *data, ngx_int_t rc, redisReply *reply)
 {
+    ngx_str_t   tenant;
     ngx_uint_t  level;
 
     if (rc != NGX_CSQ_REDIS_OK) {
@@ -158,10 +161,23 @@ ngx_csq_tick_done(void *data, ngx_int_t rc, redisReply *reply)
         return;
     }
 
-    /* { ended, assigned, swept, indexed, more to index, tenant } */
+    /*
+     * { ended, assigned, swept, indexed, more to index, tenant, something
+     * due in the outbox }
+     */
 
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 6) {
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 7) {
         return;
+    }
+
+    if (reply->element[6]->type == REDIS_REPLY_INTEGER
+        && reply->element[6]->integer
+        && reply->element[5]->type == REDIS_REPLY_STRING)
+    {
+        tenant.data = (u_char *) reply->element[5]->str;
+        tenant.len = reply->element[5]->len;
+
+        ngx_csq_outbox_wake(&tenant);
     }
 
     /* indexing for search goes on all the time: alone, at debug */

@@ -15,6 +15,8 @@ return reply(200, {
     id = TENANT, name = t.name, return_hours = tonumber(t.return_hours),
     default_capacity = tonumber(t.default_capacity),
     suspended_text = t.suspended_text,
+    offline_text = (t.offline_text or '') ~= '' and t.offline_text
+                   or ARR.OFFLINE_TEXT,
     fallback_queue = t.fallback_queue or cjson.null,
     rules = arr(cjson.decode(t.rules or '[]')),
     auto_end_minutes = tonumber(t.auto_end_minutes or 0),
@@ -26,6 +28,7 @@ return reply(200, {
     visitor_retention_minutes = tonumber(t.visitor_retention_minutes
                                          or 43200),
     attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
+    outbox_max = tonumber(t.outbox_max or OB.MAX),
     lang = t.lang or '',
     queues = arr(queues),
     agents = arr(agents) })

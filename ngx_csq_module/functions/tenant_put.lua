@@ -4,7 +4,9 @@
 --         connect_grace_seconds (an anonymous arrival's first socket),
 --         auto_end_minutes, retention_minutes, visitor_retention_minutes
 --         (R9.6, retention.lua), attachment_quota_mb (attach_put.lua),
---         lang (R10.1: the pages' language, '' the browser's) }
+--         lang (R10.1: the pages' language, '' the browser's),
+--         offline_text (R2.4: to a private contact whose owner is
+--         offline), outbox_max (outbox.lua: entries waiting to go out) }
 -- KEYS[2]: csq:tenants, the registry the workers' tick reads
 
 local b = body()
@@ -14,6 +16,7 @@ local f, err = fields(b, {
     { 'name', 'string', 200 }, { 'return_hours', 'int', 0, 24 * 365 },
     { 'default_capacity', 'int', 1, 1000 },
     { 'suspended_text', 'string', 2000 },
+    { 'offline_text', 'string', 2000 },
     { 'blacklist_text', 'string', 2000 },
     { 'auto_end_minutes', 'int', 0, 7 * 24 * 60 },
     { 'utc_offset_minutes', 'int', -14 * 60, 14 * 60 },
@@ -21,7 +24,8 @@ local f, err = fields(b, {
     { 'connect_grace_seconds', 'int', 1, 86400 },
     { 'retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
     { 'visitor_retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
-    { 'attachment_quota_mb', 'int', 0, 1048576 } })
+    { 'attachment_quota_mb', 'int', 0, 1048576 },
+    { 'outbox_max', 'int', 1, 10000000 } })
 if err then return err end
 
 -- the pages' language (R10.1): one of the catalog's (pages/i18n.js), or
@@ -83,6 +87,8 @@ return reply(created and 201 or 200, {
     id = TENANT, name = t.name, return_hours = tonumber(t.return_hours),
     default_capacity = tonumber(t.default_capacity),
     suspended_text = t.suspended_text,
+    offline_text = (t.offline_text or '') ~= '' and t.offline_text
+                   or ARR.OFFLINE_TEXT,
     blacklist_text = (t.blacklist_text or '') ~= '' and t.blacklist_text
                      or BLACKLIST_TEXT,
     auto_end_minutes = tonumber(t.auto_end_minutes),
@@ -95,4 +101,5 @@ return reply(created and 201 or 200, {
                                          or 43200),
     avatar = t.avatar or '', lang = t.lang or '',
     attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
+    outbox_max = tonumber(t.outbox_max or OB.MAX),
     faq_links = arr(cjson.decode(t.faq_links or '[]')) })

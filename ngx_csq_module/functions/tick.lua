@@ -15,10 +15,13 @@
 --    retention goes, a bounded number a run (retention.lua).
 --  - search (R6.4): what conversations logged since is indexed, a
 --    bounded number a run (search.lua).
+--  - the outbox (outbox.lua): whether something is due there, for a
+--    sender to claim it even when its wake-up was lost.
 -- Returns { ended, assigned, swept, indexed, more to index (1: the step
--- was full, nginx runs index_step), the tenant }.
+-- was full, nginx runs index_step), the tenant, 1 when the outbox has
+-- something due }.
 
-if not tenant_exists() then return { 0, 0, 0, 0, 0, TENANT } end
+if not tenant_exists() then return { 0, 0, 0, 0, 0, TENANT, 0 } end
 
 local t = hash(KEYS[1])
 local ended_n, assigned = 0, 0
@@ -116,5 +119,7 @@ for _, qid in ipairs(redis.call('SMEMBERS', key('queues'))) do
 end
 
 local indexed = search_step()
+local ob = OB.next_due()
 return { ended_n, assigned, sweep(t), indexed,
-         indexed >= SEARCH_STEP and 1 or 0, TENANT }
+         indexed >= SEARCH_STEP and 1 or 0, TENANT,
+         ob > 0 and ob <= NOW and 1 or 0 }

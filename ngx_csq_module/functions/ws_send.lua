@@ -54,26 +54,9 @@ if ARGV[5] ~= '' then
     if b == nil then return bad('body', 'must be a JSON object') end
 end
 
-local function url(f, required)
-    local v = b[f]
-    if v == nil and not required then return nil end
-    if type(v) ~= 'string' or #v > 2000
-       or not string.match(v, '^https?://[^%s]+$') then
-        return nil, bad(f, 'must be an http or https link')
-    end
-    return v
-end
-
 local kind = b.kind or 'text'
-local m = { kind = kind }
-local f, err
-
-if kind == 'text' then
-    if type(b.text) ~= 'string' or #b.text == 0 or #b.text > 10000 then
-        return bad('text', 'must be a string of 1 to 10000 bytes')
-    end
-    m.text = b.text
-elseif (kind == 'image' or kind == 'file') and b.attachment ~= nil then
+local m, err
+if (kind == 'image' or kind == 'file') and b.attachment ~= nil then
     -- one uploaded to this conversation (attach_put.lua); an image only
     -- if its bytes are one
     local a = type(b.attachment) == 'string' and valid_id(b.attachment)
@@ -85,29 +68,11 @@ elseif (kind == 'image' or kind == 'file') and b.attachment ~= nil then
     if kind == 'image' and a[5] ~= '1' then
         return bad('attachment', 'is not an image')
     end
-    m.attachment, m.name, m.size, m.mime =
-        b.attachment, a[2], tonumber(a[3]), a[4]
-elseif kind == 'image' or kind == 'file' then
-    m.url, err = url('url', true)
-    if err then return err end
-    f, err = fields(b, { { 'name', 'string', 200 },
-                         { 'size', 'int', 0, 1e12 } })
-    if err then return err end
-    m.name, m.size = f.name, f.size
-elseif kind == 'card' then
-    m.url, err = url('url', true)
-    if err then return err end
-    f, err = fields(b, { { 'title', 'string', 200 },
-                         { 'description', 'string', 1000 } })
-    if err then return err end
-    if f.title == nil or f.title == '' then
-        return bad('title', 'is required for a card')
-    end
-    m.title, m.description = f.title, f.description
-    m.image, err = url('image', false)
-    if err then return err end
+    m = { kind = kind, attachment = b.attachment, name = a[2],
+          size = tonumber(a[3]), mime = a[4] }
 else
-    return bad('kind', 'must be one of card, file, image, text')
+    m, err = CH.content(b)                              -- channels.lua
+    if err then return err end
 end
 
 if REF ~= nil and REF ~= '' then

@@ -11,6 +11,10 @@
 -- something passing (typing, queue position, status).  Pub/sub is at most
 -- once: after a reconnect the sockets read the log from their last id.
 
+-- the outbox (outbox.lua fills it in): what a channel's customer is to
+-- get goes out through it; declared here for log_append()
+local OB = {}
+
 local function ended(c)
     return c.state == 'ended' or c.state == 'abandoned'
 end
@@ -72,6 +76,9 @@ local function log_append(cid, msg, agents, has_log, ...)
         end
     end
     redis.call('HSET', key('c', cid), 'last_id', id, ...)
+    if msg.from and msg.from.role ~= 'customer' then
+        OB.message(cid, msg, id)        -- to a channel's customer
+    end
     return id, frame
 end
 

@@ -15,6 +15,8 @@
 --                    records nobody keeps (an owner, "private", the
 --                    library or the blacklist keeps one), with their
 --                    notes, identities and places among favorites
+-- csq:{t}:ob:dead    the outbox's dead letters, by when they died
+--                    (outbox_dead_minutes, 30 days; outbox.lua)
 -- csq:{t}:events     the event stream, by its entries' time
 --                    (retention_minutes; also capped at 10,000 entries)
 --
@@ -46,7 +48,8 @@ local SWEEPERS = {
           end
           redis.call('UNLINK', ak)
           redis.call('UNLINK', key('c', cid), key('log', cid),
-                     key('c', cid, 'socks'), key('c', cid, 'notes'))
+                     key('c', cid, 'socks'), key('c', cid, 'notes'),
+                     key('c', cid, 'dlv'))
           redis.call('ZREM', key('abandoned'), cid)
       end },
     { index = 'visitors', field = 'visitor_retention_minutes',
@@ -66,6 +69,11 @@ local SWEEPERS = {
           if redis.call('EXISTS', key('cust', vid)) == 0 then
               redis.call('DEL', key('cust', vid, 'trail'))
           end
+      end },
+    { index = 'ob:dead', field = 'outbox_dead_minutes',
+      default = 30 * DAY_MINUTES,
+      drop = function(mid)
+          redis.call('UNLINK', key('ob', mid))          -- outbox.lua
       end },
     { index = 'customers', field = 'retention_minutes',
       default = 90 * DAY_MINUTES,

@@ -1,0 +1,18 @@
+-- flags: no-writes
+-- GET tenants/<t>/conversations/<id>/delivery: the delivery states of the
+-- messages sent to a channel's customer (outbox.lua): { conversation,
+-- entries: { <log entry id>: queued | sent | delivered | read | failed } }
+-- for who may read the conversation
+
+if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
+local c = valid_id(ID) and hash(key('c', ID))
+if not c or not conv_readable(ID, c) then
+    return fail(404, 'not_found', 'no such conversation')
+end
+local flat = redis.call('HGETALL', key('c', ID, 'dlv'))
+local states = {}
+for i = 1, #flat, 2 do
+    states[flat[i]] = flat[i + 1]
+end
+return reply(200, { conversation = ID, channel = c.ob or cjson.null,
+                    entries = states })
