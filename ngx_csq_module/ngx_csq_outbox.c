@@ -615,6 +615,7 @@ ngx_csq_outbox_request(ngx_csq_outbox_send_t *s, ngx_str_t *url,
     ngx_chain_t                  *cl;
     ngx_time_t                   *tp;
     ngx_connection_t             *c, *saved;
+    ngx_http_log_ctx_t           *lctx;
     ngx_http_request_t           *r, *sr;
     ngx_csq_outbox_loc_t         *ol;
     ngx_http_variable_value_t    *v;
@@ -636,7 +637,15 @@ ngx_csq_outbox_request(ngx_csq_outbox_send_t *s, ngx_str_t *url,
     hclcf = ol->loc_conf[ngx_http_core_module.ctx_index];
     *log = *hclcf->error_log;
     log->handler = NULL;
-    log->data = NULL;
+
+    /* nginx names the request it runs in the log's context */
+
+    lctx = ngx_pcalloc(s->pool, sizeof(ngx_http_log_ctx_t));
+    if (lctx == NULL) {
+        return NGX_ERROR;
+    }
+
+    log->data = lctx;
 
     /* ngx_get_connection() wants a descriptor: descriptor 0's slot, kept */
 
@@ -679,6 +688,10 @@ ngx_csq_outbox_request(ngx_csq_outbox_send_t *s, ngx_str_t *url,
     s->r = r;
     c->data = r;
     c->requests++;
+
+    lctx->connection = c;
+    lctx->request = r;
+    lctx->current_request = r;
 
     r->signature = NGX_HTTP_MODULE;
     r->connection = c;
