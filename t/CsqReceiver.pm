@@ -1,8 +1,8 @@
 package t::CsqReceiver;
 
 # The other side of the outbox in tests (issue #14): a real HTTP/1.1
-# server on a loopback port, in a process of its own (a child per
-# connection, keep-alive), that records every request it reads and answers
+# server on a loopback port, in processes of its own (a pool of 24, each
+# serving one connection at a time, keep-alive), that records every request it reads and answers
 # as its mode says.  Nothing in the module is mocked: nginx posts to it
 # through its own upstream machinery.
 #
@@ -84,17 +84,19 @@ sub start {
     die "receiver: cannot listen on $self->{port}: $!\n" unless $sock;
     my $pid = fork // die "fork: $!";
     if ($pid == 0) {
+        # a pool of processes, each taking one connection at a time
         setpgrp(0, 0);
-        local $SIG{CHLD} = 'IGNORE';
-        while (1) {
-            my $c = $sock->accept or next;
+        my $kids = $self->{processes} // 24;
+        for (1 .. $kids) {
             my $kid = fork;
-            if (defined $kid && $kid == 0) {
+            next if !defined $kid || $kid;
+            while (1) {
+                my $c = $sock->accept or next;
                 $self->_serve($c);
-                POSIX::_exit(0);
+                close $c;
             }
-            close $c;
         }
+        sleep 1000 while 1;
     }
     close $sock;
     $self->{pid} = $pid;
