@@ -11,7 +11,7 @@ local agents = redis.call('SMEMBERS', key('agents'))
 table.sort(queues)
 table.sort(agents)
 
-return reply(200, {
+return reply(200, FU.settings(t, {
     id = TENANT, name = t.name, return_hours = tonumber(t.return_hours),
     default_capacity = tonumber(t.default_capacity),
     suspended_text = t.suspended_text,
@@ -28,4 +28,4 @@ return reply(200, {
     attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
     lang = t.lang or '',
     queues = arr(queues),
-    agents = arr(agents) })
+    agents = arr(agents) }))

@@ -4,7 +4,9 @@
 --         connect_grace_seconds (an anonymous arrival's first socket),
 --         auto_end_minutes, retention_minutes, visitor_retention_minutes
 --         (R9.6, retention.lua), attachment_quota_mb (attach_put.lua),
---         lang (R10.1: the pages' language, '' the browser's) }
+--         lang (R10.1: the pages' language, '' the browser's),
+--         plans_per_agent_max, plans_max, plan_retention_minutes (R7.4,
+--         followup.lua) }
 -- KEYS[2]: csq:tenants, the registry the workers' tick reads
 
 local b = body()
@@ -23,6 +25,10 @@ local f, err = fields(b, {
     { 'visitor_retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
     { 'attachment_quota_mb', 'int', 0, 1048576 } })
 if err then return err end
+local fu
+fu, err = fields(b, FU.SETTINGS)        -- follow-up's (followup.lua)
+if err then return err end
+for n, v in pairs(fu) do f[n] = v end
 
 -- the pages' language (R10.1): one of the catalog's (pages/i18n.js), or
 -- '' for each visitor's browser's
@@ -79,7 +85,7 @@ hset_given(KEYS[1], f)
 event(created and 'tenant_created' or 'tenant_updated', { tenant = TENANT })
 
 local t = hash(KEYS[1])
-return reply(created and 201 or 200, {
+return reply(created and 201 or 200, FU.settings(t, {
     id = TENANT, name = t.name, return_hours = tonumber(t.return_hours),
     default_capacity = tonumber(t.default_capacity),
     suspended_text = t.suspended_text,
@@ -95,4 +101,4 @@ return reply(created and 201 or 200, {
                                          or 43200),
     avatar = t.avatar or '', lang = t.lang or '',
     attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
-    faq_links = arr(cjson.decode(t.faq_links or '[]')) })
+    faq_links = arr(cjson.decode(t.faq_links or '[]')) }))
