@@ -34,7 +34,7 @@ if aid ~= p.assignee then
     if redis.call('SISMEMBER', key('agents'), aid) == 0 then
         return bad('assignee', 'must name an agent of the tenant')
     end
-    local full = FU.plan_full(aid)
+    local full = FU.plan_full(aid, true)
     if full then return full end
 end
 

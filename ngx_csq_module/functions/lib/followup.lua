@@ -79,8 +79,9 @@ function FU.plan_view(p)
              due_now = p.status == 'open' and tonumber(p.due) <= NOW }
 end
 
--- nil while agent aid may get one more open plan, else the 409
-function FU.plan_full(aid)
+-- nil while agent aid may get one more open plan (moved: one the tenant
+-- has already), else the 409
+function FU.plan_full(aid, moved)
     local s = FU.settings(hash(KEYS[1]))
     if redis.call('ZCARD', key('plans', 'open', aid))
        >= s.plans_per_agent_max then
@@ -88,7 +89,8 @@ function FU.plan_full(aid)
                     .. s.plans_per_agent_max .. ' open contact plans: '
                     .. 'finish some first')
     end
-    if redis.call('ZCARD', key('plans', 'open')) >= s.plans_max then
+    if not moved and redis.call('ZCARD', key('plans', 'open'))
+                     >= s.plans_max then
         return fail(409, 'too_many_plans', 'the team has ' .. s.plans_max
                     .. ' open contact plans: finish some first')
     end
