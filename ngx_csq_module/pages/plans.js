@@ -23,7 +23,6 @@ window.csqPlans = (() => {
   const $ = (id) => document.getElementById(id);
   const when = csq.fmtDate;
   let o = null;             // { call, me, staff, banner, current }
-  let planNext = null, cbNext = null;
   let editing = null;       // the plan the dialog changes (null: a new one)
   let calling = null;       // the callback the dialog marks
   let hellos = 0;
@@ -190,17 +189,33 @@ window.csqPlans = (() => {
     return q;
   }
 
+  // the two lists: GET <name>?..., their rows, More, the empty line
+  const lists = {
+    plans: { rows: 'fu-plan-rows', more: 'fu-plans-more', msg: 'fu-plans-msg', next: null,
+      row: (p) => planRow(p), empty: () => t('fu.empty_plans') },
+    callbacks: { rows: 'fu-cb-rows', more: 'fu-cb-more', msg: 'fu-cb-msg', next: null,
+      row: (c) => cbRow(c), empty: () => t('fu.empty_callbacks') },
+  };
+
+  // a page of list `name` for query q (more: the next page, else the
+  // first): its answer, or null
+  async function load(name, q, more) {
+    const l = lists[name];
+    if (more && l.next) q.set('after', l.next);
+    const r = await o.call('GET', name + '?' + q.toString());
+    if (r.status !== 200) { msg(l.msg, errMsg(r)); return null; }
+    l.next = r.data.next;
+    if (!more) $(l.rows).replaceChildren();
+    $(l.rows).append(...r.data[name].map(l.row));
+    $(l.more).hidden = l.next == null;
+    msg(l.msg, $(l.rows).children.length ? '' : l.empty());
+    return r.data;
+  }
+
   async function loadPlans(more) {
     const q = planQuery();
-    if (more && planNext) q.set('after', planNext);
-    const r = await o.call('GET', 'plans?' + q.toString());
-    if (r.status !== 200) return msg('fu-plans-msg', errMsg(r));
-    planNext = r.data.next;
-    if (!more) $('fu-plan-rows').replaceChildren();
-    $('fu-plan-rows').append(...r.data.plans.map(planRow));
-    $('fu-plans-more').hidden = planNext == null;
-    msg('fu-plans-msg', $('fu-plan-rows').children.length ? '' : t('fu.empty_plans'));
-    if (q.get('assignee') == null || q.get('assignee') === 'me') badge(r.data.due);
+    const d = await load('plans', q, more);
+    if (d && (q.get('assignee') == null || q.get('assignee') === 'me')) badge(d.due);
   }
 
   function planRow(p) {
@@ -325,16 +340,8 @@ window.csqPlans = (() => {
 
   /* ---- callbacks ---- */
 
-  async function loadCallbacks(more) {
-    const q = new URLSearchParams({ filter: $('fu-cb-filter').value, limit: '50' });
-    if (more && cbNext) q.set('after', cbNext);
-    const r = await o.call('GET', 'callbacks?' + q.toString());
-    if (r.status !== 200) return msg('fu-cb-msg', errMsg(r));
-    cbNext = r.data.next;
-    if (!more) $('fu-cb-rows').replaceChildren();
-    $('fu-cb-rows').append(...r.data.callbacks.map(cbRow));
-    $('fu-cb-more').hidden = cbNext == null;
-    msg('fu-cb-msg', $('fu-cb-rows').children.length ? '' : t('fu.empty_callbacks'));
+  function loadCallbacks(more) {
+    return load('callbacks', new URLSearchParams({ filter: $('fu-cb-filter').value, limit: '50' }), more);
   }
 
   function cbRow(c) {

@@ -243,11 +243,8 @@ end
 -- those of its queues, those that were its own, those of its customers
 function FU.callback_visible(e)
     local r = ROLES[ROLE] or 0
-    if r >= ROLES.supervisor then
-        return true
-    end
-    if r < ROLES.agent then
-        return false
+    if r ~= ROLES.agent then
+        return r >= ROLES.supervisor
     end
     if e.agent == ACTOR or (e.queue ~= '' and redis.call('SISMEMBER',
             key('a', ACTOR, 'queues'), e.queue) == 1) then
