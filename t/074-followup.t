@@ -238,6 +238,16 @@ ok_call(alice => PUT => "plans/$r1->{id}", { due => now_ms() - 10 });
 tick();
 is scalar(due_frames($wa, 0.5)), 1, 'R7.4 a new due time is reminded again';
 
+# a due plan moved to another agent is reminded to it
+my $mv = ok_call(sue => POST => 'plans', { customer => 'v1', assignee => 'bob',
+                                           due => now_ms() - 500 }, 201);
+tick();
+ok_call(sue => PUT => "plans/$mv->{id}", { assignee => 'alice' });
+tick();
+is_deeply [map { $_->{plan}{id} } due_frames($wa, 0.5)], [$mv->{id}],
+          'R7.4 a due plan given to another agent is reminded to it';
+ok_call(alice => PUT => "plans/$mv->{id}", { status => 'cancelled' });
+
 # a socket that is not there when the plan falls due
 my $rb = ok_call(sue => POST => 'plans',
                  { customer => 'v2', due => now_ms() - 1000,

@@ -2,7 +2,7 @@
 -- PUT tenants/<t>/plans/<id>: changes of an open contact plan (R7.4),
 -- by its assignee, its maker or a supervisor: { start, due (ms; a new
 -- due time is reminded again), note, assignee (a supervisor's to change;
--- the new assignee's cap holds), status ("done" or "cancelled": closed
+-- the new assignee's cap holds; reminded again), status ("done" or "cancelled": closed
 -- for good) }.  A closed plan: 409 plan_closed.  -> the plan
 
 local b, err = put_prologue()
@@ -45,8 +45,9 @@ if f.note then
     set[#set + 1], set[#set + 2] = 'note', f.note
     p.note = f.note
 end
-if due ~= tonumber(p.due) then
-    redis.call('HDEL', pk, 'reminded')     -- due again at its new time
+if due ~= tonumber(p.due) or aid ~= was then
+    -- due again at its new time, or to its new assignee
+    redis.call('HDEL', pk, 'reminded')
     p.reminded = nil
 end
 p.start, p.due, p.assignee = tostring(start), tostring(due), aid
