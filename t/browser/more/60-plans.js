@@ -148,6 +148,15 @@ module.exports = async (ctx) => {
      'R7.4 a reminder sent while the agent was away is not lost: the page says it on signing in');
   await fr.context().close();
 
+  // on a phone: the view's button in the header, the list scrolls
+  const ph = await workbench('fred', { viewport: { width: 390, height: 780 }, isMobile: true, hasTouch: true });
+  await ph.click('[data-testid="wb-v-followup"]');
+  ok(await until(async () => (await count(ph, `${ROW}[data-id="${missed.json.id}"]`)) === 1
+                             && await ph.evaluate(() => document.documentElement.scrollWidth <= innerWidth + 1)),
+     'R7.4 the Follow-up view on a phone: the list, nothing wider than the screen');
+  if (SHOTS) await ph.screenshot({ path: `${SHOTS}/plans-phone.png` });
+  await ph.context().close();
+
   // --- callbacks (R4.9): a customer gives up waiting
 
   for (const a of ['alice', 'bob', 'sam', 'fiona', 'felix', 'fred']) {
