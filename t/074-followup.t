@@ -23,7 +23,8 @@ use t::CsqWs;
 
 redis_start();
 api_nginx_start(log_level => 'info',
-                http_config => "    csq_tick 0;\n    csq_presence_grace 300ms;\n");
+                http_config => "    csq_tick 0;\n"
+                               . "    csq_presence_grace 300ms;\n");
 my $P = setup_tenant('acme',
     tenant => { retention_minutes => 60, plan_retention_minutes => 30,
                 plans_per_agent_max => 3, plans_max => 5 },

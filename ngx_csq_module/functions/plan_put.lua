@@ -2,8 +2,9 @@
 -- PUT tenants/<t>/plans/<id>: changes of an open contact plan (R7.4),
 -- by its assignee, its maker or a supervisor: { start, due (ms; a new
 -- due time is reminded again), note, assignee (a supervisor's to change;
--- the new assignee's cap holds; reminded again), status ("done" or "cancelled": closed
--- for good) }.  A closed plan: 409 plan_closed.  -> the plan
+-- the new assignee's cap holds; reminded again), status ("done" or
+-- "cancelled": closed for good) }.  A closed plan: 409 plan_closed.
+-- -> the plan
 
 local b, err = put_prologue()
 if err then return err end

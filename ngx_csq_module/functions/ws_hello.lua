@@ -5,9 +5,9 @@
 -- socket counts as present.
 -- Agent: itself, its conversations and own waiting list, the tenant's
 -- lang (R10.1: the workbench's language), how many of its contact plans
--- are due (R7.4: a reminder its sockets missed is not lost); the socket holds a lease
--- (body.sock, body.lease ms) and an agent that presence had set offline
--- gets its status back.
+-- are due (R7.4: a reminder its sockets missed is not lost); the socket
+-- holds a lease (body.sock, body.lease ms) and an agent that presence had
+-- set offline gets its status back.
 -- Returns { 200, hello frame } (agent) or { 200, hello frame, more (1 or
 -- 0), id, frame, id, frame ... } (customer).
 
