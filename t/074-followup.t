@@ -324,6 +324,10 @@ is_deeply [map { $_->{id} } @{ $j->{callbacks} }, @{ $j2->{callbacks} }],
           [map { "chat.$_->{id}" } reverse @ab], '... paged';
 ($s) = call(sue => GET => 'callbacks?filter=all');
 is $s, 400, '... filter is open or done';
+is scalar @{ ok_call(sue => GET => 'callbacks?kind=call')->{callbacks} }, 0,
+   'R7.5 kind=call: none (lost calls join later)';
+($s) = call(sue => GET => 'callbacks?kind=sms');
+is $s, 400, '... kind is chat or call';
 
 my $cb = "chat.$ab[0]{id}";
 ($s) = call(alice => POST => "callbacks/$cb/done", {});
