@@ -476,6 +476,26 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
       ngx_csq_api_agent_ws, NULL,
       NULL, NULL },
 
+    /* follow-up: contact plans (R7.4), the callback list (R4.9, R7.5) */
+
+    { NGX_HTTP_GET, "tenants/:t/plans", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_PLANS, NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/plans", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_PLAN_ADD, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/plans/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_PLAN_GET, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/plans/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_PLAN_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/callbacks", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CALLBACKS, NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/callbacks/:id/done", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CALLBACK_DONE, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
     { 0, NULL, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

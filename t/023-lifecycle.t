@@ -204,7 +204,7 @@ is $s, 403, "R4.9 a customer cannot leave another's conversation";
                token => $tok);
 is $s, 200, 'R4.9 the waiting customer leaves';
 is $j->{state}, 'abandoned', 'R4.9 recorded as abandoned';
-is redis_cmd('ZSCORE', 'csq:{acme}:abandoned', $w2->{id}) > 0, 1,
+is redis_cmd('ZSCORE', 'csq:{acme}:cb:open', "chat.$w2->{id}") > 0, 1,
     'R4.9 on the callback list';
 ($s, $j) = api(GET => 'tenants/acme/queues/vip', undef, token => $p);
 is_deeply $j->{waiting}, [], 'R4.9 and out of the queue';

@@ -205,7 +205,7 @@ is conv('acme', $c5->{id})->{state}, 'queued',
 $w5->drop;
 ok wait_for(sub { conv('acme', $c5->{id})->{state} eq 'abandoned' }),
    'a waiting customer whose page closed is abandoned after the grace';
-ok redis_cmd('ZSCORE', 'csq:{acme}:abandoned', $c5->{id}),
+ok redis_cmd('ZSCORE', 'csq:{acme}:cb:open', "chat.$c5->{id}"),
    '... and kept on the callback list';
 
 $_->close for grep { $_ && !$_->{gone} } $b1, $w1, $w3, $a1;

@@ -11,7 +11,7 @@ local agents = redis.call('SMEMBERS', key('agents'))
 table.sort(queues)
 table.sort(agents)
 
-return reply(200, {
+return reply(200, FU.settings(t, {
     id = TENANT, name = t.name, return_hours = tonumber(t.return_hours),
     default_capacity = tonumber(t.default_capacity),
     suspended_text = t.suspended_text,
@@ -31,4 +31,4 @@ return reply(200, {
     outbox_max = tonumber(t.outbox_max or OB.MAX),
     lang = t.lang or '',
     queues = arr(queues),
-    agents = arr(agents) })
+    agents = arr(agents) }))

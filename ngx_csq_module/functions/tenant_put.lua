@@ -6,7 +6,9 @@
 --         (R9.6, retention.lua), attachment_quota_mb (attach_put.lua),
 --         lang (R10.1: the pages' language, '' the browser's),
 --         offline_text (R2.4: to a private contact whose owner is
---         offline), outbox_max (outbox.lua: entries waiting to go out) }
+--         offline), outbox_max (outbox.lua: entries waiting to go out),
+--         plans_per_agent_max, plans_max, plan_retention_minutes (R7.4,
+--         followup.lua) }
 -- KEYS[2]: csq:tenants, the registry the workers' tick reads
 
 local b = body()
@@ -27,6 +29,10 @@ local f, err = fields(b, {
     { 'attachment_quota_mb', 'int', 0, 1048576 },
     { 'outbox_max', 'int', 1, 10000000 } })
 if err then return err end
+local fu
+fu, err = fields(b, FU.SETTINGS)        -- follow-up's (followup.lua)
+if err then return err end
+for n, v in pairs(fu) do f[n] = v end
 
 -- the pages' language (R10.1): one of the catalog's (pages/i18n.js), or
 -- '' for each visitor's browser's
@@ -83,7 +89,7 @@ hset_given(KEYS[1], f)
 event(created and 'tenant_created' or 'tenant_updated', { tenant = TENANT })
 
 local t = hash(KEYS[1])
-return reply(created and 201 or 200, {
+return reply(created and 201 or 200, FU.settings(t, {
     id = TENANT, name = t.name, return_hours = tonumber(t.return_hours),
     default_capacity = tonumber(t.default_capacity),
     suspended_text = t.suspended_text,
@@ -102,4 +108,4 @@ return reply(created and 201 or 200, {
     avatar = t.avatar or '', lang = t.lang or '',
     attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
     outbox_max = tonumber(t.outbox_max or OB.MAX),
-    faq_links = arr(cjson.decode(t.faq_links or '[]')) })
+    faq_links = arr(cjson.decode(t.faq_links or '[]')) }))

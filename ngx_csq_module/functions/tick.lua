@@ -13,6 +13,8 @@
 --    abandoned, one talking to the robot ends (reason "left").
 --  - retention (R9.6): what is over and older than the tenant's
 --    retention goes, a bounded number a run (retention.lua).
+--  - reminders (R7.4): contact plans that fell due are reminded to their
+--    assignees, each once (followup.lua).
 --  - search (R6.4): what conversations logged since is indexed, a
 --    bounded number a run (search.lua).
 --  - the outbox (outbox.lua): whether something is due there, for a
@@ -117,6 +119,8 @@ for _, qid in ipairs(redis.call('SMEMBERS', key('queues'))) do
         end
     end
 end
+
+FU.remind_step()                 -- contact plans due (R7.4, followup.lua)
 
 local indexed = search_step()
 local ob = OB.next_due()

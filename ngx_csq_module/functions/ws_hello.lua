@@ -4,9 +4,10 @@
 -- body.after (or its newest entries), as much as body.bytes holds; the
 -- socket counts as present.
 -- Agent: itself, its conversations and own waiting list, the tenant's
--- lang (R10.1: the workbench's language); the socket holds a lease
--- (body.sock, body.lease ms) and an agent that presence had set offline
--- gets its status back.
+-- lang (R10.1: the workbench's language), how many of its contact plans
+-- are due (R7.4: a reminder its sockets missed is not lost); the socket
+-- holds a lease (body.sock, body.lease ms) and an agent that presence had
+-- set offline gets its status back.
 -- Returns { 200, hello frame } (agent) or { 200, hello frame, more (1 or
 -- 0), id, frame, id, frame ... } (customer).
 
@@ -70,4 +71,5 @@ return reply(200, {
               load = num(a.load, 0), capacity = num(a.capacity, 0) },
     restored = restored,
     lang = redis.call('HGET', KEYS[1], 'lang') or '',
-    conversations = convs, waiting = waiting })
+    conversations = convs, waiting = waiting,
+    plans_due = FU.due_count(ACTOR) })          -- R7.4, followup.lua

@@ -203,5 +203,8 @@ window.csqCustomer = (() => {
     page(tr.first).then(() => { s.scrollTop = s.scrollHeight - h; });
   }
 
-  return { init, show, transcript };
+  // the customer shown (its view), or null (plans.js: a plan for it)
+  const current = () => cust;
+
+  return { init, show, transcript, current };
 })();

@@ -149,6 +149,9 @@
     csqKeys.init({ cur: () => cur, get: (id) => convs.get(id), open, unread, list: showList,
       banner: (text) => banner(text, true) });
     csqManage.init({ call, me, staff: !!STAFF[session.role], token: () => session.token });
+    // R7.4, R4.9: the Follow-up view, plans' reminders (plans.js)
+    csqPlans.init({ call, me, staff: !!STAFF[session.role], banner: (text) => banner(text, true),
+      current: () => csqCustomer.current() });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
       refreshSup();
@@ -210,6 +213,7 @@
       case 'status': if (f.agent === me) setStatus(f.status); break;
       case 'reception': if (f.agent === me) setReception(f.reception); break;
       case 'note': if (convs.has(f.conversation)) csqTools.showNote(convs.get(f.conversation), f.note); break;
+      case 'plan': case 'plan_due': case 'callback': csqPlans.frame(f); break;    // R7.4, R4.9
     }
   }
 
@@ -246,6 +250,7 @@
       return;
     }
     banner(h.restored ? t('wb.restored') : null, true);
+    csqPlans.hello(h);        // plans due (R7.4)
     const a = h.agent || {};
     myName = a.name || me;
     $('me').textContent = myName === me ? me : t('wb.me', { name: myName, id: me });

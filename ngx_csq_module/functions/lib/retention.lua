@@ -6,8 +6,13 @@
 --
 -- csq:{t}:ended      conversations that ended or were abandoned, by when
 --                    (retention_minutes, 90 days): the conversation, its
---                    log, its attachments and its sockets' leases; its callback entry and
---                    its places in the review's indexes
+--                    log, its attachments and its sockets' leases, its
+--                    callback entry (followup.lua) and its places in the
+--                    review's indexes
+-- csq:{t}:cb         the callback list by when each customer gave up
+--                    (retention_minutes): the entry (followup.lua)
+-- csq:{t}:plans:done contact plans done or cancelled, by when
+--                    (plan_retention_minutes, 90 days): the plan
 -- csq:{t}:visitors   visitors by last visit (visitor_retention_minutes,
 --                    30 days): the visitor, its place in the search index
 --                    and among its links' visitors
@@ -50,8 +55,15 @@ local SWEEPERS = {
           redis.call('UNLINK', key('c', cid), key('log', cid),
                      key('c', cid, 'socks'), key('c', cid, 'notes'),
                      key('c', cid, 'dlv'))
-          redis.call('ZREM', key('abandoned'), cid)
+          FU.callback_drop('chat.' .. cid)              -- followup.lua
       end },
+    -- the callback list (followup.lua): an abandoned chat's entry goes
+    -- with its conversation; this takes every kind's at the same age
+    { index = 'cb', field = 'retention_minutes',
+      default = 90 * DAY_MINUTES, drop = FU.callback_drop },
+    -- done and cancelled contact plans (followup.lua)
+    { index = 'plans:done', field = 'plan_retention_minutes',
+      default = 90 * DAY_MINUTES, drop = FU.plan_drop },
     { index = 'visitors', field = 'visitor_retention_minutes',
       default = 30 * DAY_MINUTES,
       drop = function(vid)

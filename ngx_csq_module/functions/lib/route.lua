@@ -651,7 +651,9 @@ local function abandon(cid, c)
     redis.call('ZREM', key('activity'), cid)
     redis.call('HSET', key('c', cid), 'state', 'abandoned', 'ended', NOW,
                'end_reason', 'abandoned')
-    redis.call('ZADD', key('abandoned'), NOW, cid)
+    FU.callback_add('chat', cid, {          -- the callback list (followup)
+        customer = c.customer, queue = c.queue, agent = c.bound,
+        waited = NOW - (tonumber(c.created) or NOW) })
     redis.call('ZADD', key('ended'), NOW, cid)      -- retention.lua
     if c.queue and c.queue ~= '' then
         count_day(c.queue, 'abandoned', 1, 'q')     -- R8.2
