@@ -460,6 +460,37 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
       NGX_CSQ_FN_CHANNEL_INBOUND, NGX_CSQ_API_BODY, NULL,
       ngx_csq_channel_inbound, NULL, NULL },
 
+    /* the phone (R7.1-R7.3, R7.5): calls/callback before calls/:id */
+
+    { NGX_HTTP_PUT, "tenants/:t/agents/:id/extension",
+      NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_FN_AGENT_EXTENSION,
+      NGX_CSQ_API_BODY|NGX_CSQ_API_SELF, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/calls", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CALL_LIST, NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/calls/callback", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CALL_BACK, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/calls/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CALL_GET, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/calls/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_CALL_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/sms-templates", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_SMS_TPLS, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/sms-templates/:id", NGX_CSQ_ROLE_SUPERVISOR,
+      NGX_CSQ_FN_SMS_TPL_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_DELETE, "tenants/:t/sms-templates/:id",
+      NGX_CSQ_ROLE_SUPERVISOR, NGX_CSQ_FN_SMS_TPL_DEL, 0, NULL, NULL, NULL,
+      NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/sms", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_SMS_SEND, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
     { NGX_HTTP_GET, "tenants/:t/outbox", NGX_CSQ_ROLE_ADMIN,
       NGX_CSQ_FN_OUTBOX, NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
 

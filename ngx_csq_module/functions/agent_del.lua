@@ -17,6 +17,11 @@ for _, qid in ipairs(redis.call('SMEMBERS', key('a', ID, 'queues'))) do
     redis.call('ZREM', key('q', qid, 'agents'), ID)
     redis.call('HDEL', key('q', qid, 'given'), ID)
 end
+-- its phone extension is free again (calls.lua)
+local ext = redis.call('HGET', key('a', ID), 'extension')
+if ext and ext ~= '' and redis.call('HGET', key('ext'), ext) == ID then
+    redis.call('HDEL', key('ext'), ext)
+end
 redis.call('DEL', key('a', ID), key('a', ID, 'queues'), key('a', ID, 'convs'),
            key('a', ID, 'wait'), key('a', ID, 'pins'), key('a', ID, 'hidden'),
            key('a', ID, 'qr'), key('a', ID, 'qr', 'r'), key('a', ID, 'fav'))

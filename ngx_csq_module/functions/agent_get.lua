@@ -15,5 +15,5 @@ return reply(200, {
     capacity = num(a.capacity, 0), weight = num(a.weight, 1),
     order = num(a.order, 0), status = a.status,
     reception = a.reception ~= '0', load = num(a.load, 0),
-    queues = arr(qs),
+    queues = arr(qs), extension = a.extension or '',
     today = day_figures(d) })

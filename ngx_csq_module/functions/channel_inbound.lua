@@ -4,17 +4,23 @@
 -- checked the signature and its time: ngx_csq_channel.c).
 -- EXTRA: "<key generation> <messages> <bytes>" (a conversation's limits).
 -- body: { id (the sender's event id, 1-200 bytes: a retried delivery is
---         stored once), type ("message", the default, or "delivery"),
+--         stored once), type ("message", the default, "delivery" or,
+--         for a phone channel, "call"),
 --   message: user: { id (1-200), name, phone, email },
 --            message: { kind, text, url, name, size, title, description,
 --            image } (as on the socket)
 --   delivery: conversation, entry (a message sent to the channel),
---            status (delivered, read, failed) }
+--            status (delivered, read, failed)
+--   call:    call: { id (the system's call id, 1-59 of A-Z a-z 0-9 _ - .),
+--            event (ringing, answered, hungup), direction (inbound,
+--            outbound), from, to, extension (the agent's), recording
+--            (a url), result (the system's word for how it ended) } }
 -- A message goes into the user's open conversation on the channel, or
 -- arrives as a new one, routed as a chat arrival is (rules on channel,
 -- owner, last agent, queue) with no page socket to wait for.
 -- Returns { id, duplicate } for an event seen before, else { id,
--- conversation, entry, customer, created } or { id, delivery }.
+-- conversation, entry, customer, created }, { id, delivery } or { id,
+-- call } (calls.lua).
 
 local b, err = body_prologue()
 if err then return err end
@@ -52,8 +58,38 @@ if typ == 'delivery' then
     return reply(200, { id = b.id, delivery = st })
 end
 
+if typ == 'call' then
+    -- R7.1: a call event of the telephony system (calls.lua)
+    if ch.type ~= 'phone' then
+        return fail(409, 'conflict', 'only a phone channel takes calls')
+    end
+    local e = b.call
+    if type(e) ~= 'table' or not valid_id(e.id) or #e.id > 59 then
+        return bad('call', 'must be { id: 1-59 of A-Z a-z 0-9 _ - ., ... }')
+    end
+    if not CALL.EVENTS[e.event] then
+        return bad('call.event', 'must be one of answered, hungup, ringing')
+    end
+    if not CALL.DIRECTIONS[e.direction] then
+        return bad('call.direction', 'must be inbound or outbound')
+    end
+    local f
+    f, err = fields(e, { { 'from', 'string', 64 }, { 'to', 'string', 64 },
+                         { 'extension', 'string', 32 },
+                         { 'result', 'string', 32 } })
+    if err then return err end
+    if e.recording ~= nil then
+        f.recording, err = CH.url(e, 'recording', true)
+        if err then return err end
+    end
+    f.id, f.event, f.direction = e.id, e.event, e.direction
+    local v, new = CALL.event(ch, f)
+    CH.first(ch, b.id)
+    return reply(new and 201 or 200, { id = b.id, call = v })
+end
+
 if typ ~= 'message' then
-    return bad('type', 'must be one of delivery, message')
+    return bad('type', 'must be one of call, delivery, message')
 end
 if ch.type ~= nil and ch.type ~= 'chat' then
     return fail(409, 'conflict', 'a ' .. ch.type .. ' channel takes no '

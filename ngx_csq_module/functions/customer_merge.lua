@@ -68,9 +68,12 @@ ch.aliases = cjson.encode(aliases)
 
 -- what hangs on the other record
 local fk = key('cust', f.id)
-for _, s in ipairs({ 'convs', 'notes', 'trail' }) do
+for _, s in ipairs({ 'convs', 'notes', 'trail', 'calls', 'sms' }) do
     redis.call('ZUNIONSTORE', key('cust', a.id, s), 2, key('cust', a.id, s),
                fk .. ':' .. s, 'AGGREGATE', 'MIN')
+end
+for _, cl in ipairs(redis.call('ZRANGE', fk .. ':calls', 0, -1)) do
+    redis.call('HSET', key('call', cl), 'customer', a.id)  -- calls.lua
 end
 redis.call('ZREMRANGEBYRANK', key('cust', a.id, 'trail'), 0, -(TRAIL_MAX + 1))
 redis.call('SUNIONSTORE', key('cust', a.id, 'served'),

@@ -23,6 +23,7 @@ for _, aid in ipairs(aids) do
                         load = num(a.load, 0),
                         capacity = num(a.capacity, 0),
                         status_since = num(a.status_since, cjson.null),
+                        extension = a.extension or '',
                         today = { taken = num(d.taken, 0),
                                   suspended_ms = away.suspended,
                                   offline_ms = away.offline } }

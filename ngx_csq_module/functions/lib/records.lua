@@ -94,7 +94,7 @@ function TL.read(k, before, n)
 end
 
 -- a source of JSON members (notes, pages viewed): items of that kind
-TL.KEYS = { note = 'notes', page = 'trail' }
+TL.KEYS = { note = 'notes', page = 'trail', sms = 'sms' }
 function TL.json(kind, id, before, n)
     local out = {}
     local read, full, last = TL.read(key('cust', id, TL.KEYS[kind]), before, n)
@@ -130,6 +130,20 @@ TL.SOURCES = {
         return out, full, last
     end,
     notes = function(id, before, n) return TL.json('note', id, before, n) end,
+    -- calls (calls.lua, R7.2) and texts sent (R7.3)
+    calls = function(id, before, n)
+        local out = {}
+        local read, full, last = TL.read(key('cust', id, 'calls'), before, n)
+        for i = 1, #read, 2 do
+            local c = CALL.get(read[i])
+            if c then
+                out[#out + 1] = { at = tonumber(read[i + 1]),
+                                  item = CALL.view(c) }
+            end
+        end
+        return out, full, last
+    end,
+    sms = function(id, before, n) return TL.json('sms', id, before, n) end,
     pages = function(id, before, n) return TL.json('page', id, before, n) end,
 }
 

@@ -20,6 +20,9 @@
 --                    records nobody keeps (an owner, "private", the
 --                    library or the blacklist keeps one), with their
 --                    notes, identities and places among favorites
+-- csq:{t}:calls      calls by when they rang (retention_minutes; calls.lua):
+--                    the call, its place in its customer's records and
+--                    on the callback list
 -- csq:{t}:ob:dead    the outbox's dead letters, by when they died
 --                    (outbox_dead_minutes, 30 days; outbox.lua)
 -- csq:{t}:events     the event stream, by its entries' time
@@ -82,6 +85,8 @@ local SWEEPERS = {
               redis.call('DEL', key('cust', vid, 'trail'))
           end
       end },
+    { index = 'calls', field = 'retention_minutes',
+      default = 90 * DAY_MINUTES, drop = CALL.drop },    -- calls.lua
     { index = 'ob:dead', field = 'outbox_dead_minutes',
       default = 30 * DAY_MINUTES,
       drop = function(mid)
