@@ -5,16 +5,19 @@
 --     message records (R5.3): every conversation the caller may read
 --     (lib/records.lua), a deleted one as { id, deleted: true }
 --   GET tenants/<t>/customers/<c>/records         (EXTRA 'records')
---     service records (R6.5): conversations and notes
+--     service records (R6.5): conversations, notes and tickets (those
+--     the caller may see: lib/tickets.lua), a ticket by its last update
 --   GET tenants/<t>/customers/<c>/trajectory      (EXTRA 'trajectory')
---     trajectory (R5.4): pages viewed, conversations and notes
--- Each item has its kind ('conversation', 'note', 'page') and time (at).
+--     trajectory (R5.4): pages viewed, conversations, notes and tickets
+-- Each item has its kind ('conversation', 'note', 'page', 'ticket') and
+-- time (at).
 
 if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 
 local SOURCES = { conversations = { 'conversations' },
-                  records = { 'conversations', 'notes' },
-                  trajectory = { 'pages', 'conversations', 'notes' } }
+                  records = { 'conversations', 'notes', 'tickets' },
+                  trajectory = { 'pages', 'conversations', 'notes',
+                                 'tickets' } }
 
 local c = CUST.get(CUST.id(ID))
 if c == nil then return fail(404, 'not_found', 'no such customer') end

@@ -4,6 +4,7 @@
 --         connect_grace_seconds (an anonymous arrival's first socket),
 --         auto_end_minutes, retention_minutes, visitor_retention_minutes
 --         (R9.6, retention.lua), attachment_quota_mb (attach_put.lua),
+--         ticket_retention_minutes, tickets_max (R6.5, tickets.lua),
 --         lang (R10.1: the pages' language, '' the browser's) }
 -- KEYS[2]: csq:tenants, the registry the workers' tick reads
 
@@ -21,7 +22,9 @@ local f, err = fields(b, {
     { 'connect_grace_seconds', 'int', 1, 86400 },
     { 'retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
     { 'visitor_retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
-    { 'attachment_quota_mb', 'int', 0, 1048576 } })
+    { 'attachment_quota_mb', 'int', 0, 1048576 },
+    { 'ticket_retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
+    { 'tickets_max', 'int', 1, 1000000 } })
 if err then return err end
 
 -- the pages' language (R10.1): one of the catalog's (pages/i18n.js), or
@@ -95,4 +98,7 @@ return reply(created and 201 or 200, {
                                          or 43200),
     avatar = t.avatar or '', lang = t.lang or '',
     attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
+    ticket_retention_minutes = tonumber(t.ticket_retention_minutes
+                                        or 525600),
+    tickets_max = tonumber(t.tickets_max or 100000),
     faq_links = arr(cjson.decode(t.faq_links or '[]')) })

@@ -350,5 +350,5 @@ function CUST.drop(c)
     redis.call('ZREM', key('blacklist'), c.id)
     redis.call('HDEL', key('sx', 'u', 'cur'), c.id)     -- search.lua
     redis.call('UNLINK', ck, ck .. ':convs', ck .. ':notes', ck .. ':served',
-               ck .. ':fans', ck .. ':trail')
+               ck .. ':fans', ck .. ':trail', ck .. ':tickets')
 end
