@@ -149,6 +149,7 @@
     csqKeys.init({ cur: () => cur, get: (id) => convs.get(id), open, unread, list: showList,
       banner: (text) => banner(text, true) });
     csqManage.init({ call, me, staff: !!STAFF[session.role], token: () => session.token });
+    csqTickets.init({ call, me, staff: !!STAFF[session.role], cur: () => cur, banner: (text) => banner(text, true) });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
       refreshSup();
@@ -210,6 +211,7 @@
       case 'status': if (f.agent === me) setStatus(f.status); break;
       case 'reception': if (f.agent === me) setReception(f.reception); break;
       case 'note': if (convs.has(f.conversation)) csqTools.showNote(convs.get(f.conversation), f.note); break;
+      case 'ticket': csqTickets.frame(f); break;     // R6.5: assigned to me, commented
     }
   }
 
