@@ -76,7 +76,8 @@ for my $shot (qw(chat-waiting chat workbench supervisor session-ended
                   mobile-list mobile-conversation mobile-list-zh
                   mobile-conversation-zh shortcuts-help
                   manage-replies manage-articles manage-replies-zh
-                  manage-articles-zh widget-badge workbench-notify)) {
+                  manage-articles-zh widget-badge workbench-notify
+                  ticket-new tickets-list ticket-view tickets-zh)) {
     ok -s "$shots/$shot.png", "screenshot $shot.png saved";
 }
 

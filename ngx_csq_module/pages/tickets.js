@@ -86,7 +86,7 @@ window.csqTickets = (() => {
         el('h2', { id: 'h-tk-new', text: t('tk.new') }),
         el('p', { id: 'tk-n-for', class: 'note', 'data-testid': 'tk-n-for' }),
         ...field('tk-n-title', t('tk.title'), el('input', { id: 'tk-n-title', 'data-testid': 'tk-n-title', maxlength: 200,
-          required: true, autocomplete: 'off' })),
+          required: true, autocomplete: 'off', oninput: () => { $('tk-n-error').hidden = true; } })),
         ...field('tk-n-desc', t('tk.description'), el('textarea', { id: 'tk-n-desc', 'data-testid': 'tk-n-desc', rows: 4,
           maxlength: 10000 })),
         ...field('tk-n-priority', t('tk.priority'), pr),
@@ -285,7 +285,7 @@ window.csqTickets = (() => {
     const r = await o.call('POST', 'tickets/' + enc(open.id) + '/comments', { text });
     if (r.status !== 201) return failed('tk-c-error', r);
     await view(open.id);
-    $('tk-c-text').focus();
+    $('tk-c-text').focus({ preventScroll: true });
     refresh();
   }
 
