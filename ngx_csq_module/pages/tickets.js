@@ -215,6 +215,7 @@ window.csqTickets = (() => {
       side.replaceChildren(el('p', { class: 'error', role: 'alert', text: errMsg(r) }));
       return;
     }
+    if (!open || open.id !== id) side.scrollTop = 0;      // another one: from its top
     open = r.data;
     for (const tr of document.querySelectorAll('#tk-rows tr')) tr.classList.toggle('on', tr.dataset.id === id);
     const k = r.data;

@@ -97,6 +97,7 @@ module.exports = async (ctx) => {
   await al.fill('[data-testid="tk-c-text"]', 'Customer agreed, thanks!');
   await al.click('[data-testid="tk-c-add"]');
   ok(await until(async () => (await count(al, '[data-testid="tk-entry"]')) === 3), '... she comments');
+  await al.$eval('[data-testid="tk-detail"]', (e) => { e.scrollTop = 0; });
   if (SHOTS) await al.screenshot({ path: `${SHOTS}/tickets-list.png` });
   await al.selectOption('[data-testid="tk-e-status"]', 'solved');
   await al.selectOption('[data-testid="tk-e-priority"]', 'normal');
