@@ -13,19 +13,10 @@
 local b, err = body_prologue()
 if err then return err end
 local f
-f, err = fields(b, { { 'title', 'string', 200 },
-                     { 'description', 'string', 10000 },
-                     { 'status', 'enum', TK.STATUS },
-                     { 'priority', 'enum', TK.PRIORITY } })
+f, err = TK.check(b)
 if err then return err end
-if f.title == nil or f.title == '' then
+if f.title == nil then
     return bad('title', 'must be a string of 1-200 bytes')
-end
-
-local assignee = ''
-if b.assignee ~= nil and b.assignee ~= cjson.null and b.assignee ~= '' then
-    assignee, err = TK.agent_ok(b.assignee)
-    if err then return err end
 end
 
 -- the link, and the customer it gives
@@ -74,7 +65,7 @@ end
 local id = 't' .. redis.call('HINCRBY', KEYS[1], 'tkseq', 1)
 local tk = { id = id, title = f.title, description = f.description or '',
              status = f.status or 'open', priority = f.priority or 'normal',
-             assignee = assignee, customer = cu.id, conversation = conv,
+             assignee = f.assignee or '', customer = cu.id, conversation = conv,
              call = call, created_by = ACTOR, created = tostring(NOW),
              updated = tostring(NOW), ncomments = '0', nchanges = '0' }
 if tk.status == 'solved' then tk.solved = tostring(NOW) end

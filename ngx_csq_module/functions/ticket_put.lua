@@ -15,20 +15,8 @@ if err then return err end
 local b = body()
 if b == nil then return bad('body', 'must be a JSON object') end
 local f
-f, err = fields(b, { { 'title', 'string', 200 },
-                     { 'description', 'string', 10000 },
-                     { 'status', 'enum', TK.STATUS },
-                     { 'priority', 'enum', TK.PRIORITY } })
+f, err = TK.check(b)
 if err then return err end
-if f.title == '' then
-    return bad('title', 'must be a string of 1-200 bytes')
-end
-if b.assignee == cjson.null or b.assignee == '' then
-    f.assignee = ''
-elseif b.assignee ~= nil then
-    f.assignee, err = TK.agent_ok(b.assignee)
-    if err then return err end
-end
 
 -- the changes the history keeps
 local changes = {}

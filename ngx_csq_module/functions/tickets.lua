@@ -54,26 +54,9 @@ local function keep(tk)
     return TK.visible(tk)
 end
 
-local read = redis.call('ZREVRANGEBYSCORE', idx, bms or '+inf', '-inf',
-                        'WITHSCORES', 'LIMIT', 0, READ_MAX)
-local list, next_cursor, last = {}, nil, nil
-for i = 1, #read, 2 do
-    local id, at = read[i], read[i + 1]
-    -- of the cursor's millisecond, those after it (members in reverse
-    -- order within a score, as ZREVRANGEBYSCORE gives them)
-    if not (bms and at == bms and id >= bid) then
-        last = at .. ':' .. id
-        local tk = TK.get(id)
-        if tk and keep(tk) then
-            list[#list + 1] = TK.view(tk)
-            if #list >= limit then
-                next_cursor = last
-                break
-            end
-        end
-    end
-end
-if next_cursor == nil and #read == READ_MAX * 2 then
-    next_cursor = last          -- the read budget is spent
-end
+local list, next_cursor = TL.page(idx, bms or '+inf', '-inf', bms, bid, limit,
+                                  READ_MAX, function(id)
+    local tk = TK.get(id)
+    return tk and keep(tk) and TK.view(tk) or nil
+end)
 return reply(200, { tickets = arr(list), next = next_cursor or cjson.null })

@@ -48,20 +48,18 @@ function TK.find()
     return tk
 end
 
--- may the caller see ticket tk?
+-- may the caller see ticket tk?  Its assignee and maker, and who may
+-- see its customer (supervisors all)
 function TK.visible(tk)
-    local r = ROLES[ROLE] or 0
-    if r >= ROLES.supervisor then
-        return true
-    end
-    if r < ROLES.agent then
-        return false
-    end
-    if tk.assignee == ACTOR or tk.created_by == ACTOR then
+    if (ROLES[ROLE] or 0) >= ROLES.agent
+       and (tk.assignee == ACTOR or tk.created_by == ACTOR) then
         return true
     end
     local c = CUST.get(CUST.id(tk.customer))
-    return c ~= nil and CUST.visible(c)
+    if c == nil then
+        return (ROLES[ROLE] or 0) >= ROLES.supervisor
+    end
+    return CUST.visible(c)
 end
 
 -- a ticket in a list (a customer's records, the tickets view, a frame)
@@ -128,14 +126,30 @@ function TK.drop(id)
     redis.call('UNLINK', key('tk', id), key('tk', id, 'log'))
 end
 
--- is `a` (from a body) an agent of the tenant?  nil and the 400 if not
-function TK.agent_ok(a)
-    if not valid_id(a)
-       or redis.call('SISMEMBER', key('agents'), a) == 0 then
-        return nil, bad('assignee', 'must name an agent of the tenant or '
-                        .. 'be null')
+-- the fields body b gives (a POST's or a PUT's), checked: title,
+-- description, status, priority, and assignee ('' for null: none; an
+-- agent of the tenant); or nil and the 400
+function TK.check(b)
+    local f, err = fields(b, { { 'title', 'string', 200 },
+                               { 'description', 'string', 10000 },
+                               { 'status', 'enum', TK.STATUS },
+                               { 'priority', 'enum', TK.PRIORITY } })
+    if err then return nil, err end
+    if f.title == '' then
+        return nil, bad('title', 'must be a string of 1-200 bytes')
     end
-    return a
+    local a = b.assignee
+    if a == cjson.null or a == '' then
+        f.assignee = ''
+    elseif a ~= nil then
+        if not valid_id(a)
+           or redis.call('SISMEMBER', key('agents'), a) == 0 then
+            return nil, bad('assignee', 'must name an agent of the tenant '
+                            .. 'or be null')
+        end
+        f.assignee = a
+    end
+    return f
 end
 
 -- appends entry e (by the caller, now) to ticket id's history

@@ -9,37 +9,16 @@
 'use strict';
 
 module.exports = async (ctx) => {
-  const { newContext, ok, api, until, login, latinWords, htmlLang, BASE, T, SHOTS, errors } = ctx;
+  const { ok, api, until, latinWords, htmlLang, BASE, T, SHOTS, workbench, aliceWithChat } = ctx;
 
   const visible = (p, sel) => p.isVisible(sel);
   const count = async (p, sel) => (await p.$$(sel)).length;
   const texts = (p, sel) => p.$$eval(sel, (els) => els.map((e) => e.textContent));
 
-  async function workbench(who, password, opts) {
-    const c = await newContext({ viewport: { width: 1280, height: 860 }, ...opts });
-    const p = await c.newPage();
-    p.on('pageerror', (e) => errors.push(String(e)));
-    await login(p, who, password);
-    await until(async () => visible(p, '[data-testid="wb-status"]'));
-    return p;
-  }
-
   // --- alice with a customer
 
-  for (const a of ['bob', 'sam']) await api('POST', `agents/${a}/status`, { status: 'offline' });
-  const had = (await api('GET', 'agents/alice/conversations')).json;
-  for (const c of (had && had.active) || []) await api('POST', `conversations/${c.id}/end`, {});
-  const al = await workbench('alice', 'alice-demo-pass');
-  await al.selectOption('[data-testid="wb-status"]', 'online');
-  if (!(await al.isChecked('[data-testid="wb-reception"]'))) await al.check('[data-testid="wb-reception"]');
-  await until(async () => (await api('GET', 'agents/alice')).json.status === 'online');
-  const w = await fetch(`${BASE}/tenants/${T}/conversations`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ customer: 'tk-walkin', name: 'Zhang Wei', queue: 'human' }) });
-  const conv = await w.json();
-  if (conv.state !== 'active') await api('POST', `conversations/${conv.id}/assign`, { agent: 'alice' });
-  const li = `[data-testid="wb-conv"][data-id="${conv.id}"]`;
-  ok(await until(async () => (await count(al, li)) === 1), 'the agent has a conversation', JSON.stringify(conv));
+  const { al, conv, li } = await aliceWithChat({ customer: 'tk-walkin', name: 'Zhang Wei', queue: 'human' },
+    'the agent has a conversation');
   ok(await al.isDisabled('[data-testid="wb-tk-new"]'), 'R6.5 "New ticket" waits for an open conversation');
   await al.click(li);
   ok(await until(async () => !(await al.isDisabled('[data-testid="wb-tk-new"]'))), '... and is there in its tools');
