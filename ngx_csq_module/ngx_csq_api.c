@@ -527,6 +527,24 @@ static ngx_csq_route_t  ngx_csq_routes[] = {
     { NGX_HTTP_POST, "tenants/:t/callbacks/:id/done", NGX_CSQ_ROLE_AGENT,
       NGX_CSQ_FN_CALLBACK_DONE, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
 
+    /* tickets (R6.5): functions/lib/tickets.lua */
+
+    { NGX_HTTP_GET, "tenants/:t/tickets", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_TICKETS, NGX_CSQ_API_QUERY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/tickets", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_TICKET_NEW, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_GET, "tenants/:t/tickets/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_TICKET_GET, 0, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_PUT, "tenants/:t/tickets/:id", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_TICKET_PUT, NGX_CSQ_API_BODY, NULL, NULL, NULL, NULL },
+
+    { NGX_HTTP_POST, "tenants/:t/tickets/:id/comments", NGX_CSQ_ROLE_AGENT,
+      NGX_CSQ_FN_TICKET_COMMENT, NGX_CSQ_API_BODY, NULL, NULL, NULL,
+      NULL },
+
     { 0, NULL, 0, 0, 0, NULL, NULL, NULL, NULL }
 };
 

@@ -78,7 +78,8 @@ for my $shot (qw(chat-waiting chat workbench supervisor session-ended
                   manage-replies manage-articles manage-replies-zh
                   manage-articles-zh widget-badge workbench-notify
                   plans-list plan-reminder callbacks plans-list-zh
-                  plan-reminder-zh callbacks-zh)) {
+                  plan-reminder-zh callbacks-zh
+                  ticket-new tickets-list ticket-view tickets-zh)) {
     ok -s "$shots/$shot.png", "screenshot $shot.png saved";
 }
 

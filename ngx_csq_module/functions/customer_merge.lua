@@ -3,7 +3,7 @@
 -- reached two ways becomes one customer (R6.1).  <c> keeps its record and
 -- gets what it lacks from the other (name, phone, email, company, remark,
 -- avatar, fields, owner), the union of their tags, every conversation,
--- note, page view and favorite of the other, and its contact ids: the
+-- note, page view, ticket and favorite of the other, and its contact ids: the
 -- other's ids, phone and email reach <c> from now on.  Both must be the
 -- caller's to see; two owners' customers are merged by a supervisor.
 
@@ -68,7 +68,7 @@ ch.aliases = cjson.encode(aliases)
 
 -- what hangs on the other record
 local fk = key('cust', f.id)
-for _, s in ipairs({ 'convs', 'notes', 'trail', 'calls', 'sms' }) do
+for _, s in ipairs({ 'convs', 'notes', 'trail', 'tickets', 'calls', 'sms' }) do
     redis.call('ZUNIONSTORE', key('cust', a.id, s), 2, key('cust', a.id, s),
                fk .. ':' .. s, 'AGGREGATE', 'MIN')
 end

@@ -5,19 +5,22 @@
 --     message records (R5.3): every conversation the caller may read
 --     (lib/records.lua), a deleted one as { id, deleted: true }
 --   GET tenants/<t>/customers/<c>/records         (EXTRA 'records')
---     service records (R6.5): conversations, notes, calls and texts
---     (R7.2, R7.3)
+--     service records (R6.5): conversations, notes, tickets (those the
+--     caller may see: lib/tickets.lua, a ticket by its last update), calls
+--     and texts (R7.2, R7.3)
 --   GET tenants/<t>/customers/<c>/trajectory      (EXTRA 'trajectory')
---     trajectory (R5.4): pages viewed, conversations, notes and calls
--- Each item has its kind ('conversation', 'note', 'page', 'call', 'sms')
--- and time (at).
+--     trajectory (R5.4): pages viewed, conversations, notes, tickets and
+--     calls
+-- Each item has its kind ('conversation', 'note', 'page', 'ticket', 'call',
+-- 'sms') and time (at).
 
 if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 
 local SOURCES = { conversations = { 'conversations' },
-                  records = { 'conversations', 'notes', 'calls', 'sms' },
+                  records = { 'conversations', 'notes', 'tickets', 'calls',
+                              'sms' },
                   trajectory = { 'pages', 'conversations', 'notes',
-                                 'calls' } }
+                                 'tickets', 'calls' } }
 
 local c = CUST.get(CUST.id(ID))
 if c == nil then return fail(404, 'not_found', 'no such customer') end

@@ -82,28 +82,13 @@ local function keep(cid, c)
     return true
 end
 
-local read = redis.call('ZREVRANGEBYSCORE', idx, top, bottom, 'WITHSCORES',
-                        'LIMIT', 0, READ_MAX)
-local list, next_cursor, last = {}, nil, nil
-for i = 1, #read, 2 do
-    local cid, at = read[i], read[i + 1]
-    -- of the cursor's millisecond, those after it (members in reverse
-    -- order within a score, as ZREVRANGEBYSCORE gives them)
-    if not (bms and at == bms and cid >= bid) then
-        last = at .. ':' .. cid
-        local c = hash(key('c', cid))
-        if c and keep(cid, c) then
-            list[#list + 1] = csv_out and { cid, c } or conv_summary(cid, c)
-            if #list >= limit then
-                next_cursor = last
-                break
-            end
-        end
+local list, next_cursor = TL.page(idx, top, bottom, bms, bid, limit, READ_MAX,
+                                  function(cid)
+    local c = hash(key('c', cid))
+    if c and keep(cid, c) then
+        return csv_out and { cid, c } or conv_summary(cid, c)
     end
-end
-if next_cursor == nil and #read == READ_MAX * 2 then
-    next_cursor = last          -- the read budget is spent
-end
+end)
 
 if not csv_out then
     return reply(200, { conversations = arr(list),

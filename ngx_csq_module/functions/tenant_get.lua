@@ -29,6 +29,9 @@ return reply(200, FU.settings(t, {
                                          or 43200),
     attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
     outbox_max = tonumber(t.outbox_max or OB.MAX),
+    ticket_retention_minutes = tonumber(t.ticket_retention_minutes
+                                        or 525600),
+    tickets_max = tonumber(t.tickets_max or 100000),
     lang = t.lang or '',
     queues = arr(queues),
     agents = arr(agents) }))

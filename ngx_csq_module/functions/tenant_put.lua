@@ -8,7 +8,8 @@
 --         offline_text (R2.4: to a private contact whose owner is
 --         offline), outbox_max (outbox.lua: entries waiting to go out),
 --         plans_per_agent_max, plans_max, plan_retention_minutes (R7.4,
---         followup.lua) }
+--         followup.lua), ticket_retention_minutes, tickets_max (R6.5,
+--         tickets.lua) }
 -- KEYS[2]: csq:tenants, the registry the workers' tick reads
 
 local b = body()
@@ -27,7 +28,9 @@ local f, err = fields(b, {
     { 'retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
     { 'visitor_retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
     { 'attachment_quota_mb', 'int', 0, 1048576 },
-    { 'outbox_max', 'int', 1, 10000000 } })
+    { 'outbox_max', 'int', 1, 10000000 },
+    { 'ticket_retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
+    { 'tickets_max', 'int', 1, 1000000 } })
 if err then return err end
 local fu
 fu, err = fields(b, FU.SETTINGS)        -- follow-up's (followup.lua)
@@ -108,4 +111,7 @@ return reply(created and 201 or 200, FU.settings(t, {
     avatar = t.avatar or '', lang = t.lang or '',
     attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
     outbox_max = tonumber(t.outbox_max or OB.MAX),
+    ticket_retention_minutes = tonumber(t.ticket_retention_minutes
+                                        or 525600),
+    tickets_max = tonumber(t.tickets_max or 100000),
     faq_links = arr(cjson.decode(t.faq_links or '[]')) }))

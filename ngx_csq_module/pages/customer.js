@@ -60,6 +60,7 @@ window.csqCustomer = (() => {
 
   function draw(c, items) {
     cust = c;
+    document.dispatchEvent(new CustomEvent('csq:customer', { detail: c }));   // tickets.js
     o.named(c.id, c.aliases || [], c.name);
     $('cust-name').textContent = c.name || c.id;
     const fav = !!c.favorite;
@@ -88,6 +89,7 @@ window.csqCustomer = (() => {
     $('cust-trail').replaceChildren(...items.map((i) => el('li', { 'data-kind': i.kind },
       el('span', { class: 'sub', text: when(i.at) }), ' ',
       i.kind === 'page' ? pageLink(i) : i.kind === 'note' ? t('cust.trail_note', { text: i.text })
+        : i.kind === 'ticket' ? t('cust.trail_ticket', { id: i.id, title: i.title })
         : i.channel ? t('cust.trail_conv_channel', { id: i.id, channel: i.channel }) : t('cust.trail_conv', { id: i.id }))));
   }
 

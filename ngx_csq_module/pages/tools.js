@@ -44,6 +44,7 @@ window.csqTools = (() => {
     $('kb-open').disabled = !c;
     $('pin').disabled = !c;
     $('hide').disabled = !c;
+    if (window.csqTickets) csqTickets.pane(c);     // its ticket button (tickets.js)
     $('pin').textContent = c && pins.has(c.id) ? t('tools.unpin') : t('tools.pin');
     $('pin').setAttribute('aria-pressed', String(!!c && pins.has(c.id)));
   }

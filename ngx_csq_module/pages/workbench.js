@@ -152,6 +152,7 @@
     // R7.4, R4.9: the Follow-up view, plans' reminders (plans.js)
     csqPlans.init({ call, me, staff: !!STAFF[session.role], banner: (text) => banner(text, true),
       current: () => csqCustomer.current() });
+    csqTickets.init({ call, me, staff: !!STAFF[session.role], cur: () => cur, banner: (text) => banner(text, true) });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
       refreshSup();
@@ -214,6 +215,7 @@
       case 'reception': if (f.agent === me) setReception(f.reception); break;
       case 'note': if (convs.has(f.conversation)) csqTools.showNote(convs.get(f.conversation), f.note); break;
       case 'plan': case 'plan_due': case 'callback': csqPlans.frame(f); break;    // R7.4, R4.9
+      case 'ticket': csqTickets.frame(f); break;     // R6.5: assigned to me, commented
     }
   }
 

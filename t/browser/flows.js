@@ -827,10 +827,41 @@ async function main() {
     ok(await until(async () => await htmlLang(zb2) === 'en' && !(await zb2.locator('[data-testid="chat-input"]').isDisabled())),
        '... an English one in English');
 
+    // a workbench signed in (who, password), in a context of its own
+    // (opts: the context's), its page errors counted
+    async function workbench(who, password, opts) {
+      const c = await newContext({ viewport: { width: 1280, height: 860 }, ...opts });
+      const p = await c.newPage();
+      p.on('pageerror', (e) => errors.push(String(e)));
+      await login(p, who, password);
+      await until(async () => p.isVisible('[data-testid="wb-status"]'));
+      return p;
+    }
+
+    // alice alone on duty (bob and sam offline, her conversations ended)
+    // and a new customer's conversation (arrival body) in her list, not
+    // opened yet: { al, conv, li }; what: the check's words
+    async function aliceWithChat(body, what) {
+      for (const a of ['bob', 'sam']) await api('POST', `agents/${a}/status`, { status: 'offline' });
+      const had = (await api('GET', 'agents/alice/conversations')).json;
+      for (const c of (had && had.active) || []) await api('POST', `conversations/${c.id}/end`, {});
+      const al = await workbench('alice', 'alice-demo-pass');
+      await al.selectOption('[data-testid="wb-status"]', 'online');
+      if (!(await al.isChecked('[data-testid="wb-reception"]'))) await al.check('[data-testid="wb-reception"]');
+      await until(async () => (await api('GET', 'agents/alice')).json.status === 'online');
+      const w = await fetch(`${BASE}/tenants/${T}/conversations`, {
+        method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const conv = await w.json();
+      if (conv.state !== 'active') await api('POST', `conversations/${conv.id}/assign`, { agent: 'alice' });
+      const li = `[data-testid="wb-conv"][data-id="${conv.id}"]`;
+      ok(await until(async () => (await al.$$(li)).length === 1), what, JSON.stringify(conv));
+      return { al, conv, li };
+    }
+
     // more flows, one file each: t/browser/more/*.js in name order, each
     // module.exports = async (ctx) => { ... } with the helpers above
     const ctx = { browser, newContext, ok, api, until, texts, logText, say, login, tenantPut,
-      latinWords, htmlLang, BASE, T, SHOTS, PLATFORM, errors };
+      latinWords, htmlLang, BASE, T, SHOTS, PLATFORM, errors, workbench, aliceWithChat };
     const more = path.join(__dirname, 'more');
     for (const f of (fs.existsSync(more) ? fs.readdirSync(more) : []).filter((x) => x.endsWith('.js')).sort()) {
       try {

@@ -350,5 +350,6 @@ function CUST.drop(c)
     redis.call('ZREM', key('blacklist'), c.id)
     redis.call('HDEL', key('sx', 'u', 'cur'), c.id)     -- search.lua
     redis.call('UNLINK', ck, ck .. ':convs', ck .. ':notes', ck .. ':served',
-               ck .. ':fans', ck .. ':trail', ck .. ':calls', ck .. ':sms')
+               ck .. ':fans', ck .. ':trail', ck .. ':tickets', ck .. ':calls',
+               ck .. ':sms')
 end

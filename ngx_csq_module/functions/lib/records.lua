@@ -147,6 +147,38 @@ TL.SOURCES = {
     pages = function(id, before, n) return TL.json('page', id, before, n) end,
 }
 
+-- A page of an index of ids by time, newest first, whose cursor is
+-- "<ms>:<id>" (the review, the tickets): of index idx from score top down
+-- to bottom, the items take(id) gives (nil: left out), at most limit,
+-- reading at most read_max entries (R9.6); bms and bid: the cursor's parts
+-- (of its millisecond only the ids after it, in reverse order within a
+-- score as ZREVRANGEBYSCORE gives them).  Returns the items and the
+-- cursor of the next page (nil: no more), given too when the read budget
+-- is spent
+function TL.page(idx, top, bottom, bms, bid, limit, read_max, take)
+    local read = redis.call('ZREVRANGEBYSCORE', idx, top, bottom,
+                            'WITHSCORES', 'LIMIT', 0, read_max)
+    local list, next_cursor, last = {}, nil, nil
+    for i = 1, #read, 2 do
+        local id, at = read[i], read[i + 1]
+        if not (bms and at == bms and id >= bid) then
+            last = at .. ':' .. id
+            local item = take(id)
+            if item then
+                list[#list + 1] = item
+                if #list >= limit then
+                    next_cursor = last
+                    break
+                end
+            end
+        end
+    end
+    if next_cursor == nil and #read == read_max * 2 then
+        next_cursor = last
+    end
+    return list, next_cursor
+end
+
 -- customer id's timeline of the given sources, newest first: about n
 -- items before time `before` (ms), and the cursor of the next page (nil:
 -- there is no more).  A source read to its limit was read down to some

@@ -18,8 +18,11 @@
 --                    and among its links' visitors
 -- csq:{t}:customers  customers by last arrival (retention_minutes): the
 --                    records nobody keeps (an owner, "private", the
---                    library or the blacklist keeps one), with their
---                    notes, identities and places among favorites
+--                    library, the blacklist or a ticket keeps one),
+--                    with their notes, identities and places among
+--                    favorites
+-- csq:{t}:tks:solved  tickets solved, by when (ticket_retention_minutes,
+--                    365 days): the ticket and its history (tickets.lua)
 -- csq:{t}:calls      calls by when they rang (retention_minutes; calls.lua):
 --                    the call, its place in its customer's records and
 --                    on the callback list
@@ -97,10 +100,13 @@ local SWEEPERS = {
       drop = function(id)
           local c = CUST.get(id)
           if c and (c.owner or '') == '' and c.private ~= '1'
-             and c.library ~= '1' and c.blacklisted ~= '1' then
+             and c.library ~= '1' and c.blacklisted ~= '1'
+             and redis.call('EXISTS', key('cust', id, 'tickets')) == 0 then
               CUST.drop(c)
           end
       end },
+    { index = 'tks:solved', field = 'ticket_retention_minutes',
+      default = 365 * DAY_MINUTES, drop = function(id) TK.drop(id) end },
 }
 
 -- the time before which a kind's entries go

@@ -12,7 +12,7 @@
 const fs = require('fs');
 
 module.exports = async (ctx) => {
-  const { newContext, ok, api, until, login, latinWords, htmlLang, BASE, T, SHOTS, errors } = ctx;
+  const { newContext, ok, api, until, latinWords, htmlLang, BASE, T, SHOTS, errors, workbench, aliceWithChat } = ctx;
   const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
   const QR = '#mg-qr-list [data-testid="mg-qr-item"]';
@@ -25,15 +25,6 @@ module.exports = async (ctx) => {
   const visible = (p, sel) => p.isVisible(sel);
   const count = async (p, sel) => (await p.$$(sel)).length;
   const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
-
-  async function workbench(who, password, opts) {
-    const c = await newContext({ viewport: { width: 1280, height: 860 }, ...opts });
-    const p = await c.newPage();
-    p.on('pageerror', (e) => errors.push(String(e)));
-    await login(p, who, password);
-    await until(async () => visible(p, '[data-testid="wb-status"]'));
-    return p;
-  }
 
   async function openDialog(p) {
     await p.click('[data-testid="wb-manage"]');
@@ -51,21 +42,8 @@ module.exports = async (ctx) => {
 
   // --- an agent: a conversation of hers, for the composer
 
-  for (const a of ['bob', 'sam']) await api('POST', `agents/${a}/status`, { status: 'offline' });
-  const had = (await api('GET', 'agents/alice/conversations')).json;
-  for (const c of (had && had.active) || []) await api('POST', `conversations/${c.id}/end`, {});
-  const al = await workbench('alice', 'alice-demo-pass');
-  await al.selectOption('[data-testid="wb-status"]', 'online');
-  if (!(await al.isChecked('[data-testid="wb-reception"]'))) await al.check('[data-testid="wb-reception"]');
-  await until(async () => (await api('GET', 'agents/alice')).json.status === 'online');
-  const w = await fetch(`${BASE}/tenants/${T}/conversations`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ customer: 'mg-walkin', queue: 'human' }) });
-  const conv = await w.json();
-  if (conv.state !== 'active') await api('POST', `conversations/${conv.id}/assign`, { agent: 'alice' });
-  const li = `[data-testid="wb-conv"][data-id="${conv.id}"]`;
-  ok(await until(async () => (await count(al, li)) === 1), 'the agent has a conversation (for the composer)',
-    JSON.stringify(conv));
+  const { al, li } = await aliceWithChat({ customer: 'mg-walkin', queue: 'human' },
+    'the agent has a conversation (for the composer)');
   await al.click(li);
   await until(async () => !(await al.locator('[data-testid="wb-input"]').isDisabled()));
 
