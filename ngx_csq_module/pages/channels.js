@@ -124,6 +124,8 @@ window.csqChannels = (() => {
     const box = $('ch-tabs'), cur = o.cur();
     const who = cur && (cur.view.customer_id || cur.view.customer);
     if (changed && (!who || (changed.view.customer_id || changed.view.customer) !== who)) return;
+    // the open one's channel beside its title
+    $('ch-head').replaceChildren(cur ? badge(cur.view) : '');
     const mine = who ? [...o.convs()].filter((c) => (c.view.customer_id || c.view.customer) === who) : [];
     const by = new Map();
     for (const c of mine) {
@@ -161,9 +163,11 @@ window.csqChannels = (() => {
     const j = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: list.length - 1 }[e.key];
     if (j == null) return;
     e.preventDefault();
-    const to = list[(j + list.length) % list.length];
-    to.focus();
+    const to = list[(j + list.length) % list.length], ch = to.dataset.channel;
     to.click();
+    // (opening a conversation puts the keyboard in its reply box)
+    const now = [...$('ch-tabs').querySelectorAll('[role="tab"]')].find((x) => x.dataset.channel === ch);
+    if (now) now.focus();
   }
 
   /* ---- the admin's dialog: channels and dead letters ---- */
@@ -251,8 +255,8 @@ window.csqChannels = (() => {
     document.getElementById('app').append(
       el('dialog', { id: 'ch-dialog', class: 'manage ch-dialog', 'aria-labelledby': 'ch-h', 'data-testid': 'ch-dialog' },
         el('div', { class: 'mg-head' },
-          el('h2', { id: 'ch-h', text: t('ch.open') }),
-          el('div', { class: 'views', role: 'group', 'aria-label': t('ch.sections') },
+          el('h2', { id: 'ch-h', text: t('ch.sections') }),
+          el('div', { class: 'views', role: 'group', 'aria-label': t('ch.open') },
             part('ch-s-list', t('ch.list')), part('ch-s-dead', t('ch.dead'))),
           el('button', { id: 'ch-close', type: 'button', class: 'small', 'data-testid': 'ch-close', text: t('tools.close'),
             onclick: () => $('ch-dialog').close() })),
@@ -290,11 +294,11 @@ window.csqChannels = (() => {
         el('td', { class: 'ch-url', text: ch.url || '\u2013' }),
         el('td', { text: ch.queue || '\u2013' }),
         el('td', { text: ch.enabled ? t('ch.on') : t('ch.off') }),
-        el('td', { class: 'ch-acts' },
+        el('td', {}, el('div', { class: 'ch-acts' },
           act(t('ch.edit'), 'ch-edit', () => openForm(ch)),
           act(t('ch.show_key'), 'ch-show-key', () => showKey(ch)),
           act(t('ch.rotate'), 'ch-rotate', () => rotate(ch)),
-          act(t('mg.delete'), 'ch-delete', () => remove(ch))));
+          act(t('mg.delete'), 'ch-delete', () => remove(ch)))));
     }));
   }
 
@@ -418,7 +422,7 @@ window.csqChannels = (() => {
     el('td', { class: 'ch-what' }, el('span', { text: what(e.body) }),
       e.conversation ? el('span', { class: 'sub', text: ' \u00b7 ' + e.conversation }) : ''),
     el('td', { text: e.status ? csq.fmtNum(e.status) : '\u2013' }),
-    el('td', { class: 'ch-err', text: why(e.error) || '\u2013' }),
+    el('td', { class: 'ch-err', text: why(e.error) || (e.status ? why(String(e.status)) : '\u2013') }),
     el('td', { text: csq.fmtNum(e.attempts) }),
     el('td', {}, el('button', { type: 'button', class: 'small', 'data-testid': 'ch-resend', 'data-id': e.id,
       'aria-label': t('ch.resend_aria', { what: what(e.body) }), text: t('ch.resend'), onclick: () => resend(e) })))));
@@ -438,6 +442,7 @@ window.csqChannels = (() => {
     const box = el('div', { id: 'ch-tabs', class: 'ch-tabs', role: 'tablist', 'aria-label': t('ch.tabs'),
       'data-testid': 'wb-ch-tabs', hidden: true, onkeydown: tabKeys });
     $('log').before(box);
+    $('conv-title').after(el('span', { id: 'ch-head', class: 'ch-head', 'data-testid': 'wb-ch-head' }));
     if (o.admin) build();
   }
 
