@@ -119,6 +119,9 @@ is_deeply [ sort keys %{ $j->{entries} } ], [ $eid ],
 $rx->mode(status => 200);
 my ($dl) = grep { ($_->{entry} // '') eq $eid }
            @{ (admin(GET => 'outbox'))[1]{entries} };
+# (a socket of its own: the frames of the first try are not in its way)
+$ws = ws_open("/api/tenants/acme/agent/ws?token=$A") or die;
+$ws->wait_json(sub { $_[0]{type} eq 'hello' }) or die;
 ($s) = admin(POST => "outbox/$dl->{id}/retry");
 is $s, 200, 'an admin resends it';
 ok $ws->wait_json(sub { $_[0]{type} eq 'delivery' && $_[0]{entry} eq $eid
