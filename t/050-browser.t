@@ -36,21 +36,12 @@ my $widget = <<'_EOC_';
     location /csq/api/ {
         csq_api;
     }
-    location = /_csq_outbox {
-        internal;
-        csq_outbox;
-        proxy_pass $csq_outbox_url;
-        proxy_http_version 1.1;
-        proxy_set_header Connection "";
-        proxy_connect_timeout 1s;
-        proxy_read_timeout 2s;
-    }
 _EOC_
 # channels' replies go to a receiver the flow starts on this port (CH_RX)
 my $rx_port = free_port();
 my $port = api_nginx_start(workers => 2, log_level => 'info',
     http_config => "    csq_outbox_allow http://127.0.0.1:$rx_port/;\n",
-    conf => $widget);
+    conf => $widget . outbox_location());
 my $base = "http://127.0.0.1:$port/csq/api";
 
 my $out = `bash conf-examples/demo.sh $base $Secret http://127.0.0.1:$port 2>&1`;
