@@ -37,8 +37,11 @@ my $widget = <<'_EOC_';
         csq_api;
     }
 _EOC_
+# channels' replies go to a receiver the flow starts on this port (CH_RX)
+my $rx_port = free_port();
 my $port = api_nginx_start(workers => 2, log_level => 'info',
-                           conf => $widget);
+    http_config => "    csq_outbox_allow http://127.0.0.1:$rx_port/;\n",
+    conf => $widget . outbox_location());
 my $base = "http://127.0.0.1:$port/csq/api";
 
 my $out = `bash conf-examples/demo.sh $base $Secret http://127.0.0.1:$port 2>&1`;
@@ -56,6 +59,7 @@ local $ENV{CHROMIUM} = $chromium;
 local $ENV{WIDGET_OK} = "http://127.0.0.1:$port/widget-demo.html";
 local $ENV{WIDGET_BAD} = "http://localhost:$port/widget-demo.html";
 local $ENV{NGINX_PID} = nginx_pid();
+local $ENV{CH_RX} = $rx_port;
 
 open my $tap, '-|', 'node', 't/browser/flows.js' or die "node: $!";
 while (my $line = <$tap>) {
@@ -79,7 +83,10 @@ for my $shot (qw(chat-waiting chat workbench supervisor session-ended
                   manage-articles-zh widget-badge workbench-notify
                   plans-list plan-reminder callbacks plans-list-zh
                   plan-reminder-zh callbacks-zh
-                  ticket-new tickets-list ticket-view tickets-zh)) {
+                  ticket-new tickets-list ticket-view tickets-zh
+                  channels-delivery
+                  channels-failed channels-tabs channels-admin
+                  dead-letters channels-zh channels-tabs-zh)) {
     ok -s "$shots/$shot.png", "screenshot $shot.png saved";
 }
 

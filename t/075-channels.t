@@ -38,17 +38,7 @@ api_nginx_start(
     nginx => { main_config => $ENV{CSQ_CORE}
                    ? "worker_rlimit_core 500m; working_directory /tmp/cores;"
                    : '' },
-    conf => <<"_EOC_");
-location = /_csq_outbox {
-    internal;
-    csq_outbox;
-    proxy_pass \$csq_outbox_url;
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_connect_timeout 1s;
-    proxy_read_timeout 2s;
-}
-_EOC_
+    conf => outbox_location());
 
 my $P = platform_token();
 setup_tenant('acme', tenant => { return_hours => 0 },

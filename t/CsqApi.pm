@@ -29,7 +29,7 @@ use MIME::Base64 ();
 use Time::HiRes ();
 use t::CsqUtil;
 
-our @EXPORT = qw(api api_nginx_start api_http_config csq_token
+our @EXPORT = qw(api api_nginx_start api_http_config outbox_location csq_token
                  platform_token $Secret login_token setup_tenant post_from
                  tenant_call tenant_call_ok);
 
@@ -76,6 +76,22 @@ sub api_http_config {
     csq_secret $Secret;
 _EOC_
     return $http . ($extra // '');
+}
+
+# the location the outbox posts through (issue #14: csq_outbox), with
+# nginx's upstream keepalive and short timeouts
+sub outbox_location {
+    return <<'_EOC_';
+location = /_csq_outbox {
+    internal;
+    csq_outbox;
+    proxy_pass $csq_outbox_url;
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    proxy_connect_timeout 1s;
+    proxy_read_timeout 2s;
+}
+_EOC_
 }
 
 # nginx with the API on /api/ (extra http-level lines may be given)

@@ -1,7 +1,7 @@
 -- flags: none
 -- POST tenants/<t>/outbox/<id>/retry (admin): a dead entry goes out again,
 -- at the end of its lane, with its attempts counted from 0 and its
--- Idempotency-Key (its id) unchanged
+-- Idempotency-Key (its id) unchanged; the agent hears it is queued again
 
 if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 local e = valid_id(ID) and hash(key('ob', ID))
@@ -21,7 +21,7 @@ if redis.call('RPUSH', key('ob', 'lane', e.lane), ID) == 1 then
     redis.call('ZADD', key('ob', 'due'), NOW, ID)
 end
 if e.conv ~= '' and e.entry ~= '' then
-    redis.call('HSET', key('c', e.conv, 'dlv'), e.entry, 'queued')
+    OB.delivery(e.conv, e.entry, 'queued', nil, true)
 end
 OB.wake()
 e = hash(key('ob', ID))

@@ -153,6 +153,9 @@
     csqPlans.init({ call, me, staff: !!STAFF[session.role], banner: (text) => banner(text, true),
       current: () => csqCustomer.current() });
     csqTickets.init({ call, me, staff: !!STAFF[session.role], cur: () => cur, banner: (text) => banner(text, true) });
+    // R1.4: channels' badges, tabs and delivery states; the admin's dialog
+    csqChannels.init({ call, admin: session.role === 'admin' || session.role === 'platform', cur: () => cur,
+      convs: () => convs.values(), unread, open });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
       refreshSup();
@@ -216,6 +219,7 @@
       case 'note': if (convs.has(f.conversation)) csqTools.showNote(convs.get(f.conversation), f.note); break;
       case 'plan': case 'plan_due': case 'callback': csqPlans.frame(f); break;    // R7.4, R4.9
       case 'ticket': csqTickets.frame(f); break;     // R6.5: assigned to me, commented
+      case 'delivery': csqChannels.frame(f); break;     // R1.4: a channel's message
     }
   }
 
@@ -383,6 +387,7 @@
       token: () => session.token,   // its attachments (attach.js) do
       scroller: () => (cur === c ? $('log') : null),
     });
+    csqChannels.attach(c);
     c.btn = el('button', { type: 'button', class: 'conv', onclick: () => open(c) });
     c.li = el('li', { 'data-testid': 'wb-conv', 'data-id': id, hidden: csqTools.isHidden(id) }, c.btn);
     $('list').prepend(c.li);
@@ -414,13 +419,14 @@
     c.btn.replaceChildren(
       el('span', { class: 'name', text: v.customer_name || v.customer || c.id }),
       el('span', { class: 'preview', 'data-testid': 'wb-preview', text: c.preview || '' }),
-      el('span', { class: 'sub', text: [c.id, v.channel, v.queue, label(c.state)].filter(Boolean).join(' \u00b7 ') }),
+      el('span', { class: 'sub' }, csqChannels.badge(v), [c.id, v.queue, label(c.state)].filter(Boolean).join(' \u00b7 ')),
       el('span', { class: 'badge', 'data-testid': 'wb-unread', hidden: !n, text: csq.fmtNum(n) }),
       el('span', { class: 'sr', text: n ? ' ' + t('wb.unread') : '' }));
     c.btn.setAttribute('aria-current', String(cur === c));
     c.li.classList.toggle('ended', !LIVE[c.state]);
     c.li.dataset.state = c.state;    // active, queued, bot, ended, abandoned, transferred, gone
     filterOne(c);
+    csqChannels.tabs(c);
     let total = 0;
     for (const x of convs.values()) total += unread(x);
     document.title = (total ? '(' + total + ') ' : '') + t('wb.doc_title', { tenant });
@@ -473,6 +479,7 @@
     draw(c);
     pane();
     csqCustomer.show(c.view.customer);
+    csqChannels.opened(c);
     if (!c.loaded) {
       c.loaded = sync(c);    // the newest 100
       csqTools.loadNotes(c);
@@ -525,6 +532,7 @@
     $('close').hidden = !c || !!LIVE[c.state];
     $('input').disabled = !active;
     csqTools.pane(c);
+    csqChannels.tabs();
   }
 
   // the open conversation is read up to its last entry (while visible)

@@ -25,6 +25,7 @@
 -- csq:{t}:ob:dead          entries given up, by when (retention.lua)
 -- csq:{t}:ob:n             entries queued or in flight (<= outbox_max)
 -- csq:{t}:c:<cid>:dlv      a conversation's messages' delivery states
+--                          (and "<entry>:why": a failure's detail)
 --
 -- Senders hear "<tenant>" on pub/sub channel csq:outbox when there is
 -- something new to send, and the tick looks for what is due besides
@@ -88,15 +89,22 @@ function OB.advance(lane, mid)
     end
 end
 
--- a message's delivery state (a later one never goes back), told to the
--- conversation's agent
-function OB.delivery(cid, entry, state, detail)
+-- a message's delivery state (a later one never goes back but for a
+-- resend: again), told to the conversation's agent; a failure's detail
+-- is kept beside it as "<entry>:why" (GET delivery's details)
+function OB.delivery(cid, entry, state, detail, again)
     local k = key('c', cid, 'dlv')
     local was = redis.call('HGET', k, entry)
-    if was and OB.ORDER[was] >= OB.ORDER[state] and state ~= 'failed' then
+    if was and OB.ORDER[was] >= OB.ORDER[state] and state ~= 'failed'
+       and not again then
         return
     end
     redis.call('HSET', k, entry, state)
+    if state == 'failed' then
+        redis.call('HSET', k, entry .. ':why', detail or '')
+    else
+        redis.call('HDEL', k, entry .. ':why')
+    end
     local agent = redis.call('HGET', key('c', cid), 'agent')
     if agent and agent ~= '' then
         live('a', agent, { type = 'delivery', conversation = cid,

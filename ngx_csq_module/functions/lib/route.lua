@@ -611,11 +611,18 @@ local function conversation_view(cid, c)
         v.end_reason = c.end_reason
     end
     if c.customer and c.customer ~= '' then
-        local name = redis.call('HGET', key('cust', CUST.id(c.customer)),
-                                'name')
+        -- its record (customers.lua): one across channels (R1.4)
+        v.customer_id = CUST.id(c.customer)
+        local name = redis.call('HGET', key('cust', v.customer_id), 'name')
         if name and name ~= '' then
-            v.customer_name = name                      -- customers.lua
+            v.customer_name = name
         end
+    end
+    if c.ob and c.ob ~= '' then
+        -- through a channel (channels.lua): its name and type
+        local ch = redis.call('HMGET', key('ch', c.ob), 'name', 'type')
+        v.channel_name = ch[1] or c.ob
+        v.channel_type = ch[2] or 'chat'
     end
     v.last_id = c.last_id
     v.read_agent = c.read_agent
