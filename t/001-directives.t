@@ -349,3 +349,61 @@ invalid address "nowhere"
 --- request
 GET /api/tenants/acme/agent/ws
 --- error_code: 401
+
+
+
+=== TEST 30: csq_outbox_allow: a prefix without a path
+--- http_config
+    csq_redis 127.0.0.1:6379;
+    csq_outbox_allow https://hooks.example.com;
+--- config
+--- must_die
+--- error_log
+"https://hooks.example.com" must be http(s)://host[:port]/path
+
+
+
+=== TEST 31: csq_outbox: one location sends the outbox
+--- http_config
+    csq_redis 127.0.0.1:6379;
+--- config
+    location = /_a { internal; csq_outbox; proxy_pass $csq_outbox_url; }
+    location = /_b { internal; csq_outbox; proxy_pass $csq_outbox_url; }
+--- must_die
+--- error_log
+is duplicate: one location sends the outbox
+
+
+
+=== TEST 32: csq_outbox_concurrency 0
+--- http_config
+    csq_redis 127.0.0.1:6379;
+    csq_outbox_concurrency 0;
+--- config
+--- must_die
+--- error_log
+"csq_outbox_concurrency" must be at least 1
+
+
+
+=== TEST 33: the outbox's directives, and $csq_outbox_url empty elsewhere
+--- http_config
+    csq_redis 127.0.0.1:$TEST_NGINX_REDIS_PORT;
+    csq_secret 0123456789abcdef0123;
+    csq_outbox_allow http://127.0.0.1:1/ https://hooks.example.com/in/;
+    csq_outbox_concurrency 8;
+    csq_outbox_lease 30s;
+    csq_webhook_window 1m;
+--- config
+    location = /_csq_outbox {
+        internal;
+        csq_outbox;
+        proxy_pass $csq_outbox_url;
+    }
+    location = /u {
+        return 200 "[$csq_outbox_url]";
+    }
+--- request
+GET /u
+--- response_body chomp
+[]

@@ -20,10 +20,8 @@ if b.call ~= nil and not lost then
 end
 local cust = nil
 if b.customer ~= nil then
-    cust = valid_id(b.customer) and CUST.get(CUST.id(b.customer))
-    if not cust or not CUST.visible(cust) then
-        return fail(404, 'not_found', 'no such customer')
-    end
+    cust, err = CALL.customer_arg(b.customer)
+    if err then return err end
 elseif lost and (lost.customer or '') ~= '' then
     cust = CUST.get(lost.customer)
 end

@@ -15,10 +15,9 @@ f, err = fields(b, { { 'note', 'string', 2000 } })
 if err then return err end
 local relink, rid = b.customer ~= nil, nil
 if relink and b.customer ~= cjson.null then
-    local cust = valid_id(b.customer) and CUST.get(CUST.id(b.customer))
-    if not cust or not CUST.visible(cust) then
-        return fail(404, 'not_found', 'no such customer')
-    end
+    local cust
+    cust, err = CALL.customer_arg(b.customer)
+    if err then return err end
     rid = cust.id
 end
 

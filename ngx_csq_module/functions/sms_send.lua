@@ -19,10 +19,8 @@ if b.vars ~= nil and type(b.vars) ~= 'table' then
 end
 local cust = nil
 if b.customer ~= nil then
-    cust = valid_id(b.customer) and CUST.get(CUST.id(b.customer))
-    if not cust or not CUST.visible(cust) then
-        return fail(404, 'not_found', 'no such customer')
-    end
+    cust, err = CALL.customer_arg(b.customer)
+    if err then return err end
 end
 local to = b.number or (cust and cust.phone)
 if type(to) ~= 'string' or not norm_phone(to) then

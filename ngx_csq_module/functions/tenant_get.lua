@@ -29,6 +29,7 @@ return reply(200, FU.settings(t, {
                                          or 43200),
     attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
     outbox_max = tonumber(t.outbox_max or OB.MAX),
+    outbox_dead_minutes = tonumber(t.outbox_dead_minutes or 43200),
     ticket_retention_minutes = tonumber(t.ticket_retention_minutes
                                         or 525600),
     tickets_max = tonumber(t.tickets_max or 100000),

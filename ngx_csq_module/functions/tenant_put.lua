@@ -7,6 +7,7 @@
 --         lang (R10.1: the pages' language, '' the browser's),
 --         offline_text (R2.4: to a private contact whose owner is
 --         offline), outbox_max (outbox.lua: entries waiting to go out),
+--         outbox_dead_minutes (its dead letters' retention),
 --         plans_per_agent_max, plans_max, plan_retention_minutes (R7.4,
 --         followup.lua), ticket_retention_minutes, tickets_max (R6.5,
 --         tickets.lua) }
@@ -29,6 +30,7 @@ local f, err = fields(b, {
     { 'visitor_retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
     { 'attachment_quota_mb', 'int', 0, 1048576 },
     { 'outbox_max', 'int', 1, 10000000 },
+    { 'outbox_dead_minutes', 'int', 1, 10 * 365 * 24 * 60 },
     { 'ticket_retention_minutes', 'int', 1, 10 * 365 * 24 * 60 },
     { 'tickets_max', 'int', 1, 1000000 } })
 if err then return err end
@@ -111,6 +113,7 @@ return reply(created and 201 or 200, FU.settings(t, {
     avatar = t.avatar or '', lang = t.lang or '',
     attachment_quota_mb = tonumber(t.attachment_quota_mb or 1024),
     outbox_max = tonumber(t.outbox_max or OB.MAX),
+    outbox_dead_minutes = tonumber(t.outbox_dead_minutes or 43200),
     ticket_retention_minutes = tonumber(t.ticket_retention_minutes
                                         or 525600),
     tickets_max = tonumber(t.tickets_max or 100000),

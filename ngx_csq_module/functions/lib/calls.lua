@@ -57,6 +57,16 @@ function CALL.customer_of(number)
     return p and redis.call('HGET', key('ident'), 'p:' .. p) or nil
 end
 
+-- the library's customer a body names (its id or a contact id) that the
+-- caller may see; or nil and the 404
+function CALL.customer_arg(id)
+    local cust = valid_id(id) and CUST.get(CUST.id(id))
+    if not cust or not CUST.visible(cust) then
+        return nil, fail(404, 'not_found', 'no such customer')
+    end
+    return cust
+end
+
 -- call id is customer rid's (or nobody's: rid nil)
 function CALL.link(c, rid)
     if (c.customer or '') ~= '' then
