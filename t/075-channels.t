@@ -470,5 +470,6 @@ is $s, 404, '... and its webhook is gone';
 
 unlike nginx_error_log(), qr/\[(alert|crit|emerg)\]|signal 11/,
        'no alert or crash in the error log';
+is valgrind_report(), '', 'valgrind: clean' if $t::CsqUtil::UseValgrind;
 
 done_testing;

@@ -151,6 +151,11 @@ is_deeply [ $rec && @$rec{qw(id note result)} ],
 ok scalar(grep { $_->{kind} eq 'call' } @{ $j->{items} }),
    'R5.4 ... and its trajectory';
 
+($s, $j) = as(alice => POST => 'tickets', { call => 'call1',
+                                           title => 'Send a quote' });
+is_deeply [ $s, $j->{customer}, $j->{call} ], [ 201, 'k1', 'call1' ],
+   'R6.5 a ticket made from a call is its customer\'s';
+
 # --- an unknown number: no customer; relinked to a new one
 
 ($s, $j) = call_event('call2', 'ringing', from => '13900000002',
@@ -302,5 +307,6 @@ ok !redis_cmd('ZSCORE', 'csq:{acme}:cust:k1:calls', 'call3'),
 
 unlike nginx_error_log(), qr/\[(alert|crit|emerg)\]|signal 11/,
        'no alert or crash in the error log';
+is valgrind_report(), '', 'valgrind: clean' if $t::CsqUtil::UseValgrind;
 
 done_testing;

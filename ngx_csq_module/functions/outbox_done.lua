@@ -32,6 +32,6 @@ if again and attempt < tonumber(ch.retry_max or 10) then
     redis.call('ZADD', key('ob', 'due'), NOW + wait, ID)
     redis.call('HSET', key('ob', ID), 'state', 'queued', 'due', NOW + wait)
 else
-    OB.finish(ID, e, 'dead', status > 0 and tostring(status) or detail)
+    OB.finish(ID, e, 'dead', detail ~= '' and detail or tostring(status))
 end
 return { OB.next_due(), 1 }
