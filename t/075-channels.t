@@ -30,11 +30,24 @@ my $RX = $rx->port;
 my $rx2 = t::CsqReceiver->new("$t::CsqUtil::RepoRoot/t/servroot-rx2");
 my $RX2 = $rx2->port;
 
+# https: a TLS server of the same nginx in front of the receiver
+my $TLS = free_port();
+my $tdir = "$t::CsqUtil::RepoRoot/t/servroot-rx-tls";
+mkdir $tdir;
+system("openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1"
+       . " -days 2 -keyout $tdir/key.pem -out $tdir/cert.pem 2>/dev/null")
+    == 0 or die "openssl req failed\n";
+
 api_nginx_start(
     log_level => $ENV{CSQ_DEBUG} ? 'debug' : 'info',
     http_config => "    csq_tick 0;\n"
-        . "    csq_outbox_allow http://127.0.0.1:$RX/ http://rx2/;\n"
-        . "    upstream rx2 { server 127.0.0.1:$RX2; keepalive 4; }\n",
+        . "    csq_outbox_allow http://127.0.0.1:$RX/ http://rx2/"
+        . " https://127.0.0.1:$TLS/;\n"
+        . "    upstream rx2 { server 127.0.0.1:$RX2; keepalive 4; }\n"
+        . "    server { listen 127.0.0.1:$TLS ssl;\n"
+        . "        ssl_certificate $tdir/cert.pem;\n"
+        . "        ssl_certificate_key $tdir/key.pem;\n"
+        . "        location / { proxy_pass http://127.0.0.1:$RX; } }\n",
     nginx => { main_config => $ENV{CSQ_CORE}
                    ? "worker_rlimit_core 500m; working_directory /tmp/cores;"
                    : '' },
@@ -345,6 +358,23 @@ ok $wv->wait_json(sub { $_[0]{type} eq 'delivery' && $_[0]{state} eq 'sent'
    '... and its replies go out through the upstream';
 my ($q2) = grep { $_->{body} =~ /vera here/ } $rx2->requests;
 is $q2 && $q2->{path}, '/in', '... to its server';
+
+# --- https
+
+($s, $j) = admin(PUT => 'channels/tls', { url => "https://127.0.0.1:$TLS/tls",
+                 queue => 'vip' });
+is $s, 201, 'a channel with an https url';
+($s, $j) = admin(GET => 'channels/tls/key');
+my $TK = $j->{key};
+($s, $j) = inbound('tls', msg('t1', 'over tls'), key => $TK);
+$wv->send_json({ type => 'message', conversation => $j->{conversation},
+                 ref => 'v-tls', text => 'tls reply' });
+$qa = $wv->wait_json(sub { $_[0]{type} eq 'ack' });
+ok $wv->wait_json(sub { $_[0]{type} eq 'delivery' && $_[0]{state} eq 'sent'
+                        && $_[0]{entry} eq $qa->{id} }),
+   'R1.4 the outbox posts over https';
+my ($tr) = grep { $_->{body} =~ /tls reply/ } $rx->requests;
+is $tr && $tr->{path}, '/tls', '... through the TLS server to its url';
 
 # --- one customer on every channel; the rules see the channel
 
