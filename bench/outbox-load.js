@@ -38,6 +38,14 @@
 //       REDIS_PIDS, this process and the receiver (RX_PID), and the rest
 //       of the machine, 100 = one core; sent-frame: the agent's send to
 //       its socket's "sent" delivery frame, ms, outbox only).
+//   node outbox-load.js redis <redis port> <plan> <library> <per conv>
+//       the Redis side alone, nginx stopped: <per conv> replies to each
+//       conversation by ws_send, then a sender's loop with nothing but
+//       Redis: outbox_claim (16 at a time, 8 claims pipelined) and an
+//       outbox_done (200) for each entry claimed, until none is left.
+//       Prints "REDIS <ws_send us> <claim+done us> <loop messages/s>
+//       <messages done> <messages sent>" (us: Redis' own FCALL time a
+//       message, from INFO commandstats).
 'use strict';
 
 const crypto = require('crypto');
@@ -430,6 +438,131 @@ async function sweep(base, rxport, planFile, secs, fractions, window,
     if (errors) console.error(`errors: ${errors}`);
 }
 
+// --- the Redis side alone: a minimal RESP client, pipelined
+
+function resp(port) {
+    const net = require('net');
+    const sock = net.connect(port, '127.0.0.1');
+    const waiting = [];
+    let buf = Buffer.alloc(0);
+
+    // one reply from buf at i: [value, next i], or null for more bytes
+    function parse(i) {
+        if (i >= buf.length) return null;
+        const eol = buf.indexOf('\r\n', i);
+        if (eol < 0) return null;
+        const t = String.fromCharCode(buf[i]);
+        const line = buf.toString('utf8', i + 1, eol);
+        if (t === '+' || t === ':') {
+            return [t === ':' ? Number(line) : line, eol + 2];
+        }
+        if (t === '-') return [new Error(line), eol + 2];
+        if (t === '$') {
+            const n = Number(line);
+            if (n < 0) return [null, eol + 2];
+            if (buf.length < eol + 2 + n + 2) return null;
+            return [buf.toString('utf8', eol + 2, eol + 2 + n),
+                    eol + 4 + n];
+        }
+        const n = Number(line), out = [];
+        let j = eol + 2;
+        for (let k = 0; k < n; k++) {
+            const r = parse(j);
+            if (!r) return null;
+            out.push(r[0]);
+            j = r[1];
+        }
+        return [out, j];
+    }
+
+    sock.on('data', (d) => {
+        buf = buf.length ? Buffer.concat([buf, d]) : d;
+        let i = 0, r;
+        while (waiting.length && (r = parse(i))) {
+            i = r[1];
+            const w = waiting.shift();
+            if (r[0] instanceof Error) w.reject(r[0]); else w.resolve(r[0]);
+        }
+        buf = buf.subarray(i);
+    });
+
+    function call(...a) {
+        let s = `*${a.length}\r\n`;
+        for (const x of a) {
+            const v = String(x);
+            s += `$${Buffer.byteLength(v)}\r\n${v}\r\n`;
+        }
+        sock.write(s);
+        return new Promise((resolve, reject) => {
+            waiting.push({ resolve, reject });
+        });
+    }
+
+    return { call, end: () => sock.end() };
+}
+
+async function redisSide(port, planFile, lib, per) {
+    const plan = JSON.parse(fs.readFileSync(planFile, 'utf8'));
+    const r = resp(port);
+    const tk = `csq:{${plan.tenant}}:tenant`;
+    const ms = () => String(Date.now());
+    const fcallUs = async () => {
+        const s = await r.call('INFO', 'commandstats');
+        const m = /cmdstat_fcall:calls=\d+,usec=(\d+)/.exec(s);
+        return m ? Number(m[1]) : 0;
+    };
+
+    // each agent as its login session (R9.5: a call outside one is refused)
+    const role = {};
+    for (const a of Object.keys(plan.agents)) {
+        const ss = await r.call('ZREVRANGE',
+                                `csq:{${plan.tenant}}:a:${a}:sessions`, 0, 0);
+        role[a] = `agent ${ss[0]}`;
+    }
+
+    await r.call('CONFIG', 'RESETSTAT');
+    const sends = [];
+    let n = 0;
+    for (let k = 0; k < per; k++) {
+        for (const c of plan.convs) {
+            sends.push(r.call('FCALL', `${lib}_ws_send`, 1, tk, ms(),
+                              c.agent, role[c.agent], c.id, '',
+                              `b redis ${++n} 0 ${'x'.repeat(40)}`,
+                              '', '', `r${n}`));
+        }
+    }
+    const acks = await Promise.all(sends);
+    const bad = acks.filter((a) => !Array.isArray(a) || a[0] !== 200);
+    if (bad.length) throw new Error('ws_send: ' + JSON.stringify(bad[0]));
+    const sendUs = await fcallUs();
+
+    await r.call('CONFIG', 'RESETSTAT');
+    const t0 = now();
+    let done = 0;
+    for (;;) {
+        const claims = await Promise.all(Array.from({ length: 8 }, () =>
+            r.call('FCALL', `${lib}_outbox_claim`, 1, tk, ms(), '',
+                   'platform', '', '', '16 60000')));
+        const reports = [];
+        for (const cl of claims) {
+            for (const e of cl.slice(1)) {
+                reports.push(r.call('FCALL', `${lib}_outbox_done`, 1, tk,
+                                    ms(), '', 'platform', e[0], '',
+                                    `${e[1]} 200 `));
+            }
+        }
+        if (!reports.length) break;
+        await Promise.all(reports);
+        done += reports.length;
+    }
+    const secs = (now() - t0) / 1e6;
+    const loopUs = await fcallUs();
+    r.end();
+    console.log(['REDIS', (sendUs / n).toFixed(1),
+                 (loopUs / Math.max(done, 1)).toFixed(1),
+                 Math.round(done / secs), done, n].join(' '));
+}
+
 const [cmd, ...args] = process.argv.slice(2);
 const main = {
     rx: () => rx(Number(args[0])),
@@ -438,9 +571,11 @@ const main = {
     sweep: () => sweep(args[0], Number(args[1]), args[2], Number(args[3]),
                        args[4], Number(args[5]), Number(args[6]),
                        args[7] || ''),
+    redis: () => redisSide(Number(args[0]), args[1], args[2],
+                           Number(args[3])),
 }[cmd];
 if (!main) {
-    console.error('usage: outbox-load.js rx|setup|sweep ...');
+    console.error('usage: outbox-load.js rx|setup|sweep|redis ...');
     process.exit(2);
 }
 Promise.resolve(main()).then(() => {

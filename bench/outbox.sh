@@ -121,7 +121,8 @@ for conc in $concs; do
             || { echo "  the load failed:" >&2; cat "$dir/sweep.err" >&2; }
         results+=$(awk -v c="$conc" -v r="$r" \
             '$1 == "RESULT" { $1 = c " " r; print }' "$dir/sweep.out")$'\n'
-        # FCALL usec over the sweep / the outbox's messages in it
+        # FCALL usec over the sweep (all of it: ws_send, claims, reports,
+        # the tick) / the outbox's messages in it
         us=$(redis-cli -p "$redis_port" info commandstats \
              | awk -F'[=,:]' '/^cmdstat_fcall:/ { print $5 }')
         n=$(awk '$1 == "RESULT" && $2 == "outbox" { n += $10 }
@@ -132,6 +133,17 @@ for conc in $concs; do
 done
 
 all=$(curl -s "http://127.0.0.1:$rx_port/_ctl/all")
+
+# --- the Redis side alone (nginx stopped, so that no worker claims):
+# REDIS_PER replies to each conversation by ws_send, then claim + done
+# in a loop of one client, pipelined
+
+bench_nginx_stop
+lib=$(head -1 "$root/build/nginx/objs/addon/csq/ngx_csq_library.lua")
+lib=${lib#\#!lua name=}
+echo "  Redis alone: ws_send, then outbox_claim + outbox_done"
+read -r _ rs_send rs_loop rs_rate rs_done rs_n < <(node "$load" redis \
+    "$redis_port" "$dir/plan" "$lib" "${REDIS_PER:-20}" | grep '^REDIS')
 
 # --- the table: every run, then the medians
 
@@ -172,9 +184,15 @@ for conc in $concs; do
     us=$(printf '%s' "$redis_us" | awk -v c="$conc" '$1 == c { print $2 }' \
          | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
     awk -v u="$us" -v c="$conc" 'BEGIN { if (u > 0) printf \
-        "%-34s %10d   (Redis FCALL time %.1f us a message)\n", \
-        "Redis ceiling (concurrency " c ")", 1e6 / u, u }'
+        "%-34s %10d   (FCALL time in the sweeps: %.1f us a message)\n", \
+        "Redis at that cost (conc. " c ")", 1e6 / u, u }'
 done
+awk -v s="$rs_send" -v l="$rs_loop" -v r="$rs_rate" -v d="$rs_done" \
+    -v n="$rs_n" 'BEGIN {
+    printf "%-34s %10d   (ws_send %.1f + claim/done %.1f us a message)\n",
+        "Redis ceiling, one core", 1e6 / (s + l), s, l
+    printf "%-34s %10d   (one client, pipelined; %d of %d sent)\n",
+        "claim + done loop alone", r, d, n }'
 
 # --- the verdict
 echo
