@@ -22,8 +22,9 @@
 //   node outbox-load.js sweep <base> <rx port> <plan> <seconds>
 //       <fractions> <window> <direct connections> <tag>
 //       one round: "direct" (POSTs to <base>/direct, a proxy_pass to the
-//       receiver, <direct connections> at once, each waiting for its
-//       answer), "outbox" (each conversation's agent keeps <window>
+//       receiver: at its max by wrk with outbox-direct.lua, <direct
+//       connections> at once, each waiting for its answer; rate-limited
+//       by this process), "outbox" (each conversation's agent keeps <window>
 //       replies not yet reported sent, by the socket's delivery frames),
 //       both as fast as that allows, then each rate-limited at every
 //       fraction of the outbox's max (open loop, spread over the
@@ -214,7 +215,9 @@ function ticksOf(pids) {
         try {
             const s = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
             const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-            t += Number(f[11]) + Number(f[12]);
+            // and its children's that are over (wrk)
+            t += Number(f[11]) + Number(f[12]) + Number(f[13])
+                 + Number(f[14]);
         } catch (e) { /* gone */ }
     }
     return t;
@@ -255,8 +258,8 @@ async function sweep(base, rxport, planFile, secs, fractions, window,
     // the agents' sockets; an entry's "sent" frame ends its wait
     const socks = {};
     const refs = new Map();        // ref -> message
-    const entries = new Map();     // log entry -> message
-    const early = new Map();       // "sent" before the ack: entry -> time
+    const entries = new Map();     // "<conv>/<log entry>" -> message
+    const early = new Map();       // "sent" before the ack: -> its time
     let errors = 0;
     for (const [a, tok] of Object.entries(plan.agents)) {
         const ws = await open(
@@ -270,11 +273,13 @@ async function sweep(base, rxport, planFile, secs, fractions, window,
                 refs.delete(f.ref);
                 m.acked = true;
                 m.run.acked++;
-                if (early.has(f.id)) {
-                    sent(m, early.get(f.id));
-                    early.delete(f.id);
+                // entry ids are a conversation's log's
+                const k = `${m.conv.id}/${f.id}`;
+                if (early.has(k)) {
+                    sent(m, early.get(k));
+                    early.delete(k);
                 } else {
-                    entries.set(f.id, m);
+                    entries.set(k, m);
                 }
             } else if (f.type === 'error') {
                 const m = refs.get(f.ref);
@@ -286,12 +291,13 @@ async function sweep(base, rxport, planFile, secs, fractions, window,
                     m.run.wake(m.conv);
                 }
             } else if (f.type === 'delivery' && f.state === 'sent') {
-                const m = entries.get(f.entry);
+                const k = `${f.conversation}/${f.entry}`;
+                const m = entries.get(k);
                 if (m) {
-                    entries.delete(f.entry);
+                    entries.delete(k);
                     sent(m, now());
                 } else {
-                    early.set(f.entry, now());
+                    early.set(k, now());
                 }
             } else if (f.type === 'delivery' && f.state === 'failed') {
                 errors++;
@@ -335,7 +341,7 @@ async function sweep(base, rxport, planFile, secs, fractions, window,
             text: `b ${run.name} ${s} ${at} ${pad}` });
         try {
             const r = await post(`${base}/direct`, body,
-                                 { 'Idempotency-Key': `direct:${s}` });
+                                 { 'Idempotency-Key': `direct:${tag}:${s}` });
             if (r.status === 200) {
                 run.acked++;
                 run.done++;
@@ -354,10 +360,19 @@ async function sweep(base, rxport, planFile, secs, fractions, window,
         for (;;) {
             r = await get(`${rxbase}/_ctl/run?run=${run.name}`
                           + `&from=${t0 + WARMUP_US}&to=${t1}`);
-            if (r.keys >= run.acked || Date.now() > until) break;
+            if ((r.keys >= run.acked && run.done >= run.acked)
+                || Date.now() > until) {
+                break;
+            }
             await sleep(100);
         }
         const rate = Math.round(r.in * 1e6 / (t1 - t0 - WARMUP_US));
+        if (process.env.OUTBOX_DEBUG) {
+            console.error(`${run.name}: sent ${run.count}, acked ${run.acked}`
+                          + `, reported sent ${run.done}, arrived ${r.keys}`
+                          + `, waiting ${refs.size} acks ${entries.size}`
+                          + ` sent frames, ${early.size} early`);
+        }
         const sl = run.sentLat.sort((a, b) => a - b);
         const f = (x) => x.toFixed(2);
         console.log(['RESULT', what, load, target || 0, rate, f(r.p50),
@@ -385,17 +400,23 @@ async function sweep(base, rxport, planFile, secs, fractions, window,
         return report(run, 'outbox', 'max', 0, t0, t1, usage);
     }
 
+    // wrk, one thread (outbox-direct.lua): a lighter client than this
     async function directMax() {
+        const { execFile } = require('child_process');
         const run = newRun('dm');
-        let going = true;
         const cpu = cpuStart(), t0 = now();
-        const lanes = Array.from({ length: dconns }, async () => {
-            while (going) await sendDirect(run);
-        });
-        await sleep(secs * 1000);
-        going = false;
+        const out = await new Promise((resolve) => execFile('wrk',
+            ['-t1', `-c${dconns}`, `-d${secs}s`, '-s',
+             `${__dirname}/outbox-direct.lua`, `${base}/direct`],
+            { env: { ...process.env, RUN: run.name } },
+            (e, stdout) => resolve(stdout || '')));
         const t1 = now(), usage = cpu();
-        await Promise.all(lanes);
+        const all = Number((/(\d+) requests in/.exec(out) || [])[1] || 0);
+        run.errors = Number((/Non-2xx or 3xx responses: (\d+)/.exec(out)
+                             || [])[1] || 0);
+        run.errors += Number((/Socket errors: .*timeout (\d+)/.exec(out)
+                              || [])[1] || 0);
+        run.acked = run.done = all - run.errors;
         return report(run, 'direct', 'max', 0, t0, t1, usage);
     }
 

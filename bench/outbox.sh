@@ -119,6 +119,7 @@ for conc in $concs; do
             "$dir/plan" "$secs" "$fractions" "$window" "$dconns" \
             "c${conc}r$r" > "$dir/sweep.out" 2> "$dir/sweep.err" \
             || { echo "  the load failed:" >&2; cat "$dir/sweep.err" >&2; }
+        [ -z "${OUTBOX_DEBUG:-}" ] || cat "$dir/sweep.err" >&2
         results+=$(awk -v c="$conc" -v r="$r" \
             '$1 == "RESULT" { $1 = c " " r; print }' "$dir/sweep.out")$'\n'
         # FCALL usec over the sweep (all of it: ws_send, claims, reports,
