@@ -2,7 +2,8 @@
 -- through nginx's proxy_pass, each with its own Idempotency-Key and, in
 -- its text, the run, a number and the send time on CLOCK_MONOTONIC (us),
 -- as the receiver reads them (outbox-load.js rx).  RUN (env): the run's
--- name.
+-- name; RATE (env, optional): POSTs a second, each on the next slot of a
+-- fixed schedule (open loop while a connection is free for it).
 local ffi = require("ffi")
 ffi.cdef[[
 typedef struct { long tv_sec; long tv_nsec; } csq_ts_t;
@@ -13,6 +14,8 @@ local ts = ffi.new("csq_ts_t")
 local run = os.getenv("RUN") or "d"
 local pad = string.rep("x", 40)
 local n = 0
+local rate = tonumber(os.getenv("RATE") or "")
+local slot
 
 local function now_us()
     ffi.C.clock_gettime(1, ts)
@@ -27,4 +30,12 @@ request = function()
         .. '"kind":"text","text":"b %s %d %d %s"}', n, run, n, now_us(), pad)
     return wrk.format("POST", nil, { ["Content-Type"] = "application/json",
         ["Idempotency-Key"] = "direct:" .. run .. ":" .. n }, body)
+end
+
+if rate then
+    delay = function()
+        local t = now_us()
+        slot = (slot or t) + 1000000 / rate
+        return math.max(0, math.floor((slot - t) / 1000))
+    end
 end

@@ -22,9 +22,8 @@
 //   node outbox-load.js sweep <base> <rx port> <plan> <seconds>
 //       <fractions> <window> <direct connections> <tag>
 //       one round: "direct" (POSTs to <base>/direct, a proxy_pass to the
-//       receiver: at its max by wrk with outbox-direct.lua, <direct
-//       connections> at once, each waiting for its answer; rate-limited
-//       by this process), "outbox" (each conversation's agent keeps <window>
+//       receiver, by wrk with outbox-direct.lua: <direct connections>,
+//       each waiting for its answer), "outbox" (each conversation's agent keeps <window>
 //       replies not yet reported sent, by the socket's delivery frames),
 //       both as fast as that allows, then each rate-limited at every
 //       fraction of the outbox's max (open loop, spread over the
@@ -45,8 +44,8 @@
 //       Redis: outbox_claim (16 at a time, 8 claims pipelined) and an
 //       outbox_done (200) for each entry claimed, until none is left.
 //       Prints "REDIS <ws_send us> <claim+done us> <loop messages/s>
-//       <messages done> <messages sent>" (us: Redis' own FCALL time a
-//       message, from INFO commandstats).
+//       <messages done> <messages sent>" (us: the CPU redis-server
+//       (REDIS_PIDS) took a message).
 'use strict';
 
 const crypto = require('crypto');
@@ -332,27 +331,6 @@ async function sweep(base, rxport, planFile, secs, fractions, window,
             text: `b ${run.name} ${s} ${at} ${pad}` }));
     }
 
-    async function sendDirect(run) {
-        const s = ++seq, at = now();
-        run.count++;
-        const body = JSON.stringify({ type: 'message', tenant: plan.tenant,
-            channel: 'wx', user: 'u0', conversation: 'direct',
-            entry: String(s), kind: 'text',
-            text: `b ${run.name} ${s} ${at} ${pad}` });
-        try {
-            const r = await post(`${base}/direct`, body,
-                                 { 'Idempotency-Key': `direct:${tag}:${s}` });
-            if (r.status === 200) {
-                run.acked++;
-                run.done++;
-            } else {
-                run.errors++;
-            }
-        } catch (e) {
-            run.errors++;
-        }
-    }
-
     // what the receiver got of a run, and the RESULT line
     async function report(run, what, load, target, t0, t1, cpu) {
         const until = Date.now() + DRAIN_MS;
@@ -400,16 +378,18 @@ async function sweep(base, rxport, planFile, secs, fractions, window,
         return report(run, 'outbox', 'max', 0, t0, t1, usage);
     }
 
-    // wrk, one thread (outbox-direct.lua): a lighter client than this
-    async function directMax() {
+    // wrk, one thread (outbox-direct.lua), a lighter client than this:
+    // as fast as it goes, or at rate/s
+    async function direct(load, rate) {
         const { execFile } = require('child_process');
-        const run = newRun('dm');
+        const run = newRun(rate ? `d${load.replace('.', '')}` : 'dm');
+        const env = { ...process.env, RUN: run.name };
+        if (rate) env.RATE = String(rate);
         const cpu = cpuStart(), t0 = now();
         const out = await new Promise((resolve) => execFile('wrk',
             ['-t1', `-c${dconns}`, `-d${secs}s`, '-s',
              `${__dirname}/outbox-direct.lua`, `${base}/direct`],
-            { env: { ...process.env, RUN: run.name } },
-            (e, stdout) => resolve(stdout || '')));
+            { env }, (e, stdout) => resolve(stdout || '')));
         const t1 = now(), usage = cpu();
         const all = Number((/(\d+) requests in/.exec(out) || [])[1] || 0);
         run.errors = Number((/Non-2xx or 3xx responses: (\d+)/.exec(out)
@@ -417,41 +397,33 @@ async function sweep(base, rxport, planFile, secs, fractions, window,
         run.errors += Number((/Socket errors: .*timeout (\d+)/.exec(out)
                               || [])[1] || 0);
         run.acked = run.done = all - run.errors;
-        return report(run, 'direct', 'max', 0, t0, t1, usage);
+        return report(run, 'direct', load, rate, t0, t1, usage);
     }
 
-    // open loop at rate/s: every 2 ms what is due, the conversations in
-    // turn (one whose lane is over 50 deep waits: it is counted as held)
-    async function atRate(what, load, rate) {
-        const run = newRun(`${what[0]}${load.replace('.', '')}`);
+    // the outbox at rate/s, open loop: every 2 ms what is due, the
+    // conversations in turn
+    async function outboxAt(load, rate) {
+        const run = newRun(`o${load.replace('.', '')}`);
         const cpu = cpuStart(), t0 = now();
-        let due = 0, next = 0;
-        const pending = [];
+        let due = 0;
         while (now() - t0 < secs * 1e6) {
             const want = Math.floor((now() - t0) * rate / 1e6);
             for (; due < want; due++) {
-                if (what === 'outbox') {
-                    const c = convs[next++ % convs.length];
-                    sendOutbox(run, c);
-                } else {
-                    pending.push(sendDirect(run));
-                }
+                sendOutbox(run, convs[due % convs.length]);
             }
             await sleep(2);
         }
         const t1 = now(), usage = cpu();
-        await Promise.all(pending);
-        return report(run, what, load, rate, t0, t1, usage);
+        return report(run, 'outbox', load, rate, t0, t1, usage);
     }
 
-    const dmax = await directMax();
+    await direct('max', 0);
     const omax = await outboxMax();
     for (const fr of fractions.split(',').filter(Boolean)) {
         const rate = Math.round(omax * Number(fr));
-        await atRate('outbox', fr, rate);
-        await atRate('direct', fr, rate);
+        await outboxAt(fr, rate);
+        await direct(fr, rate);
     }
-    void dmax;
     for (const ws of Object.values(socks)) {
         ws.removeAllListeners('close');
         ws.close();
@@ -527,11 +499,10 @@ async function redisSide(port, planFile, lib, per) {
     const r = resp(port);
     const tk = `csq:{${plan.tenant}}:tenant`;
     const ms = () => String(Date.now());
-    const fcallUs = async () => {
-        const s = await r.call('INFO', 'commandstats');
-        const m = /cmdstat_fcall:calls=\d+,usec=(\d+)/.exec(s);
-        return m ? Number(m[1]) : 0;
-    };
+    // Redis' CPU (us): on a busy machine its commands' own wall time
+    // (INFO commandstats) counts the time others had the core
+    const pid = (process.env.REDIS_PIDS || '').split(/\s+/).filter(Boolean);
+    const cpuUs = () => ticksOf(pid) * 10000;
 
     // each agent as its login session (R9.5: a call outside one is refused)
     const role = {};
@@ -541,7 +512,7 @@ async function redisSide(port, planFile, lib, per) {
         role[a] = `agent ${ss[0]}`;
     }
 
-    await r.call('CONFIG', 'RESETSTAT');
+    let c0 = cpuUs();
     const sends = [];
     let n = 0;
     for (let k = 0; k < per; k++) {
@@ -555,9 +526,9 @@ async function redisSide(port, planFile, lib, per) {
     const acks = await Promise.all(sends);
     const bad = acks.filter((a) => !Array.isArray(a) || a[0] !== 200);
     if (bad.length) throw new Error('ws_send: ' + JSON.stringify(bad[0]));
-    const sendUs = await fcallUs();
+    const sendUs = cpuUs() - c0;
 
-    await r.call('CONFIG', 'RESETSTAT');
+    c0 = cpuUs();
     const t0 = now();
     let done = 0;
     for (;;) {
@@ -577,7 +548,7 @@ async function redisSide(port, planFile, lib, per) {
         done += reports.length;
     }
     const secs = (now() - t0) / 1e6;
-    const loopUs = await fcallUs();
+    const loopUs = cpuUs() - c0;
     r.end();
     console.log(['REDIS', (sendUs / n).toFixed(1),
                  (loopUs / Math.max(done, 1)).toFixed(1),

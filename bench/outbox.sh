@@ -100,10 +100,8 @@ echo "outbox: $workers nginx workers, $convs channel conversations of" \
      "$agents agents, window $window, direct $dconns connections," \
      "${secs}s per run, $rounds rounds, csq_outbox_concurrency $concs"
 
-# one sweep: its RESULT lines as "<conc> <round> <what> <load> ...", and
-# Redis' FCALL time per message the outbox delivered at its max
+# one sweep: its RESULT lines as "<conc> <round> <what> <load> ..."
 results=""
-redis_us=""
 for conc in $concs; do
     if [ "$conc" != "$first" ]; then
         bench_nginx_stop
@@ -113,7 +111,6 @@ for conc in $concs; do
     pids=$(bench_nginx_workers)
     for r in $(seq "$rounds"); do
         echo "  concurrency $conc, round $r"
-        redis-cli -p "$redis_port" config resetstat >/dev/null
         NGINX_PIDS="$pids" REDIS_PIDS="$redis_pid" RX_PID="$rx_pid" \
             node "$load" sweep "http://127.0.0.1:$http_port" "$rx_port" \
             "$dir/plan" "$secs" "$fractions" "$window" "$dconns" \
@@ -122,14 +119,6 @@ for conc in $concs; do
         [ -z "${OUTBOX_DEBUG:-}" ] || cat "$dir/sweep.err" >&2
         results+=$(awk -v c="$conc" -v r="$r" \
             '$1 == "RESULT" { $1 = c " " r; print }' "$dir/sweep.out")$'\n'
-        # FCALL usec over the sweep (all of it: ws_send, claims, reports,
-        # the tick) / the outbox's messages in it
-        us=$(redis-cli -p "$redis_port" info commandstats \
-             | awk -F'[=,:]' '/^cmdstat_fcall:/ { print $5 }')
-        n=$(awk '$1 == "RESULT" && $2 == "outbox" { n += $10 }
-                 END { print n + 0 }' "$dir/sweep.out")
-        redis_us+="$conc $(awk -v u="${us:-0}" -v n="$n" 'BEGIN {
-            printf "%.1f", n ? u / n : 0 }')"$'\n'
     done
 done
 
@@ -143,8 +132,9 @@ bench_nginx_stop
 lib=$(head -1 "$root/build/nginx/objs/addon/csq/ngx_csq_library.lua")
 lib=${lib#\#!lua name=}
 echo "  Redis alone: ws_send, then outbox_claim + outbox_done"
-read -r _ rs_send rs_loop rs_rate rs_done rs_n < <(node "$load" redis \
-    "$redis_port" "$dir/plan" "$lib" "${REDIS_PER:-20}" | grep '^REDIS')
+read -r _ rs_send rs_loop rs_rate rs_done rs_n < <(REDIS_PIDS="$redis_pid" \
+    node "$load" redis \
+    "$redis_port" "$dir/plan" "$lib" "${REDIS_PER:-50}" | grep '^REDIS')
 
 # --- the table: every run, then the medians
 
@@ -182,15 +172,17 @@ for conc in $concs; do
                 "$(median "$conc" 15 "$w" "$l")"
         done
     done
-    us=$(printf '%s' "$redis_us" | awk -v c="$conc" '$1 == c { print $2 }' \
-         | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-    awk -v u="$us" -v c="$conc" 'BEGIN { if (u > 0) printf \
-        "%-34s %10d   (FCALL time in the sweeps: %.1f us a message)\n", \
+    # Redis' CPU a message at the outbox's max, median of the rounds
+    us=$(printf '%s' "$results" | awk -v c="$conc" '$1 == c && $3 == "outbox" &&
+             $4 == "max" && $6 > 0 { print $16 * 1e4 / $6 }' | sort -n \
+         | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }')
+    awk -v u="${us:-0}" -v c="$conc" 'BEGIN { if (u > 0) printf \
+        "%-34s %10d   (Redis CPU %.1f us a message at max)\n", \
         "Redis at that cost (conc. " c ")", 1e6 / u, u }'
 done
 awk -v s="$rs_send" -v l="$rs_loop" -v r="$rs_rate" -v d="$rs_done" \
     -v n="$rs_n" 'BEGIN {
-    printf "%-34s %10d   (ws_send %.1f + claim/done %.1f us a message)\n",
+    printf "%-34s %10d   (ws_send %.1f + claim/done %.1f us of CPU)\n",
         "Redis ceiling, one core", 1e6 / (s + l), s, l
     printf "%-34s %10d   (one client, pipelined; %d of %d sent)\n",
         "claim + done loop alone", r, d, n }'
