@@ -44,12 +44,8 @@ secret=bench-secret-0123456789
 source "$(dirname "$0")/lib.sh"
 
 bench_node
-ulimit -n "$(ulimit -Hn)"
 load=$root/bench/outbox-load.js
-
-nginx_main="worker_processes $workers;
-worker_rlimit_nofile 20000;"
-nginx_events="worker_connections 10000;"
+nginx_main="worker_processes $workers;"
 
 bench_redis_start
 redis_pid=$(redis-cli -p "$redis_port" info server \
