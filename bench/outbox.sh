@@ -96,8 +96,10 @@ echo "outbox: $workers nginx workers, $convs channel conversations of" \
      "$agents agents, window $window, direct $dconns connections," \
      "${secs}s per run, $rounds rounds, csq_outbox_concurrency $concs"
 
-# one sweep: its RESULT lines as "<conc> <round> <what> <load> ..."
+# one sweep: its RESULT lines as "<conc> <round> <what> <load> ...", and
+# "<conc> <FCALLs a message>"
 results=""
+fcalls=""
 for conc in $concs; do
     if [ "$conc" != "$first" ]; then
         bench_nginx_stop
@@ -107,6 +109,7 @@ for conc in $concs; do
     pids=$(bench_nginx_workers)
     for r in $(seq "$rounds"); do
         echo "  concurrency $conc, round $r"
+        redis-cli -p "$redis_port" config resetstat >/dev/null
         NGINX_PIDS="$pids" REDIS_PIDS="$redis_pid" RX_PID="$rx_pid" \
             node "$load" sweep "http://127.0.0.1:$http_port" "$rx_port" \
             "$dir/plan" "$secs" "$fractions" "$window" "$dconns" \
@@ -115,6 +118,13 @@ for conc in $concs; do
         [ -z "${OUTBOX_DEBUG:-}" ] || cat "$dir/sweep.err" >&2
         results+=$(awk -v c="$conc" -v r="$r" \
             '$1 == "RESULT" { $1 = c " " r; print }' "$dir/sweep.out")$'\n'
+        # Redis calls (FCALL: ws_send, claims, reports, the tick's) over
+        # the outbox's messages of the sweep
+        calls=$(redis-cli -p "$redis_port" info commandstats \
+                | awk -F'[=,:]' '/^cmdstat_fcall:/ { print $3 }')
+        fcalls+="$conc $(awk -v c="${calls:-0}" '$1 == "RESULT" &&
+            $2 == "outbox" { n += $10 } END { printf "%.2f", n ? c / n : 0 }' \
+            "$dir/sweep.out")"$'\n'
     done
 done
 
@@ -172,9 +182,11 @@ for conc in $concs; do
     us=$(printf '%s' "$results" | awk -v c="$conc" '$1 == c && $3 == "outbox" &&
              $4 == "max" && $6 > 0 { print $16 * 1e4 / $6 }' | sort -n \
          | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }')
-    awk -v u="${us:-0}" -v c="$conc" 'BEGIN { if (u > 0) printf \
-        "%-34s %10d   (Redis CPU %.1f us a message at max)\n", \
-        "Redis at that cost (conc. " c ")", 1e6 / u, u }'
+    fc=$(printf '%s' "$fcalls" | awk -v c="$conc" '$1 == c { print $2 }' \
+         | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    awk -v u="${us:-0}" -v c="$conc" -v f="$fc" 'BEGIN { if (u > 0) printf \
+        "%-34s %10d   (Redis CPU %.1f us, %s FCALLs a message)\n", \
+        "Redis at that cost (conc. " c ")", 1e6 / u, u, f }'
 done
 awk -v s="$rs_send" -v l="$rs_loop" -v r="$rs_rate" -v d="$rs_done" \
     -v n="$rs_n" 'BEGIN {
