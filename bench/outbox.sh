@@ -153,35 +153,39 @@ printf '%s' "$results" | awk -v fmt="$fmt" 'NF {
         $11, $12, $13, $14, $15, $16, $17, $18, $19, $20 }'
 echo "(latency: send -> the receiver's arrival; sent50/99: the agent's"
 echo " send -> its \"sent\" frame, ms; CPU, 100 = one core of $(nproc):"
-echo " nginx workers, redis-server, the load and the receiver, the rest)"
+echo " nginx workers, redis-server, the load and the receiver, the rest;"
+echo " below, nginx us and redis us: their CPU a message, which a busy"
+echo " machine skews less than the rates)"
 printf '%s' "$results" | awk '$18 > 25 { n++ } END { if (n)
     printf "note: %d run(s) shared the machine with other work (rest%% > 25)\n", n }'
 
-# the median of column $2 over the rounds of (conc $1, what $3, load $4)
+# the median of column $2 over the rounds of (conc $1, what $3, load $4);
+# a column "15/6" is column 15 (a CPU %) a message of column 6, in us
 median() {
     printf '%s' "$results" | awk -v c="$1" -v k="$2" -v w="$3" -v l="$4" \
-        '$1 == c && $3 == w && $4 == l { print $k }' | sort -n \
+        '$1 == c && $3 == w && $4 == l { split(k, q, "/")
+            if (q[2] == "") print $k
+            else if ($q[2] > 0) printf "%.0f\n", $q[1] * 1e4 / $q[2] }' \
+        | sort -n \
         | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }'
 }
 
-printf '\n%-34s %10s %8s %8s %8s\n' "median of $rounds rounds" "arrived/s" \
-    "p50 ms" "p99 ms" "nginx%"
+printf '\n%-34s %10s %8s %8s %9s %9s\n' "median of $rounds rounds" \
+    "arrived/s" "p50 ms" "p99 ms" "nginx us" "redis us"
 for conc in $concs; do
     for l in max ${fractions//,/ }; do
         for w in direct outbox; do
             [ -n "$(median "$conc" 6 "$w" "$l")" ] || continue
-            printf '%-34s %10s %8s %8s %8s\n' \
+            printf '%-34s %10s %8s %8s %9s %9s\n' \
                 "$w at $l (concurrency $conc)" \
                 "$(median "$conc" 6 "$w" "$l")" \
                 "$(median "$conc" 7 "$w" "$l")" \
                 "$(median "$conc" 9 "$w" "$l")" \
-                "$(median "$conc" 15 "$w" "$l")"
+                "$(median "$conc" 15/6 "$w" "$l")" \
+                "$(median "$conc" 16/6 "$w" "$l")"
         done
     done
-    # Redis' CPU a message at the outbox's max, median of the rounds
-    us=$(printf '%s' "$results" | awk -v c="$conc" '$1 == c && $3 == "outbox" &&
-             $4 == "max" && $6 > 0 { print $16 * 1e4 / $6 }' | sort -n \
-         | awk '{ a[NR] = $1 } END { if (NR) print a[int((NR + 1) / 2)] }')
+    us=$(median "$conc" 16/6 outbox max)
     fc=$(printf '%s' "$fcalls" | awk -v c="$conc" '$1 == c { print $2 }' \
          | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
     awk -v u="${us:-0}" -v c="$conc" -v f="$fc" 'BEGIN { if (u > 0) printf \
@@ -202,12 +206,16 @@ for conc in $concs; do
     h=${fractions%%,*}
     op=$(median "$conc" 9 outbox "$h"); dp=$(median "$conc" 9 direct "$h")
     o5=$(median "$conc" 7 outbox "$h"); d5=$(median "$conc" 7 direct "$h")
+    on=$(median "$conc" 15/6 outbox max); dn=$(median "$conc" 15/6 direct max)
+    orr=$(median "$conc" 16/6 outbox max)
     awk -v o="$o" -v d="$d" -v c="$conc" -v h="$h" -v op="$op" -v dp="$dp" \
-        -v o5="$o5" -v d5="$d5" 'BEGIN {
+        -v o5="$o5" -v d5="$d5" -v on="$on" -v dn="$dn" -v or="$orr" 'BEGIN {
         printf "concurrency %s: outbox %d messages/s at max, %.2f of the" \
                " direct proxied POSTs (%d/s); at %s of it the outbox adds" \
-               " p50 %.2f ms, p99 %.2f ms over a direct POST at that rate\n",
-               c, o, d ? o / d : 0, d, h, o5 - d5, op - dp }'
+               " p50 %.2f ms, p99 %.2f ms over a direct POST at that" \
+               " rate; a message costs nginx %d us and Redis %d us of" \
+               " CPU, a direct POST nginx %d us\n", c, o, d ? o / d : 0, d,
+               h, o5 - d5, op - dp, on, or, dn }'
 done
 printf '%s' "$results" | awk '{ sent += $11; lost += $12; dup += $13;
     err += $14 } END { printf "over all runs: %d sent, %d lost, %d" \
