@@ -11,22 +11,28 @@
 #
 # The receiver (bench/outbox-load.js rx, a Node process) answers 200 at
 # once and notes each post's arrival, its Idempotency-Key and the send
-# time the text carries, on the machine's monotonic clock, which the load
-# (outbox-load.js sweep) sends with.  Each sweep: "direct" as fast as
-# DIRECT_CONNS (64) connections go, each waiting for its answer; "outbox"
-# as fast as WINDOW (2) replies a conversation not yet reported sent (the
-# agent socket's delivery frame "sent") allow; then each at FRACTIONS
-# ("0.5") of the outbox's max, rate-limited.  Latency: the agent's send
-# (or the client's POST) to the receiver's arrival; the outbox's minus
-# direct's at the same rate is what the outbox adds.  Also the agent's
-# send to its "sent" frame (the agent's view), what nginx and Redis took
-# (CPU, 100 = one core), and Redis' own time per delivered message (all
-# FCALLs: ws_send, outbox_claim, outbox_done, from INFO commandstats), the
-# most one Redis core would carry at that cost.  Nothing lost: the
-# receiver's distinct Idempotency-Keys against the acknowledged replies.
+# time the text carries, on the machine's monotonic clock, which the
+# senders use too.  Each sweep (outbox-load.js sweep): "direct", wrk
+# (outbox-direct.lua) as fast as DIRECT_CONNS (64) connections go;
+# "outbox", agents' sockets as fast as WINDOW (2) replies a conversation
+# not yet reported sent (the socket's delivery frame "sent") allow; then
+# both at FRACTIONS ("0.5") of the outbox's max, rate-limited.  Latency:
+# the send to the receiver's arrival; the outbox's minus direct's at the
+# same rate is what the outbox adds; beside it the agent's send to its
+# "sent" frame (what the agent sees).  CPU of nginx, Redis, the clients
+# (load and receiver) and the rest of the machine, and of nginx and Redis
+# a message.  Then the Redis side alone, nginx stopped (outbox-load.js
+# redis): Redis' CPU for ws_send and for outbox_claim + outbox_done a
+# message, the most one Redis core would carry.  Nothing lost: the
+# receiver's distinct Idempotency-Keys against the acknowledged replies,
+# duplicates (retries under one key) counted.  Redis calls of 5 ms or
+# more (SLOWLOG) are listed at the end.
 #
 # CONCURRENCY: csq_outbox_concurrency values to sweep (default "32", e.g.
-# "8 32 128": nginx restarted for each).  WORKERS (2), AGENTS (4).
+# "8 32 128": nginx restarted for each).  WORKERS (2), AGENTS (4).  TICK:
+# csq_tick (default 1s; 0: no tick, so no indexing for search, whose steps
+# hold Redis for milliseconds: the slow calls at the end say how long).
+# OUTBOX_DEBUG=1: each run's counts of the load client.
 
 set -euo pipefail
 
@@ -39,6 +45,7 @@ window=${WINDOW:-2}
 dconns=${DIRECT_CONNS:-64}
 fractions=${FRACTIONS:-0.5}
 concs=${CONCURRENCY:-32}
+tick=${TICK:-1s}
 secret=bench-secret-0123456789
 
 source "$(dirname "$0")/lib.sh"
@@ -48,6 +55,9 @@ load=$root/bench/outbox-load.js
 nginx_main="worker_processes $workers;"
 
 bench_redis_start
+# calls that hold Redis 5 ms or more (a wait for every other call)
+redis-cli -p "$redis_port" config set slowlog-log-slower-than 5000 >/dev/null
+redis-cli -p "$redis_port" config set slowlog-max-len 10000 >/dev/null
 redis_pid=$(redis-cli -p "$redis_port" info server \
             | awk -F: '/^process_id/ { print $2 + 0 }')
 
@@ -63,7 +73,7 @@ csq_start() {
     bench_nginx_start "
     csq_secret $secret;
     csq_trusted 127.0.0.1;
-    csq_tick 1s;
+    csq_tick $tick;
     csq_conversation_max_messages 1000000;
     csq_outbox_allow http://rx/;
     csq_outbox_concurrency $1;
@@ -95,6 +105,8 @@ node "$load" setup "http://127.0.0.1:$http_port" "$secret" "http://rx/h" \
 echo "outbox: $workers nginx workers, $convs channel conversations of" \
      "$agents agents, window $window, direct $dconns connections," \
      "${secs}s per run, $rounds rounds, csq_outbox_concurrency $concs"
+
+redis-cli -p "$redis_port" slowlog reset >/dev/null
 
 # one sweep: its RESULT lines as "<conc> <round> <what> <load> ...", and
 # "<conc> <FCALLs a message>"
@@ -129,6 +141,14 @@ for conc in $concs; do
 done
 
 all=$(curl -s "http://127.0.0.1:$rx_port/_ctl/all")
+
+# Redis' slow calls in the sweeps: "<count> <function> <worst ms>"
+slow=$(redis-cli -p "$redis_port" --no-raw slowlog get 10000 \
+       | awk '/integer/ { n++; if (n % 3 == 0) us = $3 }
+              tolower($0) ~ /"fcall"/ { getline; f = $NF; gsub(/"|csq_[0-9a-f]+_/, "", f)
+                          c[f]++; if (us > m[f]) m[f] = us }
+              END { for (f in c) printf "%d %s %.1f\n", c[f], f, m[f] / 1000 }' \
+       | sort -rn)
 
 # --- the Redis side alone (nginx stopped, so that no worker claims):
 # REDIS_PER replies to each conversation by ws_send, then claim + done
@@ -224,6 +244,13 @@ printf '%s' "$results" | awk '{ sent += $11; lost += $12; dup += $13;
 echo "receiver: $all (keys: distinct Idempotency-Keys; other: posts" \
      "that are not the load's)"
 
+if [ -n "$slow" ]; then
+    echo "Redis calls of 5 ms or more in the sweeps (count, function," \
+         "worst ms):"
+    printf '%s\n' "$slow" | head -5 | sed 's/^/  /'
+else
+    echo "Redis calls of 5 ms or more in the sweeps: none"
+fi
 log=$dir/logs/error.log
 echo "csq error.log: $(grep -cE '\[(error|crit|alert|emerg)\]' "$log" \
     || true) lines at error or worse"
