@@ -23,11 +23,11 @@
 //       <fractions> <window> <direct connections> <tag>
 //       one round: "direct" (POSTs to <base>/direct, a proxy_pass to the
 //       receiver, by wrk with outbox-direct.lua: <direct connections>,
-//       each waiting for its answer), "outbox" (each conversation's agent keeps <window>
-//       replies not yet reported sent, by the socket's delivery frames),
-//       both as fast as that allows, then each rate-limited at every
-//       fraction of the outbox's max (open loop, spread over the
-//       conversations).  Each run prints
+//       each waiting for its answer), "outbox" (each conversation's agent
+//       keeps <window> replies not yet reported sent, by the socket's
+//       delivery frames), both as fast as that allows, then each
+//       rate-limited at every fraction of the outbox's max (open loop;
+//       the outbox's spread over the conversations).  Each run prints
 //         RESULT <what> <load> <target/s> <delivered/s> <p50> <p90> <p99>
 //                <max ms> <sent> <lost> <dup> <errors> <nginx%> <redis%>
 //                <clients%> <rest%> <sent-frame p50> <sent-frame p99>

@@ -142,13 +142,16 @@ done
 
 all=$(curl -s "http://127.0.0.1:$rx_port/_ctl/all")
 
-# Redis' slow calls in the sweeps: "<count> <function> <worst ms>"
-slow=$(redis-cli -p "$redis_port" --no-raw slowlog get 10000 \
-       | awk '/integer/ { n++; if (n % 3 == 0) us = $3 }
-              tolower($0) ~ /"fcall"/ { getline; f = $NF; gsub(/"|csq_[0-9a-f]+_/, "", f)
-                          c[f]++; if (us > m[f]) m[f] = us }
-              END { for (f in c) printf "%d %s %.1f\n", c[f], f, m[f] / 1000 }' \
-       | sort -rn)
+# Redis' slow calls in the sweeps: "<count> <function> <worst ms>" (an
+# entry: 3 integers, the third its us, then the command, the function's
+# name on the line after FCALL)
+slow=$(redis-cli -p "$redis_port" --no-raw slowlog get 10000 | awk '
+    /integer/ { n++; if (n % 3 == 0) us = $3 }
+    tolower($0) ~ /"fcall"/ {
+        getline; f = $NF; gsub(/"|csq_[0-9a-f]+_/, "", f)
+        c[f]++; if (us > m[f]) m[f] = us }
+    END { for (f in c) printf "%d %s %.1f\n", c[f], f, m[f] / 1000 }' \
+    | sort -rn)
 
 # --- the Redis side alone (nginx stopped, so that no worker claims):
 # REDIS_PER replies to each conversation by ws_send, then claim + done
@@ -164,7 +167,8 @@ read -r _ rs_send rs_loop rs_rate rs_done rs_n < <(REDIS_PIDS="$redis_pid" \
 
 # --- the table: every run, then the medians
 
-fmt='%-5s %-5s %-7s %-5s %8s %10s %7s %7s %7s %8s %7s %4s %4s %4s %6s %6s %6s %5s %7s %7s\n'
+fmt='%-5s %-5s %-7s %-5s %8s %10s %7s %7s %7s %8s %7s %4s %4s %4s'
+fmt+=' %6s %6s %6s %5s %7s %7s\n'
 printf "\n$fmt" conc round what load "target/s" "arrived/s" "p50 ms" \
     "p90 ms" "p99 ms" "max ms" sent lost dup err nginx% redis% client% \
     rest% "sent50" "sent99"
@@ -176,8 +180,9 @@ echo " send -> its \"sent\" frame, ms; CPU, 100 = one core of $(nproc):"
 echo " nginx workers, redis-server, the load and the receiver, the rest;"
 echo " below, nginx us and redis us: their CPU a message, which a busy"
 echo " machine skews less than the rates)"
-printf '%s' "$results" | awk '$18 > 25 { n++ } END { if (n)
-    printf "note: %d run(s) shared the machine with other work (rest%% > 25)\n", n }'
+printf '%s' "$results" | awk '$18 > 25 { n++ } END { if (n) printf \
+    "note: %d run(s) shared the machine with other work (rest%% > 25)\n",
+    n }'
 
 # the median of column $2 over the rounds of (conc $1, what $3, load $4);
 # a column "15/6" is column 15 (a CPU %) a message of column 6, in us
