@@ -275,6 +275,9 @@ is_deeply [ $r[0] && $r[0]{path}, $sms && @$sms{qw(type to text)} ],
 ($s, $j) = as(alice => GET => 'customers/k1/records');
 ok scalar(grep { $_->{kind} eq 'sms' && $_->{text} =~ /A-17/ }
           @{ $j->{items} }), 'R6.5 ... and into the customer\'s records';
+($s, $j) = as(alice => GET => 'customers/k1/trajectory');
+ok scalar(grep { $_->{kind} eq 'sms' && $_->{text} =~ /A-17/ }
+          @{ $j->{items} }), 'R5.4 ... and its trajectory';
 
 my $limited = 0;
 for (1 .. 31) {

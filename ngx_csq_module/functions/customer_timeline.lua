@@ -8,7 +8,8 @@
 --     service records (R6.5): conversations, notes, calls and texts
 --     (R7.2, R7.3)
 --   GET tenants/<t>/customers/<c>/trajectory      (EXTRA 'trajectory')
---     trajectory (R5.4): pages viewed, conversations, notes and calls
+--     trajectory (R5.4): pages viewed, conversations, notes, calls and
+--     texts
 -- Each item has its kind ('conversation', 'note', 'page', 'call', 'sms')
 -- and time (at).
 
@@ -17,7 +18,7 @@ if not tenant_exists() then return fail(404, 'not_found', 'no such tenant') end
 local SOURCES = { conversations = { 'conversations' },
                   records = { 'conversations', 'notes', 'calls', 'sms' },
                   trajectory = { 'pages', 'conversations', 'notes',
-                                 'calls' } }
+                                 'calls', 'sms' } }
 
 local c = CUST.get(CUST.id(ID))
 if c == nil then return fail(404, 'not_found', 'no such customer') end

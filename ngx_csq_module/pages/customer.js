@@ -88,6 +88,7 @@ window.csqCustomer = (() => {
     $('cust-trail').replaceChildren(...items.map((i) => el('li', { 'data-kind': i.kind },
       el('span', { class: 'sub', text: when(i.at) }), ' ',
       i.kind === 'page' ? pageLink(i) : i.kind === 'note' ? t('cust.trail_note', { text: i.text })
+        : i.kind === 'call' || i.kind === 'sms' ? csqPhone.item(i)        // the phone (R7.2, R7.3)
         : i.channel ? t('cust.trail_conv_channel', { id: i.id, channel: i.channel }) : t('cust.trail_conv', { id: i.id }))));
   }
 

@@ -152,6 +152,9 @@
     // R7.4, R4.9: the Follow-up view, plans' reminders (plans.js)
     csqPlans.init({ call, me, staff: !!STAFF[session.role], banner: (text) => banner(text, true),
       current: () => csqCustomer.current() });
+    // R7.1-R7.3: the phone: screen-pop, calls, extension, texts (phone.js)
+    csqPhone.init({ call, me, staff: !!STAFF[session.role], banner: (text) => banner(text, true),
+      myName: () => myName, showCustomer: (id) => csqCustomer.show(id) });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
       refreshSup();
@@ -214,6 +217,7 @@
       case 'reception': if (f.agent === me) setReception(f.reception); break;
       case 'note': if (convs.has(f.conversation)) csqTools.showNote(convs.get(f.conversation), f.note); break;
       case 'plan': case 'plan_due': case 'callback': csqPlans.frame(f); break;    // R7.4, R4.9
+      case 'call': csqPhone.frame(f); break;                                      // R7.1
     }
   }
 
