@@ -37,8 +37,21 @@ my $widget = <<'_EOC_';
         csq_api;
     }
 _EOC_
+# the outbox's other side for the flows (channels, the phone, SMS): a
+# small HTTP server a flow of t/browser/more starts on OUTBOX_PORT
+my $outbox_port = free_port();
+$widget .= <<"_EOC_";
+    location = /_csq_outbox {
+        internal;
+        csq_outbox;
+        proxy_pass \$csq_outbox_url;
+        proxy_connect_timeout 1s;
+        proxy_read_timeout 2s;
+    }
+_EOC_
 my $port = api_nginx_start(workers => 2, log_level => 'info',
-                           conf => $widget);
+    http_config => "    csq_outbox_allow http://127.0.0.1:$outbox_port/;\n",
+    conf => $widget);
 my $base = "http://127.0.0.1:$port/csq/api";
 
 my $out = `bash conf-examples/demo.sh $base $Secret http://127.0.0.1:$port 2>&1`;
@@ -56,6 +69,7 @@ local $ENV{CHROMIUM} = $chromium;
 local $ENV{WIDGET_OK} = "http://127.0.0.1:$port/widget-demo.html";
 local $ENV{WIDGET_BAD} = "http://localhost:$port/widget-demo.html";
 local $ENV{NGINX_PID} = nginx_pid();
+local $ENV{OUTBOX_PORT} = $outbox_port;
 
 open my $tap, '-|', 'node', 't/browser/flows.js' or die "node: $!";
 while (my $line = <$tap>) {
@@ -78,7 +92,9 @@ for my $shot (qw(chat-waiting chat workbench supervisor session-ended
                   manage-replies manage-articles manage-replies-zh
                   manage-articles-zh widget-badge workbench-notify
                   plans-list plan-reminder callbacks plans-list-zh
-                  plan-reminder-zh callbacks-zh)) {
+                  plan-reminder-zh callbacks-zh
+                  phone-pop phone-pop-new phone-calls sms-send
+                  phone-pop-zh sms-send-zh)) {
     ok -s "$shots/$shot.png", "screenshot $shot.png saved";
 }
 

@@ -117,6 +117,7 @@ window.csqPhone = (() => {
       el('ul', { id: 'ph-records', class: 'plain ph-records', 'data-testid': 'ph-records' })),
     noteForm);
     panel.addEventListener('keydown', (e) => { if (e.key === 'Escape') close(); });
+    addEventListener('resize', () => { if (!panel.hidden) place(); });
 
     // the calls
     const callsDialog = el('dialog', { id: 'ph-calls-dialog', class: 'ph-dialog wide', 'aria-labelledby': 'ph-calls-h',
@@ -237,8 +238,7 @@ window.csqPhone = (() => {
     const again = cur && cur.call.id === c.id;
     cur = { call: c, customer: customer || null };
     const p = $('ph-panel');
-    // below the header, whatever its height
-    p.style.top = Math.round(document.querySelector('header.bar').getBoundingClientRect().bottom + 6) + 'px';
+    place();
     p.hidden = false;
     p.dataset.call = c.id;
     drawCall();
@@ -251,6 +251,18 @@ window.csqPhone = (() => {
     drawCustomer();
     clearInterval(ticker);
     ticker = setInterval(drawCall, 1000);
+  }
+
+  // below the header, whatever its height; on a wide screen over the
+  // right column only, so the chat and its reply box stay in reach
+  function place() {
+    const p = $('ph-panel');
+    p.style.top = Math.round(document.querySelector('header.bar').getBoundingClientRect().bottom + 6) + 'px';
+    const side = document.querySelector('main.cols > aside');
+    const r = side && side.getBoundingClientRect();
+    const fit = r && r.width >= 280 && innerWidth > 900;
+    p.style.width = fit ? Math.round(r.width - 8) + 'px' : '';
+    p.style.right = fit ? Math.round(innerWidth - r.right + 4) + 'px' : '';
   }
 
   function close() {
@@ -286,17 +298,19 @@ window.csqPhone = (() => {
     $('ph-new').hidden = true;
     const row = (label, value) => value ? el('div', {}, el('dt', { text: label }), el('dd', { text: value })) : null;
     prof.replaceChildren(
-      el('p', { class: 'ph-name' }, button(c.name || c.id, 'ph-cust-open', () => o.showCustomer(c.id),
+      // the customer pane is under the panel: the panel makes way
+      el('p', { class: 'ph-name' }, button(c.name || c.id, 'ph-cust-open', () => { close(); o.showCustomer(c.id); },
         { class: 'link', title: t('ph.open_pane') })),
       el('dl', { class: 'ph-dl' },
         row(t('cust.phone'), c.phone),
-        row(t('cust.tags'), (c.tags || []).join(', ')),
+        row(t('lib.tags'), Array.isArray(c.tags) ? c.tags.join(', ') : ''),
         row(t('lib.owner'), c.owner ? (c.owner === o.me ? t('cust.owner_you') : c.owner) : t('cust.owner_none')),
         row(t('cust.company'), c.company)));
     const r = await o.call('GET', 'customers/' + enc(c.id) + '/records?limit=8');
     if (n !== shown) return;
     $('ph-recs').hidden = false;
-    const items = r.status === 200 ? r.data.items : [];
+    // the call shown is not one of its records
+    const items = r.status === 200 ? r.data.items.filter((i) => i.kind !== 'call' || i.id !== cur.call.id) : [];
     $('ph-records').replaceChildren(...(items.length ? items.map((i) => el('li', { 'data-kind': i.kind },
       el('span', { class: 'sub', text: when(i.at) }), ' ', record(i)))
       : [el('li', { class: 'note', text: r.status === 200 ? t('ph.no_records') : errMsg(r) })]));
@@ -409,7 +423,8 @@ window.csqPhone = (() => {
     return el('span', { class: 'ph-rec', 'data-testid': 'ph-rec-call', 'data-id': i.id },
       t('ph.rec_call', { what }),
       i.note ? el('span', { class: 'ph-rec-note', text: ' \u2014 ' + i.note }) : null,
-      u ? [' ', el('a', { href: u, ...csq.NEW, 'data-testid': 'ph-rec-recording', text: t('ph.recording') })] : null,
+      u ? ' ' : null,
+      u ? el('a', { href: u, ...csq.NEW, 'data-testid': 'ph-rec-recording', text: t('ph.recording') }) : null,
       ' ', button(t('ph.call_back'), 'ph-rec-callback', (e) => callback({ call: i.id }, e.target.nextSibling),
         { 'data-id': i.id }),
       el('span', { class: 'sub', role: 'status' }));
@@ -494,7 +509,7 @@ window.csqPhone = (() => {
     box.replaceChildren(...names.map((n) => el('div', { class: 'field' },
       el('label', { for: 'ph-var-' + n, text: t('ph.var', { name: n }) }),
       el('input', { id: 'ph-var-' + n, name: n, 'data-testid': 'ph-var', 'data-name': n, maxlength: '200',
-        required: true, value: old[n] || '', oninput: preview }))));
+        value: old[n] || '', oninput: preview }))));
     preview();
   }
 
@@ -514,6 +529,11 @@ window.csqPhone = (() => {
   async function sendSms() {
     const template = $('ph-sms-tpl').value;
     if (!template) return smsError(t('ph.no_templates'));
+    const empty = [...$('ph-sms-vars').querySelectorAll('input')].find((i) => !i.value.trim());
+    if (empty) {
+      empty.focus();
+      return smsError(t('ph.var_missing', { name: empty.name }));
+    }
     const body = { template, vars: vars() };
     if (smsTo.customer) body.customer = smsTo.customer.id;
     else body.number = smsTo.number;
