@@ -117,7 +117,8 @@ window.csqPhone = (() => {
       el('ul', { id: 'ph-records', class: 'plain ph-records', 'data-testid': 'ph-records' })),
     noteForm);
     panel.addEventListener('keydown', (e) => { if (e.key === 'Escape') close(); });
-    addEventListener('resize', () => { if (!panel.hidden) place(); });
+    // the header's height changes (a banner, the window's width)
+    new ResizeObserver(() => { if (!panel.hidden) place(); }).observe(document.querySelector('header.bar'));
 
     // the calls
     const callsDialog = el('dialog', { id: 'ph-calls-dialog', class: 'ph-dialog wide', 'aria-labelledby': 'ph-calls-h',
@@ -509,7 +510,7 @@ window.csqPhone = (() => {
     box.replaceChildren(...names.map((n) => el('div', { class: 'field' },
       el('label', { for: 'ph-var-' + n, text: t('ph.var', { name: n }) }),
       el('input', { id: 'ph-var-' + n, name: n, 'data-testid': 'ph-var', 'data-name': n, maxlength: '200',
-        value: old[n] || '', oninput: preview }))));
+        value: old[n] || '', oninput: () => { smsError(''); preview(); } }))));
     preview();
   }
 
