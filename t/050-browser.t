@@ -40,15 +40,7 @@ _EOC_
 # the outbox's other side for the flows (channels, the phone, SMS): a
 # small HTTP server a flow of t/browser/more starts on OUTBOX_PORT
 my $outbox_port = free_port();
-$widget .= <<"_EOC_";
-    location = /_csq_outbox {
-        internal;
-        csq_outbox;
-        proxy_pass \$csq_outbox_url;
-        proxy_connect_timeout 1s;
-        proxy_read_timeout 2s;
-    }
-_EOC_
+$widget .= outbox_location();
 my $port = api_nginx_start(workers => 2, log_level => 'info',
     http_config => "    csq_outbox_allow http://127.0.0.1:$outbox_port/;\n",
     conf => $widget);

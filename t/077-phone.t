@@ -31,15 +31,7 @@ api_nginx_start(
     log_level => 'info',
     http_config => "    csq_tick 0;\n"
         . "    csq_outbox_allow http://127.0.0.1:$RX/;\n",
-    conf => <<"_EOC_");
-location = /_csq_outbox {
-    internal;
-    csq_outbox;
-    proxy_pass \$csq_outbox_url;
-    proxy_connect_timeout 1s;
-    proxy_read_timeout 2s;
-}
-_EOC_
+    conf => outbox_location());
 
 my $P = platform_token();
 setup_tenant('acme', tenant => { return_hours => 0 },

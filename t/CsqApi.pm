@@ -31,7 +31,7 @@ use t::CsqUtil;
 
 our @EXPORT = qw(api api_nginx_start api_http_config csq_token
                  platform_token $Secret login_token setup_tenant post_from
-                 tenant_call tenant_call_ok);
+                 tenant_call tenant_call_ok outbox_location);
 
 our %EXPORT_TAGS = (
     routing => [qw(arrive arrive_ok agent_of conv agent_get load_of
@@ -66,6 +66,17 @@ sub platform_token { return csq_token('*', '', 'platform') }
 
 # the http-level lines of api_nginx_start (and of a reload of it), with
 # extra ones
+# the internal location the outbox posts through (issue #14): nginx's
+# own proxy to each entry's url (allowed by csq_outbox_allow in the http
+# block); $extra: more directives for it
+sub outbox_location {
+    my ($extra) = @_;
+    return "location = /_csq_outbox {\n    internal;\n    csq_outbox;\n"
+        . "    proxy_pass \$csq_outbox_url;\n"
+        . "    proxy_connect_timeout 1s;\n    proxy_read_timeout 2s;\n"
+        . ($extra // '') . "}\n";
+}
+
 sub api_http_config {
     my ($extra) = @_;
     # valgrind slows a starting worker down: give its connects more time
