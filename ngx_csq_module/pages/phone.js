@@ -447,7 +447,7 @@ window.csqPhone = (() => {
     el('td', { text: when(c.rang) }), el('td', { text: dirName(c.direction) }), el('td', { text: c.number }),
     el('td', { text: c.customer || '' }),
     el('td', { text: c.state === 'ended' ? resultName(c.result) : stateName(c.state) }),
-    el('td', { text: c.state === 'ended' ? clock(c.duration || 0) : '' }),
+    el('td', { text: c.state === 'ended' && c.answered ? clock(c.duration || 0) : '' }),
     el('td', { class: 'fu-acts' },
       button(t('ph.open'), 'ph-call-open', () => reopen(c.id), { 'data-id': c.id }), ' ',
       button(t('ph.call_back'), 'ph-call-back', () => callback({ call: c.id }, $('ph-calls-msg')),
