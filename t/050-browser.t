@@ -37,10 +37,14 @@ my $widget = <<'_EOC_';
         csq_api;
     }
 _EOC_
-# channels' replies go to a receiver the flow starts on this port (CH_RX)
+# the outbox's other side for the flows: small HTTP servers flows of
+# t/browser/more start, channels' on CH_RX, the phone's and SMS' on
+# OUTBOX_PORT
 my $rx_port = free_port();
+my $outbox_port = free_port();
 my $port = api_nginx_start(workers => 2, log_level => 'info',
-    http_config => "    csq_outbox_allow http://127.0.0.1:$rx_port/;\n",
+    http_config => "    csq_outbox_allow http://127.0.0.1:$rx_port/"
+                 . " http://127.0.0.1:$outbox_port/;\n",
     conf => $widget . outbox_location());
 my $base = "http://127.0.0.1:$port/csq/api";
 
@@ -60,6 +64,7 @@ local $ENV{WIDGET_OK} = "http://127.0.0.1:$port/widget-demo.html";
 local $ENV{WIDGET_BAD} = "http://localhost:$port/widget-demo.html";
 local $ENV{NGINX_PID} = nginx_pid();
 local $ENV{CH_RX} = $rx_port;
+local $ENV{OUTBOX_PORT} = $outbox_port;
 
 open my $tap, '-|', 'node', 't/browser/flows.js' or die "node: $!";
 while (my $line = <$tap>) {
@@ -86,7 +91,9 @@ for my $shot (qw(chat-waiting chat workbench supervisor session-ended
                   ticket-new tickets-list ticket-view tickets-zh
                   channels-delivery
                   channels-failed channels-tabs channels-admin
-                  dead-letters channels-zh channels-tabs-zh)) {
+                  dead-letters channels-zh channels-tabs-zh
+                  phone-pop phone-pop-new phone-calls sms-send
+                  phone-pop-zh sms-send-zh)) {
     ok -s "$shots/$shot.png", "screenshot $shot.png saved";
 }
 

@@ -31,15 +31,7 @@ api_nginx_start(
     log_level => 'info',
     http_config => "    csq_tick 0;\n"
         . "    csq_outbox_allow http://127.0.0.1:$RX/;\n",
-    conf => <<"_EOC_");
-location = /_csq_outbox {
-    internal;
-    csq_outbox;
-    proxy_pass \$csq_outbox_url;
-    proxy_connect_timeout 1s;
-    proxy_read_timeout 2s;
-}
-_EOC_
+    conf => outbox_location());
 
 my $P = platform_token();
 setup_tenant('acme', tenant => { return_hours => 0 },
@@ -280,6 +272,9 @@ is_deeply [ $r[0] && $r[0]{path}, $sms && @$sms{qw(type to text)} ],
 ($s, $j) = as(alice => GET => 'customers/k1/records');
 ok scalar(grep { $_->{kind} eq 'sms' && $_->{text} =~ /A-17/ }
           @{ $j->{items} }), 'R6.5 ... and into the customer\'s records';
+($s, $j) = as(alice => GET => 'customers/k1/trajectory');
+ok scalar(grep { $_->{kind} eq 'sms' && $_->{text} =~ /A-17/ }
+          @{ $j->{items} }), 'R5.4 ... and its trajectory';
 
 my $limited = 0;
 for (1 .. 31) {

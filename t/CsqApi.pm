@@ -78,20 +78,18 @@ _EOC_
     return $http . ($extra // '');
 }
 
-# the location the outbox posts through (issue #14: csq_outbox), with
-# nginx's upstream keepalive and short timeouts
+# the internal location the outbox posts through (issue #14: csq_outbox):
+# nginx's own proxy to each entry's url (allowed by csq_outbox_allow in
+# the http block), upstream keepalive and short timeouts; $extra: more
+# directives for it
 sub outbox_location {
-    return <<'_EOC_';
-location = /_csq_outbox {
-    internal;
-    csq_outbox;
-    proxy_pass $csq_outbox_url;
-    proxy_http_version 1.1;
-    proxy_set_header Connection "";
-    proxy_connect_timeout 1s;
-    proxy_read_timeout 2s;
-}
-_EOC_
+    my ($extra) = @_;
+    return "location = /_csq_outbox {\n    internal;\n    csq_outbox;\n"
+        . "    proxy_pass \$csq_outbox_url;\n"
+        . "    proxy_http_version 1.1;\n"
+        . "    proxy_set_header Connection \"\";\n"
+        . "    proxy_connect_timeout 1s;\n    proxy_read_timeout 2s;\n"
+        . ($extra // '') . "}\n";
 }
 
 # nginx with the API on /api/ (extra http-level lines may be given)

@@ -9,8 +9,8 @@
 --     caller may see: lib/tickets.lua, a ticket by its last update), calls
 --     and texts (R7.2, R7.3)
 --   GET tenants/<t>/customers/<c>/trajectory      (EXTRA 'trajectory')
---     trajectory (R5.4): pages viewed, conversations, notes, tickets and
---     calls
+--     trajectory (R5.4): pages viewed, conversations, notes, tickets, calls
+--     and texts
 -- Each item has its kind ('conversation', 'note', 'page', 'ticket', 'call',
 -- 'sms') and time (at).
 
@@ -20,7 +20,7 @@ local SOURCES = { conversations = { 'conversations' },
                   records = { 'conversations', 'notes', 'tickets', 'calls',
                               'sms' },
                   trajectory = { 'pages', 'conversations', 'notes',
-                                 'tickets', 'calls' } }
+                                 'tickets', 'calls', 'sms' } }
 
 local c = CUST.get(CUST.id(ID))
 if c == nil then return fail(404, 'not_found', 'no such customer') end

@@ -90,6 +90,7 @@ window.csqCustomer = (() => {
       el('span', { class: 'sub', text: when(i.at) }), ' ',
       i.kind === 'page' ? pageLink(i) : i.kind === 'note' ? t('cust.trail_note', { text: i.text })
         : i.kind === 'ticket' ? t('cust.trail_ticket', { id: i.id, title: i.title })
+        : i.kind === 'call' || i.kind === 'sms' ? csqPhone.item(i)        // the phone (R7.2, R7.3)
         : i.channel ? t('cust.trail_conv_channel', { id: i.id, channel: i.channel }) : t('cust.trail_conv', { id: i.id }))));
   }
 

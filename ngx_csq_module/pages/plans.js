@@ -356,7 +356,9 @@ window.csqPlans = (() => {
       el('td', { class: 'fu-text', text: c.outcome }),
       el('td', { class: 'fu-acts' }, c.status === 'open' && el('button', { type: 'button', class: 'small',
         'data-testid': 'fu-cb-mark', 'data-id': c.id, 'aria-haspopup': 'dialog', text: t('fu.cb_mark'),
-        onclick: () => openCallback(c) })));
+        onclick: () => openCallback(c) }),
+      // a lost call: one click asks the telephony system to call back (phone.js, R7.5)
+      c.status === 'open' && c.kind === 'call' && window.csqPhone && csqPhone.callbackButton(c.ref)));
   }
 
   function openCallback(c) {

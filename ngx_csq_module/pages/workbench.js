@@ -156,6 +156,9 @@
     // R1.4: channels' badges, tabs and delivery states; the admin's dialog
     csqChannels.init({ call, admin: session.role === 'admin' || session.role === 'platform', cur: () => cur,
       convs: () => convs.values(), unread, open });
+    // R7.1-R7.3: the phone: screen-pop, calls, extension, texts (phone.js)
+    csqPhone.init({ call, me, staff: !!STAFF[session.role], banner: (text) => banner(text, true),
+      myName: () => myName, showCustomer: (id) => csqCustomer.show(id) });
     if (STAFF[session.role]) {
       $('sup').hidden = false;
       refreshSup();
@@ -220,6 +223,7 @@
       case 'plan': case 'plan_due': case 'callback': csqPlans.frame(f); break;    // R7.4, R4.9
       case 'ticket': csqTickets.frame(f); break;     // R6.5: assigned to me, commented
       case 'delivery': csqChannels.frame(f); break;     // R1.4: a channel's message
+      case 'call': csqPhone.frame(f); break;                                      // R7.1
     }
   }
 
