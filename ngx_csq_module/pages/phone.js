@@ -321,6 +321,7 @@ window.csqPhone = (() => {
   function record(i) {
     if (i.kind === 'call' || i.kind === 'sms') return item(i);
     if (i.kind === 'note') return t('cust.trail_note', { text: i.text });
+    if (i.kind === 'ticket') return t('cust.trail_ticket', { id: i.id, title: i.title });
     if (i.kind === 'conversation') {
       return el('button', { type: 'button', class: 'link', text: t('cust.trail_conv', { id: i.id }),
         onclick: () => csqCustomer.transcript(i) });
