@@ -69,18 +69,7 @@ sub admin { tenant_call('acme', $P, @_) }
 # (status, json)
 sub inbound {
     my ($ch, $ev, %o) = @_;
-    my $body = ref $ev ? $Json->encode($ev) : $ev;
-    my $ts = $o{ts} // time;
-    $ts = int $ts;
-    my $sig = $o{sig} // ($o{gen} // 1) . ':'
-        . hmac_sha256_hex("$ts.$body", $o{key});
-    my ($s, $h, $raw) = http_request(
-        POST => "/api/tenants/acme/channels/$ch/inbound", $body,
-        'Content-Type' => 'application/json',
-        ($o{nots} ? () : ('X-Csq-Timestamp' => $ts)),
-        ($o{nosig} ? () : ('X-Csq-Signature' => $sig)),
-        ($o{port} ? ('-port' => $o{port}) : ()));
-    return ($s // 0, eval { decode_json($raw) }, $raw);
+    return channel_post('acme', $ch, delete $o{key}, $ev, %o);
 }
 
 my ($s, $j, $raw);

@@ -13,7 +13,6 @@ use warnings;
 
 use Test::More;
 use Time::HiRes qw(sleep time);
-use Digest::SHA qw(hmac_sha256_hex);
 use JSON::PP;
 use t::CsqUtil;
 use t::CsqApi qw(:DEFAULT :routing);
@@ -77,14 +76,7 @@ sub workers_of {
 
 sub inbound {
     my ($ev, $port) = @_;
-    my $body = $Json->encode($ev);
-    my $ts = int time;
-    my ($st, $h, $raw) = http_request(
-        POST => '/api/tenants/acme/channels/wx/inbound', $body,
-        'Content-Type' => 'application/json', 'X-Csq-Timestamp' => $ts,
-        'X-Csq-Signature' => '1:' . hmac_sha256_hex("$ts.$body", $KEY),
-        ($port ? ('-port' => $port) : ()));
-    return ($st // 0, eval { decode_json($raw) });
+    return channel_post('acme', 'wx', $KEY, $ev, port => $port);
 }
 
 my @convs;

@@ -14,7 +14,6 @@ use warnings;
 
 use Test::More;
 use Time::HiRes qw(sleep time);
-use Digest::SHA qw(hmac_sha256_hex);
 use JSON::PP;
 use t::CsqUtil;
 use t::CsqApi qw(:DEFAULT :routing);
@@ -61,13 +60,7 @@ my %K = (tel => $j->{key});
 
 sub post_event {
     my ($ch, $ev) = @_;
-    my $body = $Json->encode($ev);
-    my $ts = int time;
-    my ($st, $h, $r) = http_request(
-        POST => "/api/tenants/acme/channels/$ch/inbound", $body,
-        'Content-Type' => 'application/json', 'X-Csq-Timestamp' => $ts,
-        'X-Csq-Signature' => '1:' . hmac_sha256_hex("$ts.$body", $K{$ch}));
-    return ($st // 0, eval { decode_json($r) }, $r);
+    return channel_post('acme', $ch, $K{$ch}, $ev);
 }
 my $ev = 0;
 sub call_event {

@@ -11,7 +11,6 @@ use warnings;
 
 use Test::More;
 use Time::HiRes qw(time);
-use Digest::SHA qw(hmac_sha256_hex);
 use JSON::PP;
 use t::CsqUtil;
 use t::CsqApi qw(:DEFAULT :routing);
@@ -48,13 +47,8 @@ admin(PUT => 'customers/kim', { name => 'Kim', phone => '+8613800000099',
 my $n = 0;
 sub inbound {
     my ($ev) = @_;
-    my $body = $Json->encode({ id => 'e' . ++$n, %$ev });
-    my $ts = int time;
-    my ($st, $h, $raw) = http_request(
-        POST => '/api/tenants/acme/channels/wx/inbound', $body,
-        'Content-Type' => 'application/json', 'X-Csq-Timestamp' => $ts,
-        'X-Csq-Signature' => '1:' . hmac_sha256_hex("$ts.$body", $KEY));
-    return ($st, eval { decode_json($raw) });
+    my ($st, $j) = channel_post('acme', 'wx', $KEY, { id => 'e' . ++$n, %$ev });
+    return ($st, $j);
 }
 
 # --- the views name the record and the channel

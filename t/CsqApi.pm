@@ -29,7 +29,8 @@ use MIME::Base64 ();
 use Time::HiRes ();
 use t::CsqUtil;
 
-our @EXPORT = qw(api api_nginx_start api_http_config outbox_location csq_token
+our @EXPORT = qw(api api_nginx_start api_http_config outbox_location
+                 channel_post csq_token
                  platform_token $Secret login_token setup_tenant post_from
                  tenant_call tenant_call_ok);
 
@@ -90,6 +91,27 @@ sub outbox_location {
         . "    proxy_set_header Connection \"\";\n"
         . "    proxy_connect_timeout 1s;\n    proxy_read_timeout 2s;\n"
         . ($extra // '') . "}\n";
+}
+
+# a delivery to tenant $t's channel $ch's webhook (issue #14), $ev a
+# hash (sent as JSON) or the raw body, signed with the channel's $key:
+# "<gen>:<hex(HMAC-SHA256(key, "<ts>.<body>"))>"; options: ts (default
+# now), gen (1), sig (as given), nots / nosig (the header left out), port.
+# Returns ($status, $json, $raw).
+sub channel_post {
+    my ($t, $ch, $key, $ev, %o) = @_;
+    my $body = ref $ev ? $Json->encode($ev) : $ev;
+    my $ts = int($o{ts} // time);
+    my $sig = $o{sig} // ($o{gen} // 1) . ':'
+        . Digest::SHA::hmac_sha256_hex("$ts.$body", $key);
+    my ($s, $h, $raw) = http_request(
+        POST => "/api/tenants/$t/channels/$ch/inbound", $body,
+        'Content-Type' => 'application/json',
+        ($o{nots} ? () : ('X-Csq-Timestamp' => $ts)),
+        ($o{nosig} ? () : ('X-Csq-Signature' => $sig)),
+        ($o{port} ? ('-port' => $o{port}) : ()));
+    my $json = eval { $Json->decode($raw) } if defined $raw && length $raw;
+    return ($s // 0, $json, $raw);
 }
 
 # nginx with the API on /api/ (extra http-level lines may be given)
