@@ -4,7 +4,8 @@
 # conversations reach the receiver once each, in each conversation's
 # order, from workers of both nodes.  A worker killed while its post is in
 # flight loses nothing: its lease runs out and another worker sends the
-# entry again, under the same Idempotency-Key.  A worker that held an
+# entry again, under the same Idempotency-Key.  A receiver down for a
+# minute gets every reply when it is back.  A worker that held an
 # entry's retry and died is stood in for by the tick, which finds what is
 # due.
 
@@ -88,12 +89,16 @@ for my $i (1 .. 40) {
 }
 is scalar(@convs), 40, '40 channel users arrive through both nodes';
 
-my @ws = map {
-    my $w = ws_open("/api/tenants/acme/agent/ws?token=$T",
-                    $_ ? (port => $PB) : ()) or die;
-    $w->wait_json(sub { $_[0]{type} eq 'hello' }) or die;
-    $w;
-} 0, 1;
+# the agent's sockets, one on each node
+sub sockets {
+    return map {
+        my $w = ws_open("/api/tenants/acme/agent/ws?token=$T",
+                        $_ ? (port => $PB) : ()) or die;
+        $w->wait_json(sub { $_[0]{type} eq 'hello' }) or die;
+        $w;
+    } 0, 1;
+}
+my @ws = sockets();
 
 sleep 0.5;
 $rx->clear;
@@ -165,6 +170,47 @@ ok @b_pids == 2, 'the second nginx has its 2 workers';
 my $from_a = grep { my $p = $_; grep { $_ == $p } @a_pids } keys %pids;
 ok keys(%pids) >= 3, 'sent by ' . keys(%pids) . ' workers';
 ok $from_a >= 1 && keys(%pids) - $from_a >= 1, '... of both nodes';
+
+# --- the receiver down for a minute
+
+($s) = admin(PUT => 'channels/wx', { retry_base_ms => 1000 });
+$rx->stop;
+$rx->clear;
+my %down;
+for my $k (0 .. 19) {
+    my $cid = $convs[$k];
+    my $w = $ws[$k % 2];
+    $w->send_json({ type => 'message', conversation => $cid,
+                    ref => "down-$k", text => "while down $k" });
+}
+for my $w (@ws) {
+    for (1 .. 10) {
+        my $a = $w->wait_json(sub { $_[0]{type} eq 'ack' }, 10) or last;
+        $down{$a->{ref}} = $a->{id};
+    }
+}
+is scalar(keys %down), 20, '20 replies while the receiver is down';
+sleep 60;
+$rx->start;
+@ws = sockets();        # these did not answer the server's pings
+$until = time + 60;
+my %dk;
+while (time < $until) {
+    @r = $rx->requests;
+    %dk = map { $_->{headers}{'idempotency-key'} => 1 }
+          grep { $_->{body} =~ /while down/ } @r;
+    last if keys %dk >= 20;
+    sleep 0.5;
+}
+is scalar(keys %dk), 20,
+   'R1.4 a receiver down for a minute gets every reply when it is back';
+my %dn;
+$dn{$_->{headers}{'idempotency-key'}}{$_->{headers}{'x-csq-attempt'}}++
+    for grep { $_->{body} =~ /while down/ } @r;
+is scalar(grep { grep { $_ > 1 } values %$_ } values %dn), 0,
+   '... a duplicate only as another attempt under the same key';
+ok !(grep { my $h = $_; grep { $_ == 1 } keys %$h } values %dn),
+   '... each after its first tries failed (no attempt 1 got through)';
 
 # --- a worker killed while its post is in flight
 
