@@ -20,18 +20,22 @@ for _, mid in ipairs(redis.call('ZRANGEBYSCORE', fly, '-inf', NOW,
 end
 
 local out = { 0 }
+local chans = {}        -- a claim's entries are mostly of one channel
 local ids = max > 0 and redis.call('ZRANGEBYSCORE', due, '-inf', NOW,
                                    'LIMIT', 0, max) or {}
 for _, mid in ipairs(ids) do
     local e = hash(key('ob', mid))
-    local ch = e and CH.get(e.channel)
+    local ch = e and chans[e.channel]
+    if e and ch == nil then
+        ch = CH.get(e.channel) or false
+        chans[e.channel] = ch
+    end
     local why = not ch and 'no_channel'
                 or ch.enabled == '0' and 'channel_disabled'
                 or (ch.url or '') == '' and 'no_url' or nil
     if e == nil then
         redis.call('ZREM', due, mid)
     elseif why then
-        e.attempts = tonumber(e.attempts)
         OB.finish(mid, e, 'dead', why)
         redis.call('HSET', key('ob', mid), 'error', why)
     else
